@@ -1,0 +1,400 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
+import { AggregatorClient } from "./aggregator-client.js";
+import type { AggregatorConnector } from "./aggregator-connection.js";
+import type { AggregatorClientOptions } from "./client-options.js";
+import { joinDataStreamChunks } from "./datastream-chunks.js";
+import { AggregatorCallError, HeaderMismatchError, InvalidOptionError } from "./errors.js";
+import {
+  Aggregator,
+  type MessageHeader,
+  MessageHeaderSchema,
+  TaskResultsSchema,
+} from "./gen/openfl/protocols/aggregator_pb.js";
+import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
+import { expectedResponseHeader } from "./message-header.js";
+import { encodeNamedTensor } from "./tensor-codec.js";
+
+const identity = {
+  aggregatorUuid: "aggregator_fed",
+  federationUuid: "fed",
+  collaboratorName: "one",
+};
+const okHeader = expectedResponseHeader(identity);
+
+/** An in-memory aggregator; counts channels opened and closed. */
+function fakeConnector(impl: Partial<ServiceImpl<typeof Aggregator>>) {
+  const counts = { opened: 0, closed: 0, roots: [] as string[] };
+  const connector: AggregatorConnector = {
+    target: "in-memory",
+    open() {
+      counts.opened++;
+      const transport = createRouterTransport(({ service }) => service(Aggregator, impl));
+      return {
+        transport,
+        close: async () => {
+          counts.closed++;
+        },
+      };
+    },
+    useRootCertificate(root) {
+      counts.roots.push(root);
+    },
+  };
+  return { connector, counts };
+}
+
+function client(
+  impl: Partial<ServiceImpl<typeof Aggregator>>,
+  options: Partial<AggregatorClientOptions> = {},
+) {
+  const { connector, counts } = fakeConnector(impl);
+  const c = new AggregatorClient({
+    ...identity,
+    connector,
+    retry: { intervalMs: 1, ...options.retry },
+    ...options,
+  });
+  return { client: c, counts };
+}
+
+describe("AggregatorClient", () => {
+  it("stamps the request header and returns typed tasks", async () => {
+    let seen: MessageHeader | undefined;
+    const { client: c } = client({
+      getTasks(req) {
+        seen = req.header;
+        return {
+          header: okHeader,
+          roundNumber: 4,
+          tasks: [{ name: "train" }],
+          sleepTime: 10,
+          quit: false,
+        };
+      },
+    });
+    const tasks = await c.getTasks();
+    assert.deepEqual(
+      [seen?.sender, seen?.receiver, seen?.federationUuid, seen?.singleColCertCommonName],
+      ["one", "aggregator_fed", "fed", ""],
+    );
+    assert.equal(tasks.roundNumber, 4);
+    assert.equal(tasks.tasks[0]?.name, "train");
+    assert.equal(tasks.sleepTime, 10);
+  });
+
+  it("fails at once, without retry, on a response header mismatch", async () => {
+    let calls = 0;
+    const { client: c } = client({
+      ping() {
+        calls++;
+        return { header: { ...okHeader, federationUuid: "other" } };
+      },
+    });
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) =>
+        e instanceof HeaderMismatchError &&
+        e.field === "federation_uuid" &&
+        e.expected === "fed" &&
+        e.actual === "other",
+    );
+    assert.equal(calls, 1);
+  });
+
+  it("retries UNAVAILABLE on a new channel and then succeeds", async () => {
+    let calls = 0;
+    const retries: number[] = [];
+    const { client: c, counts } = client(
+      {
+        ping() {
+          if (++calls < 3) throw new ConnectError("down", Code.Unavailable);
+          return { header: okHeader };
+        },
+      },
+      { onRetry: (e) => retries.push(e.attempt) },
+    );
+    await c.ping();
+    assert.equal(calls, 3);
+    assert.deepEqual(retries, [1, 2]);
+    assert.equal(counts.opened, 3, "a new channel after each failure");
+  });
+
+  for (const code of [
+    Code.Unauthenticated,
+    Code.PermissionDenied,
+    Code.InvalidArgument,
+    Code.Unimplemented,
+  ]) {
+    it(`surfaces ${Code[code]} at once as a typed error`, async () => {
+      let calls = 0;
+      const { client: c } = client({
+        getTasks() {
+          calls++;
+          throw new ConnectError("no", code);
+        },
+      });
+      await assert.rejects(
+        c.getTasks(),
+        (e: unknown) =>
+          e instanceof AggregatorCallError &&
+          e.code === code &&
+          e.reason === "cannot-heal" &&
+          e.attempts === 1,
+      );
+      assert.equal(calls, 1);
+    });
+  }
+
+  it("stops retrying an ambiguous UNKNOWN after its budget and shows the server's message", async () => {
+    let calls = 0;
+    const { client: c } = client(
+      {
+        ping() {
+          calls++;
+          throw new ConnectError("Exception calling application: AssertionError", Code.Unknown);
+        },
+      },
+      { retry: { ambiguousFailureAttempts: 2 } },
+    );
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) =>
+        e instanceof AggregatorCallError &&
+        e.reason === "ambiguous-budget" &&
+        /Exception calling application/.test(e.message),
+    );
+    assert.equal(calls, 2);
+  });
+
+  it("with retryOnAnyError, retries even UNAUTHENTICATED (OpenFL parity) up to maxAttempts", async () => {
+    let calls = 0;
+    const { client: c } = client(
+      {
+        ping() {
+          calls++;
+          throw new ConnectError("Invalid collaborator", Code.Unauthenticated);
+        },
+      },
+      { retry: { retryOnAnyError: true, maxAttempts: 4 } },
+    );
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) => e instanceof AggregatorCallError && e.reason === "max-attempts",
+    );
+    assert.equal(calls, 4);
+  });
+
+  it("does not retry at all when resendDataOnReconnection is false", async () => {
+    let calls = 0;
+    const { client: c } = client(
+      {
+        ping() {
+          calls++;
+          throw new ConnectError("down", Code.Unavailable);
+        },
+      },
+      { resendDataOnReconnection: false },
+    );
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) => e instanceof AggregatorCallError && e.reason === "retry-disabled",
+    );
+    assert.equal(calls, 1);
+  });
+
+  it("gives up after maxElapsedMs", async () => {
+    const { client: c } = client(
+      {
+        ping() {
+          throw new ConnectError("down", Code.Unavailable);
+        },
+      },
+      { retry: { intervalMs: 20, maxElapsedMs: 50 } },
+    );
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) => e instanceof AggregatorCallError && e.reason === "max-elapsed",
+    );
+  });
+
+  it("an AbortSignal stops a call that is waiting to retry", async () => {
+    let calls = 0;
+    const { client: c } = client(
+      {
+        ping() {
+          calls++;
+          throw new ConnectError("down", Code.Unavailable);
+        },
+      },
+      { retry: { intervalMs: 60_000 } },
+    );
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error("user stopped")), 50);
+    await assert.rejects(c.ping({ signal: controller.signal }), /user stopped/);
+    assert.equal(calls, 1);
+    assert.ok(Date.now() - started < 5000, "did not wait for the 60 s interval");
+  });
+
+  it("calls the refetch callback and hands the new root certificate to the adapter", async () => {
+    let calls = 0;
+    const { client: c, counts } = client(
+      {
+        ping() {
+          if (++calls === 1) throw new ConnectError("down", Code.Unavailable);
+          return { header: okHeader };
+        },
+      },
+      { refetchServerCertificate: async () => "/pki/new-ca.pem" },
+    );
+    await c.ping();
+    assert.deepEqual(counts.roots, ["/pki/new-ca.pem"]);
+  });
+
+  it("opens and closes exactly one channel per call with atomic connections", async () => {
+    const { client: c, counts } = client(
+      { ping: () => ({ header: okHeader }) },
+      { enableAtomicConnections: true },
+    );
+    await c.ping();
+    await c.ping();
+    await c.ping();
+    assert.deepEqual([counts.opened, counts.closed], [3, 3]);
+  });
+
+  it("keeps one channel across calls by default", async () => {
+    const { client: c, counts } = client({ ping: () => ({ header: okHeader }) });
+    await c.ping();
+    await c.ping();
+    assert.equal(counts.opened, 1);
+    await c.disconnect();
+    assert.equal(counts.closed, 1);
+  });
+
+  it("uploads results in 2 MiB chunks and resends the same bytes after a reset", async () => {
+    const received: Uint8Array[] = [];
+    const chunkSizes: number[][] = [];
+    let attempts = 0;
+    const { client: c } = client({
+      async sendLocalTaskResults(stream) {
+        attempts++;
+        const chunks: DataStream[] = [];
+        for await (const chunk of stream) {
+          chunks.push(chunk);
+          if (attempts === 1 && chunks.length === 2) {
+            const reset = new ConnectError("stream reset", Code.Aborted);
+            reset.cause = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+            throw reset;
+          }
+        }
+        chunkSizes.push(chunks.map((ch) => ch.size));
+        received.push(joinDataStreamChunks(chunks));
+        return { header: okHeader };
+      },
+    });
+    const data = Float32Array.from({ length: (5 * 1024 * 1024) / 4 }, (_, i) => i % 1000);
+    const tensor = encodeNamedTensor(
+      { shape: [data.length], data },
+      { name: "w", roundNumber: 2, tags: ["trained"] },
+    );
+    await c.sendLocalTaskResults(2, "train", 100, [tensor]);
+    assert.equal(attempts, 2);
+    assert.equal(received.length, 1);
+    assert.deepEqual(chunkSizes[0]?.slice(0, 2), [2 * 1024 * 1024, 2 * 1024 * 1024]);
+    const results = fromBinary(TaskResultsSchema, received[0] as Uint8Array);
+    assert.equal(results.taskName, "train");
+    assert.equal(results.dataSize, 100);
+    assert.equal(results.header?.sender, "one");
+    assert.deepEqual(results.tensors[0]?.dataBytes, tensor.dataBytes);
+    assert.equal((await c.resendBuffer.list()).length, 0, "acknowledged uploads leave the buffer");
+  });
+
+  it("keeps an upload whose retries ran out in the buffer, and resendPending delivers it", async () => {
+    let up = false;
+    let delivered = 0;
+    const { client: c } = client(
+      {
+        async sendLocalTaskResults(stream) {
+          for await (const _ of stream) {
+          }
+          if (!up) throw new ConnectError("down", Code.Unavailable);
+          delivered++;
+          return { header: okHeader };
+        },
+      },
+      { retry: { maxAttempts: 2 } },
+    );
+    await assert.rejects(
+      c.sendLocalTaskResults(1, "train", 5, []),
+      (e: unknown) => e instanceof AggregatorCallError,
+    );
+    assert.equal((await c.resendBuffer.list()).length, 1);
+    up = true;
+    assert.equal(await c.resendPending(), 1);
+    assert.equal(delivered, 1);
+    assert.equal((await c.resendBuffer.list()).length, 0);
+  });
+
+  it("drops an upload that cannot heal from the buffer but hands its bytes back on the error", async () => {
+    const { client: c } = client({
+      async sendLocalTaskResults() {
+        throw new ConnectError("Invalid collaborator", Code.Unauthenticated);
+      },
+    });
+    await assert.rejects(
+      c.sendLocalTaskResults(1, "train", 5, []),
+      (e: unknown) =>
+        e instanceof AggregatorCallError &&
+        e.unsentRequest !== undefined &&
+        fromBinary(TaskResultsSchema, e.unsentRequest).taskName === "train",
+    );
+    assert.equal((await c.resendBuffer.list()).length, 0);
+  });
+
+  it("relays interop messages and reads an absent tensor as empty, like OpenFL", async () => {
+    const { client: c } = client({
+      interopRelay: (req) => ({
+        header: okHeader,
+        message: req.message,
+        metadata: { echoed: "yes" },
+      }),
+      getAggregatedTensor: () => ({ header: okHeader, roundNumber: 1 }),
+    });
+    const reply = await c.sendMessageToServer(Uint8Array.of(1, 2, 3), { metadata: { a: "b" } });
+    assert.deepEqual([...reply.message], [1, 2, 3]);
+    assert.equal(reply.metadata.echoed, "yes");
+    const tensor = await c.getAggregatedTensor("w", 1, { tags: ["model"], requireLossless: true });
+    assert.equal(tensor.name, "");
+  });
+
+  it("rejects wrong option types at construction, naming the option", () => {
+    const { connector } = fakeConnector({});
+    const cases: [Record<string, unknown>, string][] = [
+      [{ collaboratorName: 5 }, "collaboratorName"],
+      [{ federationUuid: "" }, "federationUuid"],
+      [{ enableAtomicConnections: "yes" }, "enableAtomicConnections"],
+      [{ refetchServerCertificate: "/ca.pem" }, "refetchServerCertificate"],
+      [{ uploadChunkBytes: -1 }, "uploadChunkBytes"],
+      [{ connector: {} }, "connector"],
+    ];
+    for (const [override, option] of cases) {
+      assert.throws(
+        () => new AggregatorClient({ ...identity, connector, ...override } as never),
+        (e: unknown) => e instanceof InvalidOptionError && e.option === option,
+        option,
+      );
+    }
+  });
+
+  it("validateResponse checks a response like OpenFL's validate_response", () => {
+    const { client: c } = client({});
+    c.validateResponse({ header: create(MessageHeaderSchema, okHeader) });
+    assert.throws(
+      () => c.validateResponse({ header: { ...okHeader, receiver: "two" } }),
+      HeaderMismatchError,
+    );
+  });
+});

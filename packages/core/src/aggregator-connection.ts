@@ -1,0 +1,29 @@
+import type { Transport } from "@connectrpc/connect";
+
+/** One channel to the aggregator (OpenFL: a gRPC channel). */
+export interface AggregatorConnection {
+  readonly transport: Transport;
+  /** Closes the channel and its sockets; pending calls on it fail. */
+  close(): Promise<void>;
+}
+
+/**
+ * What an adapter (node, web) gives the core client: a way to open channels. The core
+ * decides when: once and again after a failure, or per call with atomic connections.
+ */
+export interface AggregatorConnector {
+  /** Where it connects, for messages, e.g. "localhost:50051". */
+  readonly target: string;
+  open(): AggregatorConnection;
+  /**
+   * Trust this root certificate (what OpenFL's refetch_server_cert_callback returns: a
+   * path, or PEM text) for channels opened from now on. Adapters that cannot change
+   * trust (a browser) leave it out.
+   */
+  useRootCertificate?(rootCertificate: string): void | Promise<void>;
+  /**
+   * Largest DataStream chunk this path carries. Default: the client's uploadChunkBytes.
+   * gRPC-web sends an upload as a single message, so its adapter sets Infinity.
+   */
+  readonly uploadChunkBytes?: number;
+}

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dataStreamChunks, joinDataStreamChunks, OPENFL_CHUNK_BYTES } from "./datastream-chunks.js";
+
+describe("dataStreamChunks", () => {
+  it("sends a message under 2 MiB as one chunk whose size is its length", () => {
+    const chunks = [...dataStreamChunks(new Uint8Array(1000).fill(7))];
+    assert.equal(chunks.length, 1);
+    assert.equal(chunks[0]?.size, 1000);
+  });
+
+  it("splits at exactly 2 MiB and keeps the remainder last", () => {
+    const bytes = new Uint8Array(2 * OPENFL_CHUNK_BYTES + 5);
+    const sizes = [...dataStreamChunks(bytes)].map((c) => c.size);
+    assert.deepEqual(sizes, [OPENFL_CHUNK_BYTES, OPENFL_CHUNK_BYTES, 5]);
+  });
+
+  it("yields views into the one serialized buffer, never copies", () => {
+    const bytes = new Uint8Array(5 * 1024 * 1024);
+    for (const c of dataStreamChunks(bytes)) assert.equal(c.npbytes.buffer, bytes.buffer);
+  });
+
+  it("round-trips the bytes exactly", () => {
+    const bytes = Uint8Array.from(
+      { length: 3 * OPENFL_CHUNK_BYTES + 123 },
+      (_, i) => (i * 31) & 0xff,
+    );
+    assert.deepEqual(joinDataStreamChunks([...dataStreamChunks(bytes)]), bytes);
+  });
+
+  it("honours a custom chunk size and rejects a non-positive one", () => {
+    assert.equal([...dataStreamChunks(new Uint8Array(10), 3)].length, 4);
+    assert.throws(() => [...dataStreamChunks(new Uint8Array(10), 0)], RangeError);
+  });
+
+  it("sends an empty message as one empty chunk", () => {
+    const chunks = [...dataStreamChunks(new Uint8Array(0))];
+    assert.deepEqual(
+      chunks.map((c) => c.size),
+      [0],
+    );
+  });
+});

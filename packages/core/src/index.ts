@@ -1,0 +1,53 @@
+export { abortableSleep } from "./abortable-sleep.js";
+export {
+  type AggregatedTensorOptions,
+  AggregatorClient,
+  type CallOptions,
+  type InteropReply,
+  parsePendingTaskResults,
+  type RetryEvent,
+  type Task,
+  type TaskAssignment,
+} from "./aggregator-client.js";
+export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
+export { type AggregatorClientOptions, resolveClientOptions } from "./client-options.js";
+export {
+  dataStreamChunks,
+  isChunkSize,
+  joinDataStreamChunks,
+  OPENFL_CHUNK_BYTES,
+} from "./datastream-chunks.js";
+export {
+  AggregatorCallError,
+  CertificateLoadError,
+  type GiveUpReason,
+  HeaderMismatchError,
+  InvalidOptionError,
+  OpenFLClientError,
+  TensorCodecError,
+} from "./errors.js";
+export { type Classification, classifyFailure, type Disposition } from "./failure-classifier.js";
+export * from "./gen/openfl/protocols/aggregator_pb.js";
+export * from "./gen/openfl/protocols/base_pb.js";
+export {
+  type CollaboratorIdentity,
+  expectedResponseHeader,
+  requestHeader,
+} from "./message-header.js";
+export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./resend-buffer.js";
+export {
+  backoffDelayMs,
+  defaultRetryPolicy,
+  type RetryOptions,
+  resolveRetryPolicy,
+} from "./retry-policy.js";
+export {
+  COMPRESSED_TAG,
+  decodeNamedTensor,
+  type EncodeOptions,
+  encodeNamedTensor,
+  type Float32Tensor,
+  LOSSY_COMPRESSED_TAG,
+  receivedTags,
+} from "./tensor-codec.js";
+export { validateResponseHeader } from "./validate-response.js";

@@ -1,0 +1,37 @@
+/** A serialized request kept until the aggregator acknowledges it. */
+export interface PendingRequest {
+  /** Unique within the buffer. */
+  readonly id: string;
+  /** The RPC it belongs to, e.g. "SendLocalTaskResults". */
+  readonly rpc: string;
+  /** Exactly the bytes to (re)send: for uploads, the serialized TaskResults. */
+  readonly bytes: Uint8Array;
+  /** What it is, for logs and listings (never tensor contents). */
+  readonly description: string;
+}
+
+/**
+ * Where requests wait for their acknowledgement. The default keeps them in memory; a
+ * durable implementation (e.g. files on disk) lets a restarted process resend them.
+ */
+export interface ResendBuffer {
+  add(request: PendingRequest): void | Promise<void>;
+  acknowledge(id: string): void | Promise<void>;
+  list(): readonly PendingRequest[] | Promise<readonly PendingRequest[]>;
+}
+
+export class InMemoryResendBuffer implements ResendBuffer {
+  readonly #pending = new Map<string, PendingRequest>();
+
+  add(request: PendingRequest): void {
+    this.#pending.set(request.id, request);
+  }
+
+  acknowledge(id: string): void {
+    this.#pending.delete(id);
+  }
+
+  list(): readonly PendingRequest[] {
+    return [...this.#pending.values()];
+  }
+}

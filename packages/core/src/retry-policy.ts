@@ -1,0 +1,114 @@
+import { InvalidOptionError } from "./errors.js";
+
+/** How the client waits and when it stops retrying. Every field is optional. */
+export interface RetryOptions {
+  /**
+   * "constant" waits `intervalMs` before every resend (OpenFL's behaviour);
+   * "exponential" doubles the wait from `intervalMs` up to `maxIntervalMs`, with full
+   * jitter so that many collaborators do not reconnect in step. Default "constant".
+   */
+  readonly backoff?: "constant" | "exponential";
+  /**
+   * Milliseconds before the first resend. Default 1000 (OpenFL's client default for
+   * client_reconnect_interval, 1 s; OpenFL's plan default is 5 s).
+   */
+  readonly intervalMs?: number;
+  /** Upper bound of an exponential wait, in ms. Default 30000. */
+  readonly maxIntervalMs?: number;
+  /**
+   * Attempts per call, the first included. Default Infinity: like OpenFL, transient
+   * failures (aggregator down or restarting) are retried until the aggregator is back.
+   */
+  readonly maxAttempts?: number;
+  /** Stop retrying once this many ms have passed since the call began. Default Infinity. */
+  readonly maxElapsedMs?: number;
+  /**
+   * Attempts per call that may end in an ambiguous failure (UNKNOWN or INTERNAL with no
+   * transport cause: an OpenFL header assert, an aggregator exception, "Empty stream
+   * message", a tensor not yet there) before the server's message is surfaced. Default 3:
+   * enough for a passing server error, without looping on a request that is wrong.
+   */
+  readonly ambiguousFailureAttempts?: number;
+  /**
+   * Retry every failure except a response header mismatch, exactly like OpenFL's
+   * resend_data_on_reconnection (which loops even on UNAUTHENTICATED). Default false.
+   */
+  readonly retryOnAnyError?: boolean;
+  /**
+   * Deadline of each attempt in ms; an attempt past it counts as stalled and is retried.
+   * Default none (OpenFL sets no deadlines; uploads of 1 GiB may take minutes).
+   */
+  readonly attemptTimeoutMs?: number;
+}
+
+export type ResolvedRetryPolicy = Required<Omit<RetryOptions, "attemptTimeoutMs">> & {
+  readonly attemptTimeoutMs: number | undefined;
+};
+
+export const defaultRetryPolicy: ResolvedRetryPolicy = {
+  backoff: "constant",
+  intervalMs: 1000,
+  maxIntervalMs: 30_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+  maxElapsedMs: Number.POSITIVE_INFINITY,
+  ambiguousFailureAttempts: 3,
+  retryOnAnyError: false,
+  attemptTimeoutMs: undefined,
+};
+
+/** Checks every field's type and range; throws InvalidOptionError naming the field. */
+export function resolveRetryPolicy(options: RetryOptions | undefined): ResolvedRetryPolicy {
+  if (options === undefined) return defaultRetryPolicy;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionError("retry", "an object", options);
+  }
+  const policy = { ...defaultRetryPolicy, ...stripUndefined(options) };
+  if (policy.backoff !== "constant" && policy.backoff !== "exponential") {
+    throw new InvalidOptionError("retry.backoff", '"constant" or "exponential"', policy.backoff);
+  }
+  nonNegative("retry.intervalMs", policy.intervalMs);
+  nonNegative("retry.maxIntervalMs", policy.maxIntervalMs);
+  nonNegative("retry.maxElapsedMs", policy.maxElapsedMs);
+  atLeastOne("retry.maxAttempts", policy.maxAttempts);
+  atLeastOne("retry.ambiguousFailureAttempts", policy.ambiguousFailureAttempts);
+  if (typeof policy.retryOnAnyError !== "boolean") {
+    throw new InvalidOptionError("retry.retryOnAnyError", "a boolean", policy.retryOnAnyError);
+  }
+  if (policy.attemptTimeoutMs !== undefined) {
+    nonNegative("retry.attemptTimeoutMs", policy.attemptTimeoutMs);
+    if (policy.attemptTimeoutMs === 0)
+      throw new InvalidOptionError("retry.attemptTimeoutMs", "> 0", 0);
+  }
+  return policy;
+}
+
+/** Wait before resend number `retry` (1 = the first resend). `random` is in [0, 1). */
+export function backoffDelayMs(
+  policy: ResolvedRetryPolicy,
+  retry: number,
+  random: () => number = Math.random,
+): number {
+  if (policy.backoff === "constant") return policy.intervalMs;
+  const ceiling = Math.min(policy.maxIntervalMs, policy.intervalMs * 2 ** Math.min(retry - 1, 30));
+  return Math.floor(random() * ceiling);
+}
+
+function nonNegative(option: string, value: unknown): void {
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new InvalidOptionError(option, "a number >= 0 (milliseconds)", value);
+  }
+}
+
+function atLeastOne(option: string, value: unknown): void {
+  if (
+    typeof value !== "number" ||
+    !(value >= 1) ||
+    (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)
+  ) {
+    throw new InvalidOptionError(option, "a whole number >= 1 (or Infinity)", value);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { TensorCodecError } from "./errors.js";
+import { MetadataProtoSchema, NamedTensorSchema } from "./gen/openfl/protocols/base_pb.js";
+import { decodeNamedTensor, encodeNamedTensor, receivedTags } from "./tensor-codec.js";
+
+const meta = { name: "w", roundNumber: 3 };
+
+describe("tensor codec (OpenFL NoCompressionPipeline)", () => {
+  it("round-trips a multi-dimensional tensor in C order", () => {
+    const data = Float32Array.from({ length: 24 }, (_, i) => i / 7 - 1);
+    const named = encodeNamedTensor({ shape: [2, 3, 4], data }, meta);
+    assert.deepEqual(named.transformerMetadata[0]?.intList, [2, 3, 4]);
+    const back = decodeNamedTensor(named);
+    assert.deepEqual(back.shape, [2, 3, 4]);
+    assert.deepEqual(back.data, data);
+  });
+
+  it("encodes a scalar with shape [] and still one metadata entry", () => {
+    const named = encodeNamedTensor(
+      { shape: [], data: [0.5] },
+      { ...meta, tags: ["metric"], report: true },
+    );
+    assert.equal(named.transformerMetadata.length, 1);
+    assert.deepEqual(named.transformerMetadata[0]?.intList, []);
+    assert.equal(named.dataBytes.byteLength, 4);
+    assert.equal(named.report, true);
+    assert.deepEqual(decodeNamedTensor(named), { shape: [], data: Float32Array.of(0.5) });
+  });
+
+  it("handles empty shapes with a zero dimension", () => {
+    const named = encodeNamedTensor({ shape: [0, 5], data: [] }, meta);
+    assert.equal(named.dataBytes.byteLength, 0);
+    assert.deepEqual(decodeNamedTensor(named).shape, [0, 5]);
+  });
+
+  it("writes little-endian float32 bytes and the lossless, compressed markers", () => {
+    const named = encodeNamedTensor({ shape: [1], data: [1] }, { ...meta, tags: ["trained"] });
+    assert.deepEqual([...named.dataBytes], [0x00, 0x00, 0x80, 0x3f]);
+    assert.equal(named.lossless, true);
+    assert.deepEqual(named.tags, ["compressed", "trained"]);
+    assert.deepEqual(receivedTags(named), ["trained"]);
+  });
+
+  it("casts non-float32 input (float64, ints) to float32 like numpy astype", () => {
+    const named = encodeNamedTensor({ shape: [3], data: Float64Array.of(0.1, 2, -3) }, meta);
+    assert.deepEqual(decodeNamedTensor(named).data, Float32Array.of(0.1, 2, -3));
+    const ints = encodeNamedTensor({ shape: [2], data: Int32Array.of(7, -8) }, meta);
+    assert.deepEqual(decodeNamedTensor(ints).data, Float32Array.of(7, -8));
+  });
+
+  it("decodes from an unaligned, offset view regardless of platform byte order", () => {
+    const backing = new Uint8Array(9);
+    new DataView(backing.buffer).setFloat32(1, 2.5, true);
+    new DataView(backing.buffer).setFloat32(5, -1, true);
+    const named = create(NamedTensorSchema, {
+      name: "x",
+      dataBytes: backing.subarray(1),
+      transformerMetadata: [create(MetadataProtoSchema, { intList: [2] })],
+    });
+    assert.deepEqual(decodeNamedTensor(named).data, Float32Array.of(2.5, -1));
+  });
+
+  it("rejects data that does not fit the shape, naming the tensor", () => {
+    assert.throws(
+      () => encodeNamedTensor({ shape: [2, 2], data: [1, 2, 3] }, meta),
+      (e: unknown) => e instanceof TensorCodecError && /'w'.*4 values.*3/.test(e.message),
+    );
+    const named = encodeNamedTensor({ shape: [2], data: [1, 2] }, meta);
+    named.dataBytes = named.dataBytes.subarray(0, 6);
+    assert.throws(() => decodeNamedTensor(named), /needs 8 bytes.*has 6/);
+  });
+
+  it("rejects tensors without exactly one metadata entry", () => {
+    const named = create(NamedTensorSchema, { name: "m", dataBytes: new Uint8Array(4) });
+    assert.throws(() => decodeNamedTensor(named), /exactly 1 transformer_metadata entry/);
+  });
+});

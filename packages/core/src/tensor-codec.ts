@@ -1,0 +1,106 @@
+import { create } from "@bufbuild/protobuf";
+import { TensorCodecError } from "./errors.js";
+import {
+  MetadataProtoSchema,
+  type NamedTensor,
+  NamedTensorSchema,
+} from "./gen/openfl/protocols/base_pb.js";
+
+/** Tag OpenFL's sender adds to a losslessly encoded tensor; the receiver removes it. */
+export const COMPRESSED_TAG = "compressed";
+export const LOSSY_COMPRESSED_TAG = "lossy_compressed";
+
+/** A dense float32 tensor in row-major (C) order. A scalar has shape []. */
+export interface Float32Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface EncodeOptions {
+  /** Tensor name, e.g. "conv1.weight". */
+  readonly name: string;
+  readonly roundNumber: number;
+  /** Tags besides "compressed" (added here), e.g. ["trained"] or ["metric"]. */
+  readonly tags?: readonly string[];
+  /** True for metrics the aggregator should report. Default false. */
+  readonly report?: boolean;
+}
+
+/**
+ * Encodes like OpenFL's default NoCompressionPipeline: float32 little-endian, C order,
+ * one MetadataProto whose int_list is the shape, lossless, tags sorted with "compressed" added.
+ * Accepts any numeric array-like; values are cast to float32 (as numpy's astype).
+ */
+export function encodeNamedTensor(
+  tensor: { readonly shape: readonly number[]; readonly data: ArrayLike<number> },
+  options: EncodeOptions,
+): NamedTensor {
+  const count = elementCount(tensor.shape, options.name);
+  if (tensor.data.length !== count) {
+    throw new TensorCodecError(
+      `tensor '${options.name}': shape [${tensor.shape.join(", ")}] holds ${count} values, data has ${tensor.data.length}`,
+    );
+  }
+  const bytes = new Uint8Array(count * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < count; i++) view.setFloat32(i * 4, tensor.data[i] as number, true);
+  // OpenFL's pipeline adds "compressed" and sends the tags sorted, e.g. ["compressed", "trained"].
+  const tags = [...new Set([...(options.tags ?? []), COMPRESSED_TAG])].sort();
+  return create(NamedTensorSchema, {
+    name: options.name,
+    roundNumber: options.roundNumber,
+    lossless: true,
+    report: options.report ?? false,
+    tags,
+    transformerMetadata: [create(MetadataProtoSchema, { intList: [...tensor.shape] })],
+    dataBytes: bytes,
+  });
+}
+
+/**
+ * Decodes a NamedTensor made by OpenFL's default pipeline. Reads little-endian through a
+ * DataView, so the result does not depend on the platform's byte order.
+ */
+export function decodeNamedTensor(named: NamedTensor): Float32Tensor {
+  const where = `tensor '${named.name}'`;
+  if (named.transformerMetadata.length !== 1) {
+    throw new TensorCodecError(
+      `${where}: expected exactly 1 transformer_metadata entry (NoCompressionPipeline), got ${named.transformerMetadata.length}`,
+    );
+  }
+  if (named.tags.includes(LOSSY_COMPRESSED_TAG)) {
+    throw new TensorCodecError(
+      `${where}: lossy_compressed tensors need a lossy pipeline, not supported`,
+    );
+  }
+  const shape = [...(named.transformerMetadata[0]?.intList ?? [])];
+  const count = elementCount(shape, named.name);
+  const bytes = named.dataBytes;
+  if (bytes.byteLength !== count * 4) {
+    throw new TensorCodecError(
+      `${where}: shape [${shape.join(", ")}] needs ${count * 4} bytes of float32, data_bytes has ${bytes.byteLength}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+  return { shape, data };
+}
+
+/** The tags a receiver keeps: without "compressed", sorted (as OpenFL's receiver does). */
+export function receivedTags(named: NamedTensor): string[] {
+  return named.tags.filter((t) => t !== COMPRESSED_TAG && t !== LOSSY_COMPRESSED_TAG).sort();
+}
+
+function elementCount(shape: readonly number[], name: string): number {
+  let count = 1;
+  for (const dim of shape) {
+    if (!Number.isInteger(dim) || dim < 0) {
+      throw new TensorCodecError(
+        `tensor '${name}': shape [${shape.join(", ")}] has an invalid dimension ${dim}`,
+      );
+    }
+    count *= dim;
+  }
+  return count;
+}

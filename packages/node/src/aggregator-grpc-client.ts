@@ -1,0 +1,149 @@
+import type { SecureClientSessionOptions } from "node:http2";
+import {
+  AggregatorClient,
+  type AggregatorClientOptions,
+  CertificateLoadError,
+  InvalidOptionError,
+} from "@openfl-connect/core";
+import { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
+import {
+  checkKeyMatchesCertificate,
+  commonName,
+  loadCertificates,
+  loadPrivateKey,
+} from "./pem-files.js";
+
+/**
+ * Options of the Node client: OpenFL's AggregatorGRPCClient parameters (camelCase) plus
+ * the core client's options. PEM options are file paths, read and checked at construction.
+ */
+export interface AggregatorGRPCClientOptions extends Omit<AggregatorClientOptions, "connector"> {
+  /** Aggregator host name or IP (OpenFL: agg_addr). Also the TLS server name unless `serverName` is set. */
+  readonly aggAddr: string;
+  /** Aggregator port (OpenFL: agg_port). */
+  readonly aggPort: number;
+  /** Default true (OpenFL: use_tls). False sends everything in clear text and logs a warning. */
+  readonly useTls?: boolean;
+  /** Present a client certificate (mTLS). Default true (OpenFL: require_client_auth). */
+  readonly requireClientAuth?: boolean;
+  /** CA bundle (PEM path) that signed the aggregator's certificate. Default: Node's public CAs (OpenFL: root_certificate). */
+  readonly rootCertificate?: string;
+  /** This collaborator's certificate (PEM path); its CN should equal collaboratorName (OpenFL: certificate). */
+  readonly certificate?: string;
+  /** The certificate's private key (PEM path, unencrypted) (OpenFL: private_key). */
+  readonly privateKey?: string;
+  /** TLS server name to verify, if it differs from aggAddr. Default aggAddr. */
+  readonly serverName?: string;
+  /** Largest message either way, in bytes. Default 1 GiB, like OpenFL. */
+  readonly maxMessageBytes?: number;
+  /**
+   * HTTP/2 keepalive PINGs. Default off, like OpenFL (grpcio servers answer pings more often
+   * than every 5 minutes with GOAWAY "too_many_pings"); if set, keep pingIntervalMs >= 300000.
+   */
+  readonly keepalive?: { readonly pingIntervalMs: number; readonly pingTimeoutMs?: number };
+  /** Time to establish a connection including the TLS handshake, in ms. Default 20000 (connect-node). */
+  readonly connectTimeoutMs?: number;
+  /** Where warnings go (plain text, never key material). Default console.warn. */
+  readonly warn?: (message: string) => void;
+}
+
+/** OpenFL's collaborator-side AggregatorGRPCClient for Node: gRPC over HTTP/2 with (m)TLS. */
+export class AggregatorGRPCClient extends AggregatorClient {
+  constructor(options: AggregatorGRPCClientOptions) {
+    super({ ...options, connector: createNodeConnector(options) });
+  }
+}
+
+/** Validates the transport options, loads the PEM files and builds the connector. */
+export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeConnector {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidOptionError("options", "an object", options);
+  const o = options;
+  const warn = o.warn ?? ((message: string) => console.warn(message));
+  if (typeof o.aggAddr !== "string" || o.aggAddr === "") {
+    throw new InvalidOptionError("aggAddr", "a host name or IP address", o.aggAddr);
+  }
+  if (
+    typeof o.aggPort !== "number" ||
+    !Number.isInteger(o.aggPort) ||
+    o.aggPort < 1 ||
+    o.aggPort > 65535
+  ) {
+    throw new InvalidOptionError("aggPort", "a whole number from 1 to 65535", o.aggPort);
+  }
+  for (const name of ["useTls", "requireClientAuth"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "boolean")
+      throw new InvalidOptionError(name, "a boolean", o[name]);
+  }
+  const maxMessageBytes = o.maxMessageBytes ?? OPENFL_MAX_MESSAGE_BYTES;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) {
+    throw new InvalidOptionError(
+      "maxMessageBytes",
+      "a whole number of bytes > 0",
+      o.maxMessageBytes,
+    );
+  }
+  if (
+    o.keepalive !== undefined &&
+    !(typeof o.keepalive?.pingIntervalMs === "number" && o.keepalive.pingIntervalMs > 0)
+  ) {
+    throw new InvalidOptionError(
+      "keepalive.pingIntervalMs",
+      "a number of ms > 0",
+      o.keepalive?.pingIntervalMs,
+    );
+  }
+  if (
+    o.connectTimeoutMs !== undefined &&
+    !(typeof o.connectTimeoutMs === "number" && o.connectTimeoutMs > 0)
+  ) {
+    throw new InvalidOptionError("connectTimeoutMs", "a number of ms > 0", o.connectTimeoutMs);
+  }
+  const host = o.aggAddr.includes(":") ? `[${o.aggAddr}]` : o.aggAddr;
+  const target = `${o.aggAddr}:${o.aggPort}`;
+  const useTls = o.useTls ?? true;
+  if (!useTls) {
+    warn(
+      `openfl-connect: useTls is false: talking to ${target} without TLS; identity and tensors travel in clear text. Use only for local tests.`,
+    );
+  }
+  return new NodeConnector({
+    baseUrl: `${useTls ? "https" : "http"}://${host}:${o.aggPort}`,
+    target,
+    tls: useTls ? loadTlsMaterial(o, warn) : undefined,
+    maxMessageBytes,
+    keepalive: o.keepalive,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+}
+
+function loadTlsMaterial(
+  o: AggregatorGRPCClientOptions,
+  warn: (m: string) => void,
+): SecureClientSessionOptions {
+  const tls: SecureClientSessionOptions = { servername: o.serverName ?? o.aggAddr };
+  if (o.rootCertificate !== undefined)
+    tls.ca = loadCertificates("rootCertificate", o.rootCertificate).pem;
+  if (!(o.requireClientAuth ?? true)) return tls;
+  if (o.certificate === undefined || o.privateKey === undefined) {
+    const missing = o.certificate === undefined ? "certificate" : "privateKey";
+    throw new CertificateLoadError(
+      missing,
+      "(not given)",
+      "requireClientAuth is true (the default), so certificate and privateKey are required; pass requireClientAuth: false to connect without a client certificate",
+    );
+  }
+  const certificate = loadCertificates("certificate", o.certificate);
+  const privateKey = loadPrivateKey("privateKey", o.privateKey);
+  checkKeyMatchesCertificate(certificate, privateKey);
+  const cn = commonName(certificate.first);
+  const expectedCn = o.singleColCertCommonName || o.collaboratorName;
+  if (cn !== undefined && cn !== expectedCn) {
+    warn(
+      `openfl-connect: certificate ${certificate.file} has CN '${cn}' but the aggregator expects '${expectedCn}'; it will answer UNAUTHENTICATED.`,
+    );
+  }
+  tls.cert = certificate.pem;
+  tls.key = privateKey.pem;
+  return tls;
+}

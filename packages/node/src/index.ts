@@ -1,0 +1,12 @@
+export {
+  AggregatorGRPCClient,
+  type AggregatorGRPCClientOptions,
+  createNodeConnector,
+} from "./aggregator-grpc-client.js";
+export { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
+export {
+  checkKeyMatchesCertificate,
+  commonName,
+  loadCertificates,
+  loadPrivateKey,
+} from "./pem-files.js";

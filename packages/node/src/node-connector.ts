@@ -1,0 +1,63 @@
+import type { SecureClientSessionOptions } from "node:http2";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core";
+import { loadCertificates } from "./pem-files.js";
+
+/** OpenFL's gRPC message limit, both ways: 1 GiB. */
+export const OPENFL_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
+export interface NodeConnectorSettings {
+  readonly baseUrl: string;
+  readonly target: string;
+  /** TLS material for http2.connect; undefined for plaintext h2c. */
+  readonly tls: SecureClientSessionOptions | undefined;
+  readonly maxMessageBytes: number;
+  readonly keepalive:
+    | { readonly pingIntervalMs: number; readonly pingTimeoutMs?: number }
+    | undefined;
+  readonly connectTimeoutMs: number | undefined;
+}
+
+/** Opens gRPC channels (HTTP/2 sessions) for the core client. One job: build transports. */
+export class NodeConnector implements AggregatorConnector {
+  readonly target: string;
+  #settings: NodeConnectorSettings;
+
+  constructor(settings: NodeConnectorSettings) {
+    this.#settings = settings;
+    this.target = settings.target;
+  }
+
+  open(): AggregatorConnection {
+    const s = this.#settings;
+    const sessionManager = new Http2SessionManager(
+      s.baseUrl,
+      {
+        // No keepalive PINGs unless asked: grpcio servers answer a client that pings more
+        // often than every 5 minutes with GOAWAY "too_many_pings".
+        ...(s.keepalive ?? {}),
+        ...(s.connectTimeoutMs !== undefined ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
+      },
+      s.tls ?? {},
+    );
+    const transport = createGrpcTransport({
+      baseUrl: s.baseUrl,
+      sessionManager,
+      readMaxBytes: s.maxMessageBytes,
+      writeMaxBytes: s.maxMessageBytes,
+    });
+    return {
+      transport,
+      close: async () => {
+        sessionManager.abort();
+      },
+    };
+  }
+
+  /** Trusts a new root CA (a PEM file path, as OpenFL's refetch callback returns) from now on. */
+  useRootCertificate(rootCertificate: string): void {
+    if (!this.#settings.tls) return;
+    const ca = loadCertificates("rootCertificate (refetched)", rootCertificate).pem;
+    this.#settings = { ...this.#settings, tls: { ...this.#settings.tls, ca } };
+  }
+}

@@ -1,0 +1,85 @@
+// Test fixture: a reference aggregator over real mTLS on 127.0.0.1 with a fresh PKI,
+// and Node clients for its collaborators.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ReferenceAggregator,
+  type ReferenceAggregatorOptions,
+  silentLogger,
+} from "@openfl-connect/reference-aggregator";
+import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  AggregatorGRPCClient,
+  type AggregatorGRPCClientOptions,
+} from "./aggregator-grpc-client.js";
+
+export const FEDERATION_UUID = "plan.yaml_4ebcd576";
+export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+
+export interface TestFederation {
+  readonly dir: string;
+  readonly pki: TestPki;
+  readonly aggregator: ReferenceAggregator;
+  readonly port: number;
+  /** A client for `name` with the federation's identity and certificates; overrides win. */
+  client(name: string, overrides?: Partial<AggregatorGRPCClientOptions>): AggregatorGRPCClient;
+  close(): Promise<void>;
+}
+
+export async function startTestFederation(
+  options: {
+    collaborators?: readonly string[];
+    aggregator?: Partial<ReferenceAggregatorOptions>;
+  } = {},
+): Promise<TestFederation> {
+  const collaborators = options.collaborators ?? ["one", "two"];
+  const dir = await mkdtemp(join(tmpdir(), "openfl-federation-"));
+  const pki = await createTestPki(join(dir, "pki"), {
+    collaborators: [...collaborators, "stranger"],
+  });
+  const aggregator = new ReferenceAggregator({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    authorizedCollaborators: collaborators,
+    rounds: 2,
+    tasks: ["train"],
+    initialModel: { "dense.weight": { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) } },
+    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
+    authFailureDelayMs: [0, 0],
+    tensorWaitMs: 500,
+    logger: silentLogger,
+    ...options.aggregator,
+  });
+  const { port } = await aggregator.start();
+  const clients: AggregatorGRPCClient[] = [];
+  return {
+    dir,
+    pki,
+    aggregator,
+    port,
+    client(name, overrides = {}) {
+      const pair = pki.collaborators[name];
+      const client = new AggregatorGRPCClient({
+        aggAddr: "localhost",
+        aggPort: port,
+        aggregatorUuid: AGGREGATOR_UUID,
+        federationUuid: FEDERATION_UUID,
+        collaboratorName: name,
+        rootCertificate: pki.caCert,
+        certificate: pair?.cert,
+        privateKey: pair?.key,
+        retry: { intervalMs: 50 },
+        warn: () => {},
+        ...overrides,
+      });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.disconnect()));
+      await aggregator.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decodeNamedTensor } from "@openfl-connect/core";
+import {
+  AggregatorState,
+  type AggregatorStateOptions,
+  type RoundSummary,
+} from "./aggregator-state.js";
+import { silentLogger } from "./logger.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID, metric, trained } from "./test-support.js";
+
+function newState(overrides: Partial<AggregatorStateOptions> = {}): AggregatorState {
+  return new AggregatorState({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    authorizedCollaborators: ["alice", "bob"],
+    rounds: 2,
+    tasks: ["train"],
+    initialModel: { w: { shape: [2], data: Float32Array.from([1, 1]) } },
+    tensorWaitMs: 50,
+    logger: silentLogger,
+    ...overrides,
+  });
+}
+
+function modelRequest(round: number, requestedBy = "alice") {
+  return {
+    tensorName: "w",
+    roundNumber: round,
+    report: false,
+    tags: ["model"],
+    requireLossless: true,
+    requestedBy,
+  };
+}
+
+describe("AggregatorState.getTasks", () => {
+  it("hands out the default tasks of round 0", () => {
+    const state = newState({ tasks: undefined });
+    assert.deepEqual(state.getTasks("alice"), {
+      tasks: ["aggregated_model_validation", "train", "locally_tuned_model_validation"],
+      roundNumber: 0,
+      sleepTime: 0,
+      quit: false,
+    });
+  });
+
+  it("answers no tasks and sleep 10 once a collaborator has done the round", () => {
+    const state = newState();
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2])],
+    });
+    assert.deepEqual(state.getTasks("alice"), {
+      tasks: [],
+      roundNumber: 0,
+      sleepTime: 10,
+      quit: false,
+    });
+    assert.deepEqual(state.getTasks("bob").tasks, ["train"]);
+  });
+
+  it("says quit after the last round and tracks who was told", () => {
+    const state = newState({ rounds: 0 });
+    assert.equal(state.getTasks("alice").quit, true);
+    assert.equal(state.allQuitJobsSent(), false);
+    state.getTasks("bob");
+    assert.equal(state.allQuitJobsSent(), true);
+  });
+});
+
+describe("AggregatorState.sendLocalTaskResults", () => {
+  it("averages trained tensors weighted by data_size into the next round's model", async () => {
+    const state = newState();
+    const summaries: RoundSummary[] = [];
+    state.onRoundEnd((s) => summaries.push(s));
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2]), metric("loss", 0, 4)],
+    });
+    assert.equal(state.currentRound, 0);
+    state.sendLocalTaskResults({
+      collaborator: "bob",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 3,
+      tensors: [trained("w", 0, [3, 4]), metric("loss", 0, 8)],
+    });
+    assert.equal(state.currentRound, 1);
+    assert.deepEqual([...(state.model.w?.data ?? [])], [2.5, 3.5]);
+    assert.deepEqual(summaries, [
+      { round: 0, collaborators: ["alice", "bob"], metrics: { "train/loss": 7 } },
+    ]);
+    const named = await state.getAggregatedTensor(modelRequest(1));
+    assert.deepEqual(named.tags, ["compressed", "model"]);
+    assert.deepEqual([...decodeNamedTensor(named).data], [2.5, 3.5]);
+    assert.equal(named.roundNumber, 1);
+  });
+
+  it("ignores duplicates, wrong rounds and results after the end, without error", () => {
+    const state = newState({ rounds: 1, authorizedCollaborators: ["alice"] });
+    const results = {
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2])],
+    };
+    assert.deepEqual(state.sendLocalTaskResults({ ...results, roundNumber: 5 }), {
+      t: "ignored",
+      reason: "wrong-round",
+    });
+    assert.equal(state.sendLocalTaskResults(results).t, "accepted");
+    assert.deepEqual(state.sendLocalTaskResults(results), {
+      t: "ignored",
+      reason: "experiment-finished",
+    });
+    assert.equal(state.receivedResults.length, 1);
+  });
+
+  it("ignores a second upload of the same task in the same round", () => {
+    const state = newState();
+    const results = {
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2])],
+    };
+    state.sendLocalTaskResults(results);
+    assert.deepEqual(state.sendLocalTaskResults(results), { t: "ignored", reason: "duplicate" });
+  });
+
+  it("rejects a tensor without the compressed tag or without transformer_metadata", () => {
+    const state = newState();
+    const plain = trained("w", 0, [1, 2]);
+    plain.tags = ["trained"];
+    const noMetadata = trained("w", 0, [1, 2]);
+    noMetadata.transformerMetadata = [];
+    for (const tensor of [plain, noMetadata]) {
+      assert.throws(
+        () =>
+          state.sendLocalTaskResults({
+            collaborator: "alice",
+            roundNumber: 0,
+            taskName: "train",
+            dataSize: 1,
+            tensors: [tensor],
+          }),
+        /is not compressed|no transformer_metadata/,
+      );
+    }
+    assert.equal(state.receivedResults.length, 0);
+  });
+
+  it("records each tensor's sha256 and decoded values", () => {
+    const state = newState();
+    const seen: string[] = [];
+    state.onResults((r) => seen.push(`${r.collaborator}/${r.taskName}`));
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 2,
+      tensors: [trained("w", 0, [1, 2])],
+    });
+    const tensor = state.receivedResults[0]?.tensors[0];
+    assert.equal(tensor?.sha256.length, 64);
+    assert.deepEqual(tensor?.tags, ["trained"]);
+    assert.deepEqual([...(tensor?.data ?? [])], [1, 2]);
+    assert.deepEqual(seen, ["alice/train"]);
+  });
+});
+
+describe("AggregatorState.getAggregatedTensor", () => {
+  it("serves the initial model tagged compressed and model", async () => {
+    const named = await newState().getAggregatedTensor(modelRequest(0));
+    assert.equal(named.name, "w");
+    assert.deepEqual(named.tags, ["compressed", "model"]);
+    assert.equal(named.lossless, true);
+    assert.deepEqual(named.transformerMetadata[0]?.intList, [2]);
+  });
+
+  it("treats request tags as a set without compressed", async () => {
+    const named = await newState().getAggregatedTensor({
+      ...modelRequest(0),
+      tags: ["model", "compressed", "model"],
+    });
+    assert.deepEqual(named.tags, ["compressed", "model"]);
+  });
+
+  it("fails after tensorWaitMs for a tensor that never appears", async () => {
+    await assert.rejects(
+      newState().getAggregatedTensor(modelRequest(7)),
+      /Aggregator does not have an aggregated tensor for TensorKey\(tensor_name='w'.*round_number=7/,
+    );
+  });
+
+  it("waits for the next round's model to appear", async () => {
+    const state = newState({ authorizedCollaborators: ["alice"], tensorWaitMs: 5000 });
+    const pending = state.getAggregatedTensor(modelRequest(1));
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [5, 6])],
+    });
+    assert.deepEqual([...decodeNamedTensor(await pending).data], [5, 6]);
+  });
+
+  it("returns an empty tensor for a tag naming another collaborator", async () => {
+    const named = await newState().getAggregatedTensor({
+      ...modelRequest(0),
+      tags: ["trained", "bob"],
+    });
+    assert.equal(named.name, "");
+    assert.equal(named.dataBytes.byteLength, 0);
+  });
+
+  it("rejects an initial model whose data does not fit its shape", () => {
+    assert.throws(() =>
+      newState({ initialModel: { w: { shape: [3], data: Float32Array.from([1]) } } }),
+    );
+  });
+});

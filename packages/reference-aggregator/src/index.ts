@@ -1,0 +1,42 @@
+export {
+  ReferenceAggregator,
+  type ReferenceAggregatorOptions,
+  type ServerTlsFiles,
+} from "./aggregator-server.js";
+export {
+  type AggregatorServiceOptions,
+  createAggregatorService,
+  type PeerIdentity,
+  peerContextValues,
+  peerIdentityKey,
+} from "./aggregator-service.js";
+export {
+  AggregatorState,
+  AggregatorStateError,
+  type AggregatorStateOptions,
+  DEFAULT_TASKS,
+  NO_TASK_SLEEP_SECONDS,
+  type ReceivedTensor,
+  type ResultsOutcome,
+  type ResultsRecord,
+  type RoundSummary,
+  type TaskAssignment,
+  type TaskResultsInput,
+  type TensorRequest,
+} from "./aggregator-state.js";
+export {
+  type AggregatorLogger,
+  defaultLogger,
+  jsonLineLogger,
+  type LogLevel,
+  silentLogger,
+} from "./logger.js";
+export {
+  type CertificatePair,
+  createTestPki,
+  ensureTestPki,
+  issueCollaborator,
+  type TestPki,
+  type TestPkiOptions,
+  testPkiPaths,
+} from "./pki.js";

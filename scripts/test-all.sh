@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite (README's test command runs this after installing node packages).
+# Installs what else it needs on a fresh machine, then runs every suite in order.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "generated code matches proto/"
+bash scripts/check-generated.sh
+
+step "lint and format (biome)"
+pnpm exec biome check .
+
+step "typecheck"
+pnpm -r --workspace-concurrency=1 run typecheck
+
+step "unit and integration tests (real mTLS on 127.0.0.1)"
+pnpm -r --workspace-concurrency=1 run test
+
+step "Envoy config against Envoy's API schema (go-control-plane)"
+bash deploy/envoy/validate/check.sh
