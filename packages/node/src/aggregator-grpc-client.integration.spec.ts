@@ -10,6 +10,7 @@ import {
   HeaderMismatchError,
 } from "@openfl-connect/core";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { startTcpRelay } from "./tcp-relay.js";
 import { FEDERATION_UUID, startTestFederation, type TestFederation } from "./test-federation.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -215,6 +216,43 @@ describe("resend on reconnection with a real server", () => {
       assert.equal((await tasks).roundNumber, 0);
       assert.ok(retries >= 1, "it retried while the aggregator was down");
     } finally {
+      await fed.close();
+    }
+  });
+});
+
+describe("an aggregator restart in the middle of an upload", () => {
+  it("the upload completes after the restart and the aggregator holds it once", async () => {
+    const fed = await startTestFederation();
+    const relay = await startTcpRelay(fed.port, (total) => {
+      if (total > 4 * 1024 * 1024 && !restarting) {
+        restarting = fed.aggregator
+          .stop()
+          .then(() => new Promise((r) => setTimeout(r, 200)))
+          .then(() => fed.aggregator.start());
+      }
+    });
+    let restarting: Promise<unknown> | undefined;
+    try {
+      const retries: string[] = [];
+      const client = fed.client("one", {
+        aggPort: relay.port,
+        onRetry: (e) => retries.push(e.failure),
+      });
+      const data = Float32Array.from({ length: 4_000_000 }, (_, i) => (i % 977) / 977);
+      const tensor = encodeNamedTensor(
+        { shape: [4_000_000], data },
+        { name: "w", roundNumber: 0, tags: ["trained"] },
+      );
+      await client.sendLocalTaskResults(0, "train", 10, [tensor]);
+      assert.ok(restarting, "the aggregator was stopped mid-upload");
+      assert.ok(retries.length >= 1, "the client resent after the restart");
+      const held = fed.aggregator.state.receivedResults.filter((r) => r.collaborator === "one");
+      assert.equal(held.length, 1);
+      assert.equal(held[0]?.tensors[0]?.sha256, sha256(tensor.dataBytes));
+      assert.equal((await client.resendBuffer.list()).length, 0);
+    } finally {
+      await relay.close();
       await fed.close();
     }
   });
