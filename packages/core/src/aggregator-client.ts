@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import {
   type Client,
   type CallOptions as ConnectCallOptions,
@@ -23,6 +23,7 @@ import { type NamedTensor, NamedTensorSchema } from "./gen/openfl/protocols/base
 import { expectedResponseHeader, requestHeader } from "./message-header.js";
 import type { PendingRequest, ResendBuffer } from "./resend-buffer.js";
 import { backoffDelayMs } from "./retry-policy.js";
+import { concatParts, partsByteLength, serializeTaskResultsParts } from "./task-results-parts.js";
 import { validateResponseHeader } from "./validate-response.js";
 
 /** Per-call options. */
@@ -155,21 +156,19 @@ export class AggregatorClient {
     namedTensors: readonly NamedTensor[],
     options?: CallOptions,
   ): Promise<void> {
-    const bytes = toBinary(
-      TaskResultsSchema,
-      create(TaskResultsSchema, {
-        header: this.#requestHeader,
-        roundNumber,
-        taskName,
-        dataSize,
-        tensors: [...namedTensors],
-      }),
-    );
+    // Parts: protobuf framing plus views of each tensor's data_bytes; no whole-message copy.
+    const parts = serializeTaskResultsParts({
+      header: this.#requestHeader,
+      roundNumber,
+      taskName,
+      dataSize,
+      tensors: [...namedTensors],
+    });
     const pending: PendingRequest = {
       id: globalThis.crypto.randomUUID(),
       rpc: "SendLocalTaskResults",
-      bytes,
-      description: `round ${roundNumber} task ${taskName} (${namedTensors.length} tensors, ${bytes.byteLength} bytes)`,
+      parts,
+      description: `round ${roundNumber} task ${taskName} (${namedTensors.length} tensors, ${partsByteLength(parts)} bytes)`,
     };
     await this.#options.resendBuffer.add(pending);
     await this.#deliver(pending, options);
@@ -227,13 +226,13 @@ export class AggregatorClient {
     try {
       await this.#call(
         "SendLocalTaskResults",
-        (c, o) => c.sendLocalTaskResults(chunkStream(pending.bytes, chunkBytes), o),
+        (c, o) => c.sendLocalTaskResults(chunkStream(pending.parts, chunkBytes), o),
         options,
       );
     } catch (error) {
       // Resending cannot help: drop it from the buffer but hand the bytes to the caller.
       if (error instanceof AggregatorCallError && error.reason === "cannot-heal") {
-        error.unsentRequest = pending.bytes;
+        error.unsentRequest = concatParts(pending.parts);
         await this.#options.resendBuffer.acknowledge(pending.id);
       }
       throw error;
@@ -348,11 +347,11 @@ export class AggregatorClient {
   }
 }
 
-async function* chunkStream(bytes: Uint8Array, chunkBytes: number) {
-  yield* dataStreamChunks(bytes, chunkBytes);
+async function* chunkStream(parts: readonly Uint8Array[], chunkBytes: number) {
+  yield* dataStreamChunks(parts, chunkBytes);
 }
 
-/** Parses bytes kept by a resend buffer, e.g. to show what is pending. */
-export function parsePendingTaskResults(bytes: Uint8Array) {
-  return fromBinary(TaskResultsSchema, bytes);
+/** Parses an upload kept by a resend buffer, e.g. to show what is pending. */
+export function parsePendingTaskResults(request: PendingRequest) {
+  return fromBinary(TaskResultsSchema, concatParts(request.parts));
 }

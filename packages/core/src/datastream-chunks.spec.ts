@@ -40,4 +40,29 @@ describe("dataStreamChunks", () => {
       [0],
     );
   });
+
+  it("sends large parts as views and coalesces small framing parts into one chunk", () => {
+    const big = new Uint8Array(3 * 1024 * 1024).fill(1);
+    const parts = [Uint8Array.of(1, 2), Uint8Array.of(3), big, Uint8Array.of(4)];
+    const chunks = [...dataStreamChunks(parts)];
+    assert.deepEqual(
+      chunks.map((c) => c.size),
+      [3, OPENFL_CHUNK_BYTES, 1024 * 1024, 1],
+    );
+    assert.equal(chunks[1]?.npbytes.buffer, big.buffer);
+    assert.equal(chunks[2]?.npbytes.buffer, big.buffer);
+    assert.deepEqual(joinDataStreamChunks(chunks).byteLength, 3 + big.byteLength + 1);
+  });
+
+  it("never makes a chunk over the limit when coalescing", () => {
+    const parts = Array.from({ length: 100 }, () => new Uint8Array(1000));
+    for (const c of dataStreamChunks(parts, 4096)) assert.ok(c.size <= 4096);
+  });
+
+  it("sends everything as one chunk when the limit is Infinity (gRPC-web)", () => {
+    const parts = [Uint8Array.of(1), new Uint8Array(5 * 1024 * 1024), Uint8Array.of(2)];
+    const chunks = [...dataStreamChunks(parts, Number.POSITIVE_INFINITY)];
+    assert.equal(chunks.length, 1);
+    assert.equal(chunks[0]?.size, 5 * 1024 * 1024 + 2);
+  });
 });

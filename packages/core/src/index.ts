@@ -41,6 +41,7 @@ export {
   type RetryOptions,
   resolveRetryPolicy,
 } from "./retry-policy.js";
+export { concatParts, partsByteLength, serializeTaskResultsParts } from "./task-results-parts.js";
 export {
   COMPRESSED_TAG,
   decodeNamedTensor,

@@ -4,8 +4,12 @@ export interface PendingRequest {
   readonly id: string;
   /** The RPC it belongs to, e.g. "SendLocalTaskResults". */
   readonly rpc: string;
-  /** Exactly the bytes to (re)send: for uploads, the serialized TaskResults. */
-  readonly bytes: Uint8Array;
+  /**
+   * Exactly the bytes to (re)send, as consecutive parts: for uploads, the serialized
+   * TaskResults, whose large parts are views of the tensors' data_bytes (see
+   * serializeTaskResultsParts). Concatenated, they are the message.
+   */
+  readonly parts: readonly Uint8Array[];
   /** What it is, for logs and listings (never tensor contents). */
   readonly description: string;
 }
