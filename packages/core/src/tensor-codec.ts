@@ -24,7 +24,15 @@ export interface EncodeOptions {
   readonly tags?: readonly string[];
   /** True for metrics the aggregator should report. Default false. */
   readonly report?: boolean;
+  /**
+   * Share memory instead of copying: when `data` is a Float32Array and the platform is
+   * little-endian, data_bytes becomes a view of it, saving one copy of the tensor. Then
+   * `data` must not change until the upload is acknowledged. Default false (copy).
+   */
+  readonly zeroCopy?: boolean;
 }
+
+const platformIsLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * Encodes like OpenFL's default NoCompressionPipeline: float32 little-endian, C order,
@@ -41,9 +49,7 @@ export function encodeNamedTensor(
       `tensor '${options.name}': shape [${tensor.shape.join(", ")}] holds ${count} values, data has ${tensor.data.length}`,
     );
   }
-  const bytes = new Uint8Array(count * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < count; i++) view.setFloat32(i * 4, tensor.data[i] as number, true);
+  const bytes = float32LittleEndianBytes(tensor.data, count, options.zeroCopy ?? false);
   // OpenFL's pipeline adds "compressed" and sends the tags sorted, e.g. ["compressed", "trained"].
   const tags = [...new Set([...(options.tags ?? []), COMPRESSED_TAG])].sort();
   return create(NamedTensorSchema, {
@@ -57,9 +63,24 @@ export function encodeNamedTensor(
   });
 }
 
+function float32LittleEndianBytes(
+  data: ArrayLike<number>,
+  count: number,
+  zeroCopy: boolean,
+): Uint8Array {
+  if (data instanceof Float32Array && platformIsLittleEndian) {
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return zeroCopy ? view : view.slice();
+  }
+  const bytes = new Uint8Array(count * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < count; i++) view.setFloat32(i * 4, data[i] as number, true);
+  return bytes;
+}
+
 /**
- * Decodes a NamedTensor made by OpenFL's default pipeline. Reads little-endian through a
- * DataView, so the result does not depend on the platform's byte order.
+ * Decodes a NamedTensor made by OpenFL's default pipeline. The bytes are little-endian:
+ * copied as they are on little-endian platforms, read through a DataView elsewhere.
  */
 export function decodeNamedTensor(named: NamedTensor): Float32Tensor {
   const where = `tensor '${named.name}'`;
@@ -81,15 +102,31 @@ export function decodeNamedTensor(named: NamedTensor): Float32Tensor {
       `${where}: shape [${shape.join(", ")}] needs ${count * 4} bytes of float32, data_bytes has ${bytes.byteLength}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
-  return { shape, data };
+  return { shape, data: readFloat32LittleEndian(bytes, count) };
 }
 
 /** The tags a receiver keeps: without "compressed", sorted (as OpenFL's receiver does). */
 export function receivedTags(named: NamedTensor): string[] {
   return named.tags.filter((t) => t !== COMPRESSED_TAG && t !== LOSSY_COMPRESSED_TAG).sort();
+}
+
+/**
+ * Reads `count` little-endian float32 values. On a little-endian platform one memcpy does
+ * it; `viaDataView` forces the portable path a big-endian platform takes (tested on both).
+ */
+export function readFloat32LittleEndian(
+  bytes: Uint8Array,
+  count: number,
+  viaDataView = !platformIsLittleEndian,
+): Float32Array {
+  const data = new Float32Array(count);
+  if (!viaDataView) {
+    new Uint8Array(data.buffer).set(bytes.subarray(0, count * 4));
+    return data;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+  return data;
 }
 
 function elementCount(shape: readonly number[], name: string): number {
