@@ -95,7 +95,7 @@ describe("tensor codec (OpenFL NoCompressionPipeline)", () => {
     const backing = new Uint8Array(4 * 5 + 3);
     const view = new DataView(backing.buffer);
     const values = [1.5, -2.25, 3e-7, 65504, -0];
-    values.forEach((v, i) => view.setFloat32(3 + i * 4, v, true));
+    for (const [i, v] of values.entries()) view.setFloat32(3 + i * 4, v, true);
     const bytes = backing.subarray(3);
     const portable = readFloat32LittleEndian(bytes, 5, true);
     const fast = readFloat32LittleEndian(bytes, 5, false);
