@@ -21,3 +21,6 @@ pnpm -r --workspace-concurrency=1 run test
 
 step "Envoy config against Envoy's API schema (go-control-plane)"
 bash deploy/envoy/validate/check.sh
+
+step "browser end-to-end: dashboard in Chromium -> grpcwebproxy -> aggregators over mTLS"
+bash scripts/test-browser.sh

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AggregatorCallError, HeaderMismatchError } from "@openfl-connect/core";
+import { describeError } from "./describe-error.js";
+
+const context = { proxyUrl: "http://127.0.0.1:8080", origin: "http://127.0.0.1:4173" };
+
+function callError(code: Code, cause: unknown = new ConnectError("x", code)) {
+  return new AggregatorCallError("Ping", code, "x", "cannot-heal", 1, { cause });
+}
+
+describe("describeError", () => {
+  it("gives field, expected and actual of a header mismatch and what to check", () => {
+    const d = describeError(
+      new HeaderMismatchError("Ping", "federation_uuid", "plan.yaml_a", "plan.yaml_b"),
+      context,
+    );
+    assert.equal(d.kind, "header-mismatch");
+    assert.match(d.summary, /'federation_uuid' is "plan.yaml_b", expected "plan.yaml_a"/);
+    assert.match(d.summary, /federation uuid setting/);
+  });
+
+  it("explains UNAUTHENTICATED as a certificate CN / collaborator name problem", () => {
+    const d = describeError(callError(Code.Unauthenticated), context);
+    assert.equal(d.kind, "unauthenticated");
+    assert.match(d.summary, /certificate CN must equal the collaborator name/);
+  });
+
+  it("explains a fetch TypeError as the proxy being unreachable or CORS, naming the origin", () => {
+    const cause = new ConnectError(
+      "Failed to fetch",
+      Code.Unknown,
+      undefined,
+      undefined,
+      new TypeError("Failed to fetch"),
+    );
+    const d = describeError(callError(Code.Unknown, cause), context);
+    assert.equal(d.kind, "proxy-unreachable");
+    assert.match(d.summary, /http:\/\/127\.0\.0\.1:8080/);
+    assert.match(d.summary, /allowed origins include http:\/\/127\.0\.0\.1:4173/);
+  });
+
+  it("explains UNAVAILABLE as the aggregator being unreachable from the proxy", () => {
+    assert.equal(
+      describeError(callError(Code.Unavailable), context).kind,
+      "aggregator-unreachable",
+    );
+  });
+
+  it("explains UNKNOWN as the aggregator rejecting the request (OpenFL header asserts)", () => {
+    const d = describeError(callError(Code.Unknown), context);
+    assert.equal(d.kind, "aggregator-rejected");
+    assert.match(d.summary, /federation uuid/);
+  });
+
+  it("keeps the message of anything else", () => {
+    const d = describeError(new Error("Give the tensor's name."), context);
+    assert.equal(d.kind, "other");
+    assert.equal(d.detail, "Give the tensor's name.");
+  });
+});

@@ -1,0 +1,96 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  AggregatorCallError,
+  HeaderMismatchError,
+  InvalidOptionError,
+  TensorCodecError,
+} from "@openfl-connect/core";
+
+/** A failure in words a person understands, plus the raw message for the log. */
+export interface ErrorDescription {
+  /** Short kind, for styling and tests: "header-mismatch", "unauthenticated", ... */
+  readonly kind:
+    | "header-mismatch"
+    | "unauthenticated"
+    | "proxy-unreachable"
+    | "aggregator-unreachable"
+    | "aggregator-rejected"
+    | "invalid-setting"
+    | "other";
+  /** One sentence: what happened and what to check. */
+  readonly summary: string;
+  /** The underlying message. */
+  readonly detail: string;
+}
+
+const headerFieldAdvice: Record<string, string> = {
+  sender: "the aggregator uuid setting",
+  receiver: "the collaborator name setting",
+  federation_uuid: "the federation uuid setting",
+  single_col_cert_common_name: "single-certificate mode on the aggregator",
+};
+
+/** Explains an error thrown by the client or the page. `origin` is this page's origin. */
+export function describeError(error: unknown, context: { proxyUrl: string; origin: string }) {
+  const detail = error instanceof Error ? error.message : String(error);
+  const d = (kind: ErrorDescription["kind"], summary: string): ErrorDescription => ({
+    kind,
+    summary,
+    detail,
+  });
+  if (error instanceof HeaderMismatchError) {
+    return d(
+      "header-mismatch",
+      `The aggregator answered, but its reply is addressed differently: header field '${error.field}' is "${error.actual}", expected "${error.expected}". Check ${headerFieldAdvice[error.field] ?? "the settings"}.`,
+    );
+  }
+  if (error instanceof InvalidOptionError) {
+    return d("invalid-setting", `A setting is not usable: ${error.message}.`);
+  }
+  if (error instanceof TensorCodecError) {
+    return d("other", `The tensor arrived but cannot be decoded: ${error.message}.`);
+  }
+  const code = error instanceof AggregatorCallError ? error.code : connectCode(error);
+  if (isNetworkFailure(error)) {
+    return d(
+      "proxy-unreachable",
+      `The browser could not reach the gRPC-web proxy at ${context.proxyUrl}, or blocked its reply (CORS). Check that the proxy runs, the URL is right, and that its allowed origins include ${context.origin}.`,
+    );
+  }
+  switch (code) {
+    case Code.Unauthenticated:
+      return d(
+        "unauthenticated",
+        "The aggregator did not accept this collaborator (UNAUTHENTICATED): the proxy's client certificate CN must equal the collaborator name, and the name must be an authorised collaborator of the federation.",
+      );
+    case Code.Unavailable:
+      return d(
+        "aggregator-unreachable",
+        "The proxy answered but could not reach the aggregator (UNAVAILABLE): the aggregator may be down or restarting, or the proxy's TLS connection to it failed (CA, certificate).",
+      );
+    case Code.Unknown:
+    case Code.Internal:
+      return d(
+        "aggregator-rejected",
+        "The aggregator failed the call. With OpenFL this is usually a header check: compare the aggregator uuid, federation uuid and collaborator name with the plan.",
+      );
+    default:
+      return d("other", `The call failed: ${detail}`);
+  }
+}
+
+function connectCode(error: unknown): Code | undefined {
+  return error instanceof ConnectError ? error.code : undefined;
+}
+
+/** fetch() (or our XHR fetch) rejects with a TypeError when the network or CORS fails. */
+function isNetworkFailure(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof TypeError && /fetch|network/i.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

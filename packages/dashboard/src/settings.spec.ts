@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  EMPTY_SETTINGS,
+  loadSettings,
+  missingSettings,
+  SETTINGS_KEY,
+  saveSettings,
+} from "./settings.js";
+
+function memoryStorage(initial: Record<string, string> = {}) {
+  const items = new Map(Object.entries(initial));
+  return {
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => {
+      items.set(key, value);
+    },
+  };
+}
+
+describe("dashboard settings", () => {
+  it("round-trips through storage, trimmed", () => {
+    const storage = memoryStorage();
+    saveSettings(storage, {
+      proxyUrl: " http://127.0.0.1:8080 ",
+      aggregatorUuid: "aggregator_plan.yaml_1",
+      federationUuid: "plan.yaml_1",
+      collaboratorName: "dashboard",
+    });
+    assert.deepEqual(loadSettings(storage), {
+      proxyUrl: "http://127.0.0.1:8080",
+      aggregatorUuid: "aggregator_plan.yaml_1",
+      federationUuid: "plan.yaml_1",
+      collaboratorName: "dashboard",
+    });
+  });
+
+  it("reads nothing saved, malformed JSON or wrong types as empty fields", () => {
+    assert.deepEqual(loadSettings(memoryStorage()), EMPTY_SETTINGS);
+    assert.deepEqual(loadSettings(memoryStorage({ [SETTINGS_KEY]: "{not json" })), EMPTY_SETTINGS);
+    assert.deepEqual(
+      loadSettings(memoryStorage({ [SETTINGS_KEY]: '{"proxyUrl":42,"federationUuid":"f"}' })),
+      { ...EMPTY_SETTINGS, federationUuid: "f" },
+    );
+  });
+
+  it("names the missing settings in words", () => {
+    assert.deepEqual(missingSettings({ ...EMPTY_SETTINGS, proxyUrl: "http://x" }), [
+      "aggregator uuid",
+      "federation uuid",
+      "collaborator name",
+    ]);
+  });
+});

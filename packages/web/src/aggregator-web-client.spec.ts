@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  Aggregator,
+  AggregatorCallError,
+  decodeNamedTensor,
+  encodeNamedTensor,
+  HeaderMismatchError,
+  InvalidOptionError,
+  joinDataStreamChunks,
+  MessageHeaderSchema,
+  OPENFL_CHUNK_BYTES,
+  TaskResultsSchema,
+} from "@openfl-connect/core";
+import { AggregatorWebClient, type AggregatorWebClientOptions } from "./aggregator-web-client.js";
+import { failingFetch, inMemoryGrpcWeb } from "./in-memory-grpc-web.js";
+
+const identity = {
+  aggregatorUuid: "aggregator_plan.yaml_0123abcd",
+  federationUuid: "plan.yaml_0123abcd",
+  collaboratorName: "dashboard",
+};
+const replyHeader = create(MessageHeaderSchema, {
+  sender: identity.aggregatorUuid,
+  receiver: identity.collaboratorName,
+  federationUuid: identity.federationUuid,
+});
+
+function client(options: Partial<AggregatorWebClientOptions>) {
+  return new AggregatorWebClient({
+    ...identity,
+    proxyUrl: "https://proxy.example",
+    retry: { intervalMs: 1 },
+    ...options,
+  });
+}
+
+describe("AggregatorWebClient", () => {
+  it("uploads task results larger than OpenFL's 2 MiB chunk as a single DataStream", async () => {
+    const uploads: { chunks: number; bytes: Uint8Array }[] = [];
+    const server = inMemoryGrpcWeb((router) =>
+      router.service(Aggregator, {
+        async sendLocalTaskResults(stream) {
+          const chunks = [];
+          for await (const chunk of stream) chunks.push(chunk);
+          uploads.push({ chunks: chunks.length, bytes: joinDataStreamChunks(chunks) });
+          return { header: replyHeader };
+        },
+      }),
+    );
+    const data = Float32Array.from({ length: (5 * 1024 * 1024) / 4 }, (_, i) => Math.sin(i));
+    const tensor = encodeNamedTensor(
+      { shape: [data.length], data },
+      {
+        name: "upload",
+        roundNumber: 0,
+        tags: ["trained"],
+      },
+    );
+    await client({ fetch: server.fetch }).sendLocalTaskResults(0, "train", 10, [tensor]);
+    assert.equal(uploads.length, 1);
+    assert.equal(uploads[0]?.chunks, 1);
+    assert.ok((uploads[0]?.bytes.byteLength ?? 0) > OPENFL_CHUNK_BYTES);
+    const results = fromBinary(TaskResultsSchema, uploads[0]?.bytes ?? new Uint8Array());
+    assert.equal(results.header?.sender, "dashboard");
+    assert.equal(results.taskName, "train");
+    const [received] = results.tensors;
+    assert.ok(received);
+    assert.deepEqual(decodeNamedTensor(received).data, data);
+  });
+
+  it("resends through core's retry after a browser network failure (fetch TypeError)", async () => {
+    const server = inMemoryGrpcWeb((router) =>
+      router.service(Aggregator, { ping: () => ({ header: replyHeader }) }),
+    );
+    let calls = 0;
+    const flaky: typeof fetch = (input, init) => {
+      calls++;
+      return calls === 1 ? failingFetch(input, init) : server.fetch(input, init);
+    };
+    const retries: string[] = [];
+    await client({ fetch: flaky, onRetry: (e) => retries.push(e.failure) }).ping();
+    assert.equal(calls, 2);
+    assert.equal(retries.length, 1);
+    assert.match(retries[0] ?? "", /network request failed/);
+  });
+
+  it("does not retry a response header mismatch and names the field", async () => {
+    const server = inMemoryGrpcWeb((router) =>
+      router.service(Aggregator, {
+        ping: () => ({ header: { ...replyHeader, federationUuid: "plan.yaml_ffffffff" } }),
+      }),
+    );
+    const error = await client({ fetch: server.fetch })
+      .ping()
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof HeaderMismatchError);
+    assert.equal(error.field, "federation_uuid");
+    assert.equal(error.actual, "plan.yaml_ffffffff");
+    assert.equal(server.requests.length, 1);
+  });
+
+  it("gives up at once on UNAUTHENTICATED", async () => {
+    const server = inMemoryGrpcWeb((router) =>
+      router.service(Aggregator, {
+        ping: () => {
+          throw new ConnectError("Invalid collaborator. CN: |dashboard|", Code.Unauthenticated);
+        },
+      }),
+    );
+    const error = await client({ fetch: server.fetch })
+      .ping()
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof AggregatorCallError);
+    assert.equal(error.code, Code.Unauthenticated);
+    assert.equal(error.reason, "cannot-heal");
+  });
+
+  it("refuses options a browser cannot honour", () => {
+    assert.throws(() => client({ proxyUrl: "localhost:8080" }), InvalidOptionError);
+    assert.throws(
+      () =>
+        client({
+          refetchServerCertificate: () => "ca.pem",
+        } as unknown as Partial<AggregatorWebClientOptions>),
+      /refetchServerCertificate/,
+    );
+  });
+});

@@ -1,0 +1,14 @@
+export {
+  AggregatorWebClient,
+  type AggregatorWebClientOptions,
+  createWebConnector,
+} from "./aggregator-web-client.js";
+export { withConnectionSignal } from "./connection-signal.js";
+export { withSingleMessageClientStreams } from "./single-message-streams.js";
+export { WebConnector, type WebConnectorSettings } from "./web-connector.js";
+export {
+  createXhrFetch,
+  parseResponseHeaders,
+  type UploadProgress,
+  type XhrFetchOptions,
+} from "./xhr-fetch.js";

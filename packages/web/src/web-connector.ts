@@ -1,0 +1,51 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core";
+import { withConnectionSignal } from "./connection-signal.js";
+import { withSingleMessageClientStreams } from "./single-message-streams.js";
+
+export interface WebConnectorSettings {
+  /** The gRPC-web proxy's URL, e.g. "https://openfl-proxy.example.org" (no trailing path needed). */
+  readonly proxyUrl: string;
+  /** fetch implementation. Default globalThis.fetch. See `createXhrFetch` for upload progress. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** connect interceptors, e.g. to add an `authorization` header the proxy checks. Default none. */
+  readonly interceptors?: Interceptor[];
+}
+
+/**
+ * Opens gRPC-web "channels" through a proxy (Envoy or grpcwebproxy) for the core client.
+ * One job: build transports. The proxy, not the page, holds the collaborator's client
+ * certificate and speaks gRPC over mTLS to the aggregator.
+ *
+ * Uploads travel as one DataStream in one request (`uploadChunkBytes` is Infinity), so a
+ * TaskResults must fit the proxy's and the aggregator's message limit (OpenFL: 1 GiB) and
+ * the browser's memory (about three copies of it while sending).
+ */
+export class WebConnector implements AggregatorConnector {
+  readonly target: string;
+  readonly uploadChunkBytes = Number.POSITIVE_INFINITY;
+  readonly #settings: WebConnectorSettings;
+
+  constructor(settings: WebConnectorSettings) {
+    this.#settings = settings;
+    this.target = settings.proxyUrl;
+  }
+
+  open(): AggregatorConnection {
+    const s = this.#settings;
+    const closed = new AbortController();
+    const transport = createGrpcWebTransport({
+      baseUrl: s.proxyUrl,
+      useBinaryFormat: true,
+      ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+      ...(s.interceptors === undefined ? {} : { interceptors: s.interceptors }),
+    });
+    return {
+      transport: withConnectionSignal(withSingleMessageClientStreams(transport), closed.signal),
+      close: async () => {
+        closed.abort(new Error("connection closed"));
+      },
+    };
+  }
+}

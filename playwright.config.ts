@@ -1,0 +1,39 @@
+// Browser tests of the dashboard: Chromium -> gRPC-web proxy (grpcwebproxy) -> reference
+// aggregator over mTLS. Run them with `bash scripts/test-browser.sh`. The specs and their
+// global setup live in packages/dashboard/e2e (where @playwright/test is installed).
+// Only a type is imported here, so the config loads wherever the runner comes from.
+import type { PlaywrightTestConfig } from "@playwright/test";
+
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const config: PlaywrightTestConfig = {
+  testDir: "./packages/dashboard/e2e",
+  testMatch: "**/*.e2e.ts",
+  outputDir: "./test-results/e2e",
+  globalSetup: "./packages/dashboard/e2e/global-setup.ts",
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: Boolean(process.env.CI),
+  reporter: [["list"], ["html", { outputFolder: "playwright-report", open: "never" }]],
+  use: {
+    browserName: "chromium",
+    headless: true,
+    screenshot: "on",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests: the dashboard in Chromium -> grpcwebproxy -> reference aggregator
+# (mTLS). Idempotent set-up: Chromium from Debian (Playwright's own browser download does not
+# work here), grpcwebproxy built with Go (scripts/setup-proxy.sh), the dashboard built with Vite.
+# Screenshots and traces: test-results/e2e/; HTML report: playwright-report/.
+#
+# Usage: bash scripts/test-browser.sh [playwright test args...]
+# Env:   CHROMIUM_PATH (default /usr/bin/chromium); E2E_OPENFL=0 skips the specs against
+#        OpenFL's real server (which need the Python venv from scripts/setup-python.sh).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+cd "$repo"
+
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [[ ! -x "$chromium" ]]; then
+  if [[ "$chromium" != /usr/bin/chromium ]]; then
+    echo "test-browser: CHROMIUM_PATH=$chromium is not executable" >&2
+    exit 1
+  fi
+  echo "test-browser: installing chromium with apt-get" >&2
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  else
+    sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  fi
+fi
+export CHROMIUM_PATH="$chromium"
+
+bash scripts/setup-proxy.sh >/dev/null
+# The OpenFL-server specs need the venv with openfl==1.9; E2E_OPENFL=0 skips them.
+if [[ "${E2E_OPENFL:-1}" != 0 ]]; then
+  bash scripts/setup-python.sh
+fi
+
+pnpm() { npx -y pnpm@12.4.2 "$@"; }
+pnpm --filter @openfl-connect/dashboard run build
+
+# @playwright/test is a devDependency of the dashboard, so run its CLI from there with the
+# repo-root config.
+pnpm --filter @openfl-connect/dashboard exec playwright test --config "$repo/playwright.config.ts" "$@"
