@@ -22,5 +22,8 @@ pnpm -r --workspace-concurrency=1 run test
 step "Envoy config against Envoy's API schema (go-control-plane)"
 bash deploy/envoy/validate/check.sh
 
+step "interop with the real OpenFL 1.9 server and client (Python venv)"
+bash scripts/test-interop.sh
+
 step "browser end-to-end: dashboard in Chromium -> grpcwebproxy -> aggregators over mTLS"
 bash scripts/test-browser.sh

@@ -188,7 +188,8 @@ export function createAggregatorService(
 
     interopRelay: () => {
       throw new ConnectError(
-        "InteropRelay is not available: the aggregator is not in interop mode",
+        // OpenFL 1.9's exact text (AggregatorGRPCServer.InteropRelay outside interop mode).
+        "InteropRelay is only available in federated interoperability mode.",
         Code.Unimplemented,
       );
     },

@@ -1,0 +1,163 @@
+// Test fixture: a reference aggregator over mTLS with a fresh PKI, and the collaborator CLI
+// run as a child process against it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  ReferenceAggregator,
+  type ReferenceAggregatorOptions,
+  silentLogger,
+} from "@openfl-connect/reference-aggregator";
+import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import { initialModel } from "./tasks/softmax-regression.js";
+
+export const FEDERATION_UUID = "plan.yaml_4ebcd576";
+export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+const PACKAGE_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const SOFTMAX_TASKS = join(PACKAGE_DIR, "src", "tasks", "softmax-regression.ts");
+
+export interface CliFederation {
+  readonly dir: string;
+  readonly pki: TestPki;
+  readonly aggregator: ReferenceAggregator;
+  readonly port: number;
+  /** Writes `<dir>/<name>.yaml` for collaborator `name`; `extra` adds or replaces YAML lines. */
+  writeConfig(name: string, extra?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startCliFederation(
+  collaborators: readonly string[],
+  aggregator: Partial<ReferenceAggregatorOptions> = {},
+): Promise<CliFederation> {
+  const dir = await mkdtemp(join(tmpdir(), "collaborator-cli-"));
+  const pki = await createTestPki(join(dir, "pki"), { collaborators: [...collaborators] });
+  const agg = new ReferenceAggregator({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    authorizedCollaborators: collaborators,
+    rounds: 2,
+    initialModel: initialModel(),
+    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
+    authFailureDelayMs: [0, 0],
+    logger: silentLogger,
+    ...aggregator,
+  });
+  const { port } = await agg.start();
+  return {
+    dir,
+    pki,
+    aggregator: agg,
+    port,
+    async writeConfig(name, extra = {}) {
+      const pair = pki.collaborators[name];
+      const config: Record<string, unknown> = {
+        aggAddr: "localhost",
+        aggPort: port,
+        aggregatorUuid: AGGREGATOR_UUID,
+        federationUuid: FEDERATION_UUID,
+        collaboratorName: name,
+        rootCertificate: pki.caCert,
+        certificate: pair?.cert,
+        privateKey: pair?.key,
+        tasks: SOFTMAX_TASKS,
+        pendingDir: join(dir, `pending-${name}`),
+        log: "json",
+        debug: true,
+        maxSleepSeconds: 0.2,
+        retry: { intervalMs: 100 },
+        ...extra,
+      };
+      const file = join(dir, `${name}.yaml`);
+      // JSON is valid YAML.
+      await writeFile(file, JSON.stringify(config, null, 2));
+      return file;
+    },
+    async close() {
+      await agg.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliRun {
+  readonly child: ChildProcess;
+  /** Every stdout line parsed as JSON (non-JSON lines as { raw }). */
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: () => string;
+  /** Resolves on the first log line whose event matches. */
+  waitForEvent(event: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code (or 128 + signal number when killed by a signal). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(PACKAGE_DIR, "src", "cli.ts"), ...args],
+    {
+      cwd: PACKAGE_DIR,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = "";
+  let errText = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf("\n");
+    while (nl !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+      for (const w of waiters) w();
+      nl = buffered.indexOf("\n");
+    }
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    errText += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    lines,
+    stderr: () => errText,
+    exited,
+    waitForEvent(event, timeoutMs = 20_000) {
+      const matches = (l: Record<string, unknown>) =>
+        typeof l.event === "string" &&
+        (typeof event === "string" ? l.event === event : event.test(l.event));
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines.find(matches);
+          if (found) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `no '${String(event)}' log line within ${timeoutMs} ms; stdout: ${JSON.stringify(lines)} stderr: ${errText}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+        void exited.then(() => setTimeout(check, 0));
+      });
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type CliFederation, runCli, startCliFederation } from "./cli-test-support.js";
+
+function resultsOf(fed: CliFederation, collaborator: string, round: number, taskName: string) {
+  return fed.aggregator.state.receivedResults.filter(
+    (r) => r.collaborator === collaborator && r.round === round && r.taskName === taskName,
+  );
+}
+
+describe("collaborator CLI: configuration errors (exit 1)", () => {
+  let fed: CliFederation;
+  before(async () => {
+    fed = await startCliFederation(["col1"]);
+  });
+  after(() => fed.close());
+
+  it("an unknown key exits 1 with a message naming the key", async () => {
+    const file = await fed.writeConfig("col1", { aggPortt: 1 });
+    const run = runCli(["--config", file]);
+    assert.deepEqual(await run.exited, { code: 1, signal: null });
+    assert.match(run.stderr(), /unknown config key 'aggPortt'/);
+  });
+
+  it("a wrong type from a flag exits 1 naming the key and the flag", async () => {
+    const file = await fed.writeConfig("col1");
+    const run = runCli(["--config", file, "--use-tls", "sometimes"]);
+    assert.deepEqual(await run.exited, { code: 1, signal: null });
+    assert.match(run.stderr(), /config key 'useTls' in flag --use-tls: expected true or false/);
+  });
+
+  it("a task module without `tasks` exits 1", async () => {
+    const bad = join(fed.dir, "no-tasks.ts");
+    writeFileSync(bad, "export const nothing = 1;\n");
+    const file = await fed.writeConfig("col1", { tasks: bad });
+    const run = runCli(["--config", file]);
+    assert.deepEqual(await run.exited, { code: 1, signal: null });
+    assert.match(JSON.stringify(run.lines), /must export `tasks`/);
+  });
+});
+
+describe("collaborator CLI: a whole experiment", () => {
+  it("runs every round's three tasks and exits 0 when the aggregator says quit", async () => {
+    const fed = await startCliFederation(["col1"], { rounds: 2 });
+    try {
+      const file = await fed.writeConfig("col1");
+      const run = runCli(["--config", file]);
+      assert.deepEqual(await run.exited, { code: 0, signal: null }, run.stderr());
+      const received = fed.aggregator.state.receivedResults;
+      assert.deepEqual(
+        received.map((r) => `${r.round}:${r.taskName}`),
+        [
+          "0:aggregated_model_validation",
+          "0:train",
+          "0:locally_tuned_model_validation",
+          "1:aggregated_model_validation",
+          "1:train",
+          "1:locally_tuned_model_validation",
+        ],
+      );
+      const train = received.find((r) => r.taskName === "train");
+      assert.deepEqual(
+        train?.tensors.map((t) => [t.name, t.tags.join(","), t.shape.join("x")]),
+        [
+          ["dense.weight", "trained", "3x4"],
+          ["dense.bias", "trained", "3"],
+          ["loss", "metric", ""],
+        ],
+      );
+      assert.equal(fed.aggregator.state.roundSummaries.length, 2);
+      assert.ok(run.lines.some((l) => l.event === "finished"));
+      // Logs never carry key material.
+      assert.doesNotMatch(JSON.stringify(run.lines), /PRIVATE KEY/);
+    } finally {
+      await fed.close();
+    }
+  });
+});
+
+describe("collaborator CLI: graceful shutdown", () => {
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const) {
+    it(`${signal} during the no-task sleep exits ${code} at once`, async () => {
+      // col2 never shows up, so col1 finishes round 0 and then sleeps.
+      const fed = await startCliFederation(["col1", "col2"]);
+      try {
+        const file = await fed.writeConfig("col1", { maxSleepSeconds: 3600 });
+        const run = runCli(["--config", file]);
+        await run.waitForEvent("no tasks; sleeping");
+        const sent = Date.now();
+        run.child.kill(signal);
+        assert.deepEqual(await run.exited, { code, signal: null });
+        assert.ok(Date.now() - sent < 3000);
+      } finally {
+        await fed.close();
+      }
+    });
+  }
+});
+
+describe("collaborator CLI: durable resend buffer survives SIGKILL", () => {
+  for (const phase of ["pause-after-persist", "pause-before-ack"] as const) {
+    it(`killed ${phase === "pause-after-persist" ? "after the upload was persisted, before it was sent" : "after the aggregator acknowledged, before the pending file was deleted"}: the restarted CLI resends and the aggregator holds the results exactly once`, async () => {
+      const fed = await startCliFederation(["col1"], { rounds: 2 });
+      try {
+        const file = await fed.writeConfig("col1");
+        const pendingDir = join(fed.dir, "pending-col1");
+        const first = runCli(["--config", file], {
+          OPENFL_COLLABORATOR_TEST_HOOK: `${phase}:train`,
+        });
+        await first.waitForEvent("test hook: paused");
+        const pending = readdirSync(pendingDir).filter((n) => n.endsWith(".bin"));
+        assert.equal(pending.length, 1, "the train results are on disk");
+        assert.equal(
+          resultsOf(fed, "col1", 0, "train").length,
+          phase === "pause-after-persist" ? 0 : 1,
+        );
+        first.child.kill("SIGKILL");
+        assert.deepEqual(await first.exited, { code: null, signal: "SIGKILL" });
+
+        const second = runCli(["--config", file]);
+        assert.deepEqual(await second.exited, { code: 0, signal: null }, second.stderr());
+        assert.ok(second.lines.some((l) => l.event === "resent pending uploads" && l.count === 1));
+        assert.equal(resultsOf(fed, "col1", 0, "train").length, 1);
+        assert.equal(resultsOf(fed, "col1", 1, "train").length, 1);
+        assert.equal(fed.aggregator.state.roundSummaries.length, 2);
+        assert.deepEqual(readdirSync(pendingDir), []);
+      } finally {
+        await fed.close();
+      }
+    });
+  }
+});

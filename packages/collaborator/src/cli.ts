@@ -1,0 +1,122 @@
+#!/usr/bin/env -S node --import tsx
+// The collaborator CLI: runs OpenFL's collaborator loop with a task module. See USAGE.
+import { pathToFileURL } from "node:url";
+import { createCollaborator } from "./collaborator-from-config.js";
+import { configKeys, envName, flagName, loadConfig } from "./config.js";
+import { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
+import { createLogger, type Logger } from "./logger.js";
+import { withTestHook } from "./test-hook.js";
+
+export const USAGE = `Usage: openfl-collaborator --config collaborator.yaml [--key value ...]
+Runs OpenFL's collaborator loop against an aggregator until it says quit.
+
+Every config key can be set in the YAML file, by a flag or by an env var (flags win over env
+vars, env vars over the file). Paths in the file are relative to the file.
+${configKeys()
+  .map((k) => `  ${k.padEnd(26)} ${flagName(k).padEnd(30)} ${envName(k)}`)
+  .join("\n")}
+  (config file)              --config FILE                  OPENFL_CONFIG
+
+Exit codes: 0 finished (the aggregator said quit), 1 configuration error, 2 aggregator error
+that resending cannot heal, 3 task failure, 130 SIGINT, 143 SIGTERM.`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_CODES.finished;
+  }
+  let logger: Logger = createLogger(process.stdout.isTTY ? "pretty" : "json", process.stderr);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ argv, env: process.env });
+  } catch (error) {
+    logger("error", "configuration error", { message: messageOf(error) });
+    return exitCodeFor(error);
+  }
+  logger = createLogger(config.log ?? (process.stdout.isTTY ? "pretty" : "json"), process.stdout, {
+    debug: config.debug ?? false,
+    collaborator: config.collaboratorName,
+  });
+  let parts: Awaited<ReturnType<typeof createCollaborator>>;
+  try {
+    parts = await createCollaborator(config, {
+      logger,
+      wrapResendBuffer: (b) => withTestHook(b, process.env.OPENFL_COLLABORATOR_TEST_HOOK, logger),
+    });
+  } catch (error) {
+    logger("error", "configuration error", { message: messageOf(error) });
+    return exitCodeFor(error);
+  }
+
+  const stop = new AbortController();
+  const stopUploads = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled !== undefined) {
+      logger("warn", "second signal: abandoning the upload in flight", { signal });
+      stopUploads.abort(new Error(`stopped by ${signal}`));
+      return;
+    }
+    signalled = signal;
+    const graceMs = config.shutdownGraceMs ?? 10_000;
+    logger("info", "shutting down", { signal, uploadGraceMs: graceMs });
+    stop.abort(new Error(`stopped by ${signal}`));
+    setTimeout(() => stopUploads.abort(new Error(`stopped by ${signal}`)), graceMs).unref();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  logger("info", "starting", {
+    aggregator: `${config.aggAddr}:${config.aggPort}`,
+    federation: config.federationUuid,
+    pendingDir: config.pendingDir ?? "(memory)",
+  });
+  try {
+    const outcome = await parts.service.run({
+      signal: stop.signal,
+      // Uploads keep going after the first signal (so a finished task's results reach the
+      // aggregator) until the grace period ends or a second signal comes.
+      uploadSignal: stopUploads.signal,
+    });
+    if (outcome.t === "quit") {
+      logger("info", "finished", {
+        roundsWorked: outcome.roundsWorked,
+        tasksRun: outcome.tasksRun,
+      });
+      return EXIT_CODES.finished;
+    }
+    const pending = (await parts.resendBuffer?.list())?.length ?? 0;
+    if (pending > 0) logger("info", "uploads left for the next start", { pending });
+    return signalled === "SIGINT" ? EXIT_CODES.sigint : EXIT_CODES.sigterm;
+  } catch (error) {
+    if (signalled !== undefined) {
+      return signalled === "SIGINT" ? EXIT_CODES.sigint : EXIT_CODES.sigterm;
+    }
+    logger("error", "stopped by an error", {
+      error: errorName(error),
+      message: messageOf(error),
+      ...(config.debug && error instanceof Error ? { stack: error.stack } : {}),
+    });
+    return exitCodeFor(error);
+  } finally {
+    await parts.client.disconnect().catch(() => {});
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(EXIT_CODES.task);
+    },
+  );
+}

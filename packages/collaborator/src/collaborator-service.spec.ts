@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  decodeNamedTensor,
+  encodeNamedTensor,
+  type NamedTensor,
+  receivedTags,
+  type TaskAssignment,
+} from "@openfl-connect/core";
+import {
+  type CollaboratorClient,
+  CollaboratorService,
+  encodeResults,
+  UnknownTaskError,
+} from "./collaborator-service.js";
+import type { TaskContext, TaskSet } from "./task-set.js";
+
+interface Sent {
+  round: number;
+  taskName: string;
+  dataSize: number;
+  tensors: readonly NamedTensor[];
+}
+
+/** A scripted aggregator: answers getTasks from `script`, records every call. */
+function fakeClient(script: TaskAssignment[], options: { uploadDelayMs?: number } = {}) {
+  const calls: string[] = [];
+  const sent: Sent[] = [];
+  let i = 0;
+  const client: CollaboratorClient = {
+    async resendPending() {
+      calls.push("resendPending");
+      return 0;
+    },
+    async getTasks(o) {
+      o?.signal?.throwIfAborted();
+      calls.push("getTasks");
+      const next = script[Math.min(i++, script.length - 1)];
+      assert.ok(next);
+      return next;
+    },
+    async getAggregatedTensor(name, round, o) {
+      calls.push(`get ${name}@${round} ${o?.tags?.join(",")} lossless=${o?.requireLossless}`);
+      return encodeNamedTensor(
+        { shape: [2], data: [round, round + 1] },
+        { name, roundNumber: round, tags: ["model"] },
+      );
+    },
+    async sendLocalTaskResults(round, taskName, dataSize, tensors, o) {
+      calls.push(`send ${taskName}@${round}`);
+      if (options.uploadDelayMs) await new Promise((r) => setTimeout(r, options.uploadDelayMs));
+      o?.signal?.throwIfAborted();
+      sent.push({ round, taskName, dataSize, tensors });
+    },
+  };
+  return { client, calls, sent };
+}
+
+const tasksOf = (names: string[], round: number): TaskAssignment => ({
+  tasks: names.map((name) => ({ name, functionName: "", taskType: "", applyLocal: false })),
+  roundNumber: round,
+  sleepTime: 0,
+  quit: false,
+});
+const noTasks = (round: number, sleepTime: number): TaskAssignment => ({
+  tasks: [],
+  roundNumber: round,
+  sleepTime,
+  quit: false,
+});
+const quit: TaskAssignment = { tasks: [], roundNumber: 1, sleepTime: 0, quit: true };
+
+function recordingTaskSet(seen: TaskContext[]): TaskSet {
+  return {
+    modelTensorNames: ["w"],
+    tasks: {
+      validate: async (ctx) => {
+        seen.push(ctx);
+        return { dataSize: 5, metrics: { accuracy: 0.5 } };
+      },
+      train: async (ctx) => {
+        seen.push(ctx);
+        return { dataSize: 7, tensors: { w: { shape: [2], data: Float32Array.of(9, 9) } } };
+      },
+      local: {
+        modelTensors: [],
+        run: async (ctx) => {
+          seen.push(ctx);
+          return { dataSize: 5, metrics: { accuracy: 0.75 } };
+        },
+      },
+    },
+  };
+}
+
+describe("CollaboratorService loop", () => {
+  it("runs the round's tasks in order, fetching the model with tags ['model'] and require_lossless", async () => {
+    const seen: TaskContext[] = [];
+    const { client, calls, sent } = fakeClient([tasksOf(["validate", "train", "local"], 0), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet(seen),
+    });
+    const outcome = await service.run();
+    assert.deepEqual(outcome, { t: "quit", roundsWorked: 1, tasksRun: 3 });
+    assert.deepEqual(calls, [
+      "resendPending",
+      "getTasks",
+      "get w@0 model lossless=true",
+      "send validate@0",
+      "get w@0 model lossless=true",
+      "send train@0",
+      "send local@0",
+      "getTasks",
+    ]);
+    assert.deepEqual(
+      sent.map((s) => [s.taskName, s.dataSize]),
+      [
+        ["validate", 5],
+        ["train", 7],
+        ["local", 5],
+      ],
+    );
+    assert.deepEqual([...(seen[0]?.model.w?.data ?? [])], [0, 1]);
+    assert.equal(seen[0]?.collaboratorName, "col1");
+    assert.equal(seen[0]?.round, 0);
+    // The locally tuned task sees what train produced this round, and no fetched model.
+    assert.deepEqual(Object.keys(seen[2]?.model ?? {}), []);
+    assert.deepEqual([...(seen[2]?.localTensors.w?.data ?? [])], [9, 9]);
+  });
+
+  it("sleeps sleep_time seconds when there are no tasks, then polls again", async () => {
+    const { client, calls } = fakeClient([noTasks(0, 0.2), tasksOf(["validate"], 0), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    const started = Date.now();
+    const outcome = await service.run();
+    const elapsed = Date.now() - started;
+    assert.equal(outcome.t, "quit");
+    assert.ok(elapsed >= 190, `slept ${elapsed} ms`);
+    assert.deepEqual(calls.filter((c) => c === "getTasks").length, 3);
+  });
+
+  it("caps the sleep at maxSleepSeconds", async () => {
+    const { client } = fakeClient([noTasks(0, 3600), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+      maxSleepSeconds: 0.05,
+    });
+    assert.equal((await service.run()).t, "quit");
+  });
+
+  it("stops on quit without running anything", async () => {
+    const { client, calls } = fakeClient([quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    assert.deepEqual(await service.run(), { t: "quit", roundsWorked: 0, tasksRun: 0 });
+    assert.deepEqual(calls, ["resendPending", "getTasks"]);
+  });
+
+  it("clears the local tensors when a new round starts", async () => {
+    const seen: TaskContext[] = [];
+    const { client } = fakeClient([tasksOf(["train"], 0), tasksOf(["local"], 1), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet(seen),
+    });
+    await service.run();
+    assert.deepEqual(Object.keys(seen[1]?.localTensors ?? {}), []);
+  });
+
+  it("rejects with UnknownTaskError for a task the module does not export", async () => {
+    const { client } = fakeClient([tasksOf(["mystery"], 0)]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    await assert.rejects(service.run(), UnknownTaskError);
+  });
+});
+
+describe("CollaboratorService shutdown", () => {
+  it("an abort during the no-task sleep ends run() at once with 'aborted'", async () => {
+    const { client } = fakeClient([noTasks(0, 3600)]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const started = Date.now();
+    assert.deepEqual(await service.run({ signal: stop.signal }), { t: "aborted", tasksRun: 0 });
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  it("lets an upload in flight finish when only the poll signal aborts", async () => {
+    const { client, sent, calls } = fakeClient([tasksOf(["validate"], 0), quit], {
+      uploadDelayMs: 150,
+    });
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    const stop = new AbortController();
+    const uploads = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const outcome = await service.run({ signal: stop.signal, uploadSignal: uploads.signal });
+    assert.deepEqual(outcome, { t: "aborted", tasksRun: 1 });
+    assert.equal(sent.length, 1);
+    assert.equal(calls.filter((c) => c === "getTasks").length, 1);
+  });
+
+  it("gives up an upload when the upload signal aborts", async () => {
+    const { client, sent } = fakeClient([tasksOf(["validate"], 0), quit], { uploadDelayMs: 150 });
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const outcome = await service.run({ signal: stop.signal, uploadSignal: stop.signal });
+    assert.equal(outcome.t, "aborted");
+    assert.equal(sent.length, 0);
+  });
+});
+
+describe("encodeResults", () => {
+  it("tags trained tensors ['trained'] and metrics as 0-d ['metric'] report=true, both 'compressed'", () => {
+    const named = encodeResults("train", 3, {
+      dataSize: 10,
+      tensors: { "dense.bias": { shape: [2], data: Float32Array.of(1, 2) } },
+      metrics: { loss: 0.25 },
+    });
+    const [bias, loss] = named;
+    assert.ok(bias && loss);
+    assert.deepEqual(bias.tags, ["compressed", "trained"]);
+    assert.equal(bias.report, false);
+    assert.equal(bias.roundNumber, 3);
+    assert.deepEqual(loss.tags, ["compressed", "metric"]);
+    assert.deepEqual(receivedTags(loss), ["metric"]);
+    assert.equal(loss.report, true);
+    assert.deepEqual(decodeNamedTensor(loss).shape, []);
+    assert.deepEqual([...decodeNamedTensor(loss).data], [0.25]);
+  });
+
+  it("rejects a result without a whole dataSize", () => {
+    assert.throws(() => encodeResults("train", 0, { dataSize: 1.5 }), /dataSize/);
+  });
+});
