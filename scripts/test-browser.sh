@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Browser end-to-end tests: the dashboard in Chromium -> grpcwebproxy -> reference aggregator
-# (mTLS). Idempotent set-up: Chromium from Debian (Playwright's own browser download does not
+# Browser end-to-end tests: the dashboard in Chromium -> gRPC-web proxy -> reference aggregator
+# (mTLS). The proxy is Envoy with a test config derived from deploy/envoy/envoy.yaml (TLS,
+# jwt_authn with a test key; packages/dashboard/e2e/envoy-config.ts) when E2E_PROXY=envoy or
+# `envoy` is on PATH, else grpcwebproxy. Idempotent set-up: Chromium from Debian (Playwright's own browser download does not
 # work here), grpcwebproxy built with Go (scripts/setup-proxy.sh), the dashboard built with Vite.
 # Screenshots and traces: test-results/e2e/; HTML report: playwright-report/.
 #
 # Usage: bash scripts/test-browser.sh [playwright test args...]
 # Env:   CHROMIUM_PATH (default /usr/bin/chromium); E2E_OPENFL=0 skips the specs against
-#        OpenFL's real server (which need the Python venv from scripts/setup-python.sh).
+#        OpenFL's real server (which need the Python venv from scripts/setup-python.sh);
+#        E2E_PROXY=envoy|grpcwebproxy picks the proxy (default: envoy if on PATH).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +31,16 @@ if [[ ! -x "$chromium" ]]; then
 fi
 export CHROMIUM_PATH="$chromium"
 
-bash scripts/setup-proxy.sh >/dev/null
+proxy="${E2E_PROXY:-}"
+if [[ -z "$proxy" ]]; then
+  if command -v envoy >/dev/null 2>&1; then proxy=envoy; else proxy=grpcwebproxy; fi
+fi
+echo "test-browser: gRPC-web proxy: $proxy" >&2
+if [[ "$proxy" == envoy ]]; then
+  command -v envoy >/dev/null 2>&1 || { echo "test-browser: E2E_PROXY=envoy but envoy is not on PATH" >&2; exit 1; }
+else
+  bash scripts/setup-proxy.sh >/dev/null
+fi
 # The OpenFL-server specs need the venv with openfl==1.9; E2E_OPENFL=0 skips them.
 if [[ "${E2E_OPENFL:-1}" != 0 ]]; then
   bash scripts/setup-python.sh

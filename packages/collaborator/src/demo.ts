@@ -1,9 +1,12 @@
 // The one-command demo (`npm run demo`): a fresh PKI, the TS reference aggregator with the
 // softmax-regression model, and three collaborators over mutual TLS, for 5 rounds.
 //
-// Flags: --verbose   also print the collaborators' log lines
-//        --with-dashboard   TODO: the browser dashboard is being built separately; for now
-//                           this flag only prints a note.
+// Flags: --verbose          also print the collaborators' log lines
+//        --with-dashboard   also serve the browser dashboard (packages/dashboard) on 127.0.0.1
+//                           with grpcwebproxy holding a `dashboard` collaborator certificate,
+//                           print its URL (settings filled in), and keep running after the
+//                           rounds until Ctrl-C. `dashboard` is authorised but not a round
+//                           participant, so the rounds never wait for it.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,11 +16,14 @@ import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-agg
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { createCollaborator } from "./collaborator-from-config.js";
 import type { CollaboratorConfig } from "./config.js";
+import { type DemoDashboard, startDemoDashboard } from "./demo-dashboard.js";
 import { createLogger, silentLogger as silentCollaboratorLogger } from "./logger.js";
 import * as softmax from "./tasks/softmax-regression.js";
 
 const ROUNDS = 5;
 const COLLABORATORS = ["col1", "col2", "col3"] as const;
+/** The dashboard's collaborator name (= the CN of grpcwebproxy's client certificate). */
+const DASHBOARD = "dashboard";
 const FEDERATION_UUID = "plan.yaml_demo0001";
 const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
 const ACCURACY = "aggregated_model_validation/accuracy";
@@ -31,17 +37,27 @@ async function main(): Promise<number> {
     },
     strict: true,
   });
-  if (values["with-dashboard"]) {
-    console.log("note: --with-dashboard is not available yet (TODO); running without it.");
+  const withDashboard = values["with-dashboard"];
+  // With the dashboard the demo runs until Ctrl-C (or SIGTERM); without it, as before.
+  const interrupted = new AbortController();
+  if (withDashboard) {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => interrupted.abort(new Error(signal)));
+    }
   }
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), "openfl-demo-"));
+  let dashboard: DemoDashboard | undefined;
+  let aggregator: ReferenceAggregator | undefined;
   try {
-    const pki = await createTestPki(join(dir, "pki"), { collaborators: [...COLLABORATORS] });
-    const aggregator = new ReferenceAggregator({
+    const pki = await createTestPki(join(dir, "pki"), {
+      collaborators: withDashboard ? [...COLLABORATORS, DASHBOARD] : [...COLLABORATORS],
+    });
+    aggregator = new ReferenceAggregator({
       aggregatorUuid: AGGREGATOR_UUID,
       federationUuid: FEDERATION_UUID,
-      authorizedCollaborators: COLLABORATORS,
+      authorizedCollaborators: withDashboard ? [...COLLABORATORS, DASHBOARD] : COLLABORATORS,
+      roundParticipants: COLLABORATORS,
       rounds: ROUNDS,
       initialModel: softmax.initialModel(),
       tls: {
@@ -55,6 +71,10 @@ async function main(): Promise<number> {
     console.log(
       `aggregator on 127.0.0.1:${port} (mTLS, fresh CA in ${dir}); ${ROUNDS} rounds; collaborators ${COLLABORATORS.join(", ")}`,
     );
+    if (withDashboard) {
+      dashboard = await startDashboard(pki, port, dir);
+      if (interrupted.signal.aborted) return 130;
+    }
     console.log("round  collaborators     aggregated model accuracy  (train loss)");
     aggregator.state.onRoundEnd((s) => {
       const accuracy = s.metrics[ACCURACY];
@@ -64,7 +84,7 @@ async function main(): Promise<number> {
       );
     });
 
-    const timeout = AbortSignal.timeout(TIME_LIMIT_MS);
+    const timeout = AbortSignal.any([AbortSignal.timeout(TIME_LIMIT_MS), interrupted.signal]);
     const tasksModule = fileURLToPath(new URL("./tasks/softmax-regression.ts", import.meta.url));
     const runs = await Promise.allSettled(
       COLLABORATORS.map(async (name) => {
@@ -93,7 +113,13 @@ async function main(): Promise<number> {
         }
       }),
     );
-    await aggregator.stop();
+    if (interrupted.signal.aborted) {
+      console.log("interrupted; stopping.");
+      return 130;
+    }
+    // With the dashboard the aggregator stays up (the experiment is over: it answers "quit").
+    if (!withDashboard) await aggregator.stop();
+    const state = aggregator.state;
 
     const failures = runs.flatMap((r, i) =>
       r.status === "rejected"
@@ -104,9 +130,7 @@ async function main(): Promise<number> {
           ? [`${COLLABORATORS[i]}: stopped before the aggregator said quit (time limit)`]
           : [],
     );
-    const accuracies = aggregator.state.roundSummaries.map(
-      (s) => s.metrics[ACCURACY] ?? Number.NaN,
-    );
+    const accuracies = state.roundSummaries.map((s) => s.metrics[ACCURACY] ?? Number.NaN);
     const first = accuracies[0] ?? Number.NaN;
     const last = accuracies[accuracies.length - 1] ?? Number.NaN;
     if (accuracies.length !== ROUNDS)
@@ -119,15 +143,61 @@ async function main(): Promise<number> {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (failures.length > 0) {
       console.error(`demo FAILED after ${seconds} s:\n  ${failures.join("\n  ")}`);
-      return 1;
+    } else {
+      console.log(
+        `done in ${seconds} s: aggregated model accuracy rose from ${(first * 100).toFixed(1)}% to ${(last * 100).toFixed(1)}% over ${ROUNDS} rounds.`,
+      );
     }
-    console.log(
-      `done in ${seconds} s: aggregated model accuracy rose from ${(first * 100).toFixed(1)}% to ${(last * 100).toFixed(1)}% over ${ROUNDS} rounds.`,
-    );
-    return 0;
+    if (dashboard !== undefined) {
+      console.log(
+        `the aggregator and the dashboard keep running (${dashboard.url}); press Ctrl-C to stop.`,
+      );
+      await new Promise((resolve) =>
+        interrupted.signal.aborted
+          ? resolve(undefined)
+          : interrupted.signal.addEventListener("abort", resolve, { once: true }),
+      );
+      console.log("stopping.");
+    }
+    return failures.length > 0 ? 1 : 0;
   } finally {
+    await dashboard?.stop();
+    await aggregator?.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Starts the page and the proxy and prints how to open it. */
+async function startDashboard(
+  pki: Awaited<ReturnType<typeof createTestPki>>,
+  aggregatorPort: number,
+  dir: string,
+): Promise<DemoDashboard> {
+  const pair = pki.collaborators[DASHBOARD];
+  if (pair === undefined) throw new Error(`the demo PKI has no ${DASHBOARD} certificate`);
+  const dashboard = await startDemoDashboard({
+    aggregatorPort,
+    caCert: pki.caCert,
+    cert: pair.cert,
+    key: pair.key,
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    collaboratorName: DASHBOARD,
+    proxyLog: join(dir, "grpcwebproxy.log"),
+    say: (line) => console.log(line),
+  });
+  const { proxy } = dashboard;
+  if (proxy.t === "unavailable") {
+    console.log(
+      `grpcwebproxy is unavailable, so the page cannot reach the aggregator: ${proxy.reason}\n` +
+        "  (it is built with Go by scripts/setup-proxy.sh; install Go >= 1.21 and run the demo again)",
+    );
+  }
+  console.log(`dashboard: ${dashboard.url}`);
+  console.log(
+    `  settings (already in the link): proxy URL ${proxy.t === "running" ? proxy.url : "(none: no proxy)"}, aggregator uuid ${AGGREGATOR_UUID}, federation uuid ${FEDERATION_UUID}, collaborator name ${DASHBOARD}`,
+  );
+  return dashboard;
 }
 
 main().then(

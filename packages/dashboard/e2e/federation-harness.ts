@@ -1,6 +1,9 @@
 // Test-only: the federation the browser tests talk to, in one process.
 //   an aggregator (mTLS, test PKI; collaborator "dashboard" authorised)
-//   <- grpcwebproxy (scripts/start-grpcwebproxy.sh, holding the "dashboard" certificate)
+//   <- a gRPC-web proxy holding the "dashboard" certificate (proxy-choice.ts): Envoy with the
+//      config derived from deploy/envoy/envoy.yaml (envoy-proxy.ts; TLS, jwt_authn with a test
+//      key; the ready line then carries an accessToken) when E2E_PROXY=envoy or `envoy` is on
+//      PATH, else grpcwebproxy (scripts/start-grpcwebproxy.sh)
 //   <- the built dashboard (dist/), served statically on 127.0.0.1
 // plus a control endpoint (GET /results) listing what the aggregator received.
 // Prints one JSON line {"ready":true,...} on stdout, then runs until SIGTERM/SIGINT.
@@ -9,7 +12,8 @@
 //      (from packages/dashboard; build dist/ first). "openfl" runs OpenFL 1.9's real
 //      AggregatorGRPCServer (packages/interop/python/openfl_server_fixture.py; needs the venv
 //      from scripts/setup-python.sh) instead of the TypeScript reference aggregator.
-// Env: E2E_WORK_DIR (default: a new temp dir) for the PKI and the proxy log.
+// Env: E2E_WORK_DIR (default: a new temp dir) for the PKI and the proxy log;
+//      E2E_PROXY=envoy|grpcwebproxy (default: envoy if on PATH, else grpcwebproxy).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -26,6 +30,8 @@ import {
   type ResultsRecord,
   type TestPki,
 } from "@openfl-connect/reference-aggregator";
+import { startEnvoy } from "./envoy-proxy.js";
+import { chooseProxy, type ProxyKind } from "./proxy-choice.js";
 
 const run = promisify(execFile);
 const here = import.meta.dirname;
@@ -83,38 +89,20 @@ async function main(): Promise<void> {
     }),
   );
 
-  const proxyPort = await freePort();
-  const proxyLog = join(workDir, "grpcwebproxy.log");
-  // The certificate names localhost and 127.0.0.1; grpcwebproxy verifies against the host given.
-  const proxyArgs = [
-    join(repo, "scripts/start-grpcwebproxy.sh"),
-    "--backend",
-    `localhost:${aggregatorPort}`,
-    "--ca",
-    pki.caCert,
-    "--cert",
-    cert.cert,
-    "--key",
-    cert.key,
-    "--origin",
+  const proxyKind = chooseProxy();
+  const proxy = await startProxy(proxyKind, {
+    workDir,
+    pki,
+    aggregatorPort,
     dashboardUrl,
-    "--port",
-    String(proxyPort),
-    "--background",
-    proxyLog,
-  ];
-  const { stdout } = await run("bash", proxyArgs, { cwd: repo });
-  const proxyPid = Number(stdout.trim().split("\n").at(-1));
+    cert,
+  });
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    try {
-      if (Number.isInteger(proxyPid) && proxyPid > 0) process.kill(proxyPid, "SIGTERM");
-    } catch {
-      // already gone
-    }
+    await proxy.stop();
     web.close();
     control.close();
     await aggregator.stop();
@@ -127,18 +115,96 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       ready: true,
       dashboardUrl,
-      proxyUrl: `http://127.0.0.1:${proxyPort}`,
+      proxy: proxyKind,
+      proxyUrl: proxy.url,
+      ...(proxy.accessToken === undefined ? {} : { accessToken: proxy.accessToken }),
       resultsUrl: `http://127.0.0.1:${port(control)}/results`,
       aggregatorUuid: AGGREGATOR_UUID,
       federationUuid: FEDERATION_UUID,
       collaboratorName: COLLABORATOR,
       aggregator: values.aggregator,
       aggregatorPort,
-      proxyPid,
-      proxyCommand: ["bash", ...proxyArgs].join(" "),
-      proxyLog,
+      proxyPid: proxy.pid,
+      proxyCommand: proxy.command,
+      proxyLog: proxy.log,
     })}\n`,
   );
+}
+
+interface RunningProxy {
+  readonly url: string;
+  /** A token the proxy requires (Envoy's jwt_authn); grpcwebproxy needs none. */
+  readonly accessToken?: string;
+  readonly pid: number;
+  readonly command: string;
+  readonly log: string;
+  stop(): Promise<void>;
+}
+
+async function startProxy(
+  kind: ProxyKind,
+  f: {
+    workDir: string;
+    pki: TestPki;
+    aggregatorPort: number;
+    dashboardUrl: string;
+    cert: { cert: string; key: string };
+  },
+): Promise<RunningProxy> {
+  const proxyPort = await freePort();
+  if (kind === "envoy") {
+    const envoy = await startEnvoy({
+      workDir: f.workDir,
+      pki: f.pki,
+      collaborator: COLLABORATOR,
+      aggregatorPort: f.aggregatorPort,
+      dashboardOrigin: f.dashboardUrl,
+      listenerPort: proxyPort,
+      adminPort: await freePort(),
+    });
+    return {
+      url: envoy.proxyUrl,
+      accessToken: envoy.accessToken,
+      pid: envoy.pid,
+      command: envoy.command,
+      log: envoy.log,
+      stop: () => envoy.stop(),
+    };
+  }
+  const proxyLog = join(f.workDir, "grpcwebproxy.log");
+  // The certificate names localhost and 127.0.0.1; grpcwebproxy verifies against the host given.
+  const proxyArgs = [
+    join(repo, "scripts/start-grpcwebproxy.sh"),
+    "--backend",
+    `localhost:${f.aggregatorPort}`,
+    "--ca",
+    f.pki.caCert,
+    "--cert",
+    f.cert.cert,
+    "--key",
+    f.cert.key,
+    "--origin",
+    f.dashboardUrl,
+    "--port",
+    String(proxyPort),
+    "--background",
+    proxyLog,
+  ];
+  const { stdout } = await run("bash", proxyArgs, { cwd: repo });
+  const proxyPid = Number(stdout.trim().split("\n").at(-1));
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    pid: proxyPid,
+    command: ["bash", ...proxyArgs].join(" "),
+    log: proxyLog,
+    stop: async () => {
+      try {
+        if (Number.isInteger(proxyPid) && proxyPid > 0) process.kill(proxyPid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 /** One received TaskResults as the tests compare it. */

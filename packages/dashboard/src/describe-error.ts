@@ -5,6 +5,7 @@ import {
   InvalidOptionError,
   TensorCodecError,
 } from "@openfl-connect/core";
+import { InvalidAccessTokenError } from "./access-token.js";
 
 /** A failure in words a person understands, plus the raw message for the log. */
 export interface ErrorDescription {
@@ -47,6 +48,9 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
   if (error instanceof InvalidOptionError) {
     return d("invalid-setting", `A setting is not usable: ${error.message}.`);
   }
+  if (error instanceof InvalidAccessTokenError) {
+    return d("invalid-setting", error.message);
+  }
   if (error instanceof TensorCodecError) {
     return d("other", `The tensor arrived but cannot be decoded: ${error.message}.`);
   }
@@ -59,6 +63,13 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
   }
   switch (code) {
     case Code.Unauthenticated:
+      // Envoy's jwt_authn answers "Jwt is missing", "Jwt is expired", "Jwt verification fails", ...
+      if (/\bjwt\b/i.test(detail)) {
+        return d(
+          "unauthenticated",
+          "The proxy did not accept your access token (UNAUTHENTICATED): paste a current token from your identity provider in the access token setting; it must be issued for the dashboard's audience and not expired.",
+        );
+      }
       return d(
         "unauthenticated",
         "The aggregator did not accept this collaborator (UNAUTHENTICATED): the proxy's client certificate CN must equal the collaborator name, and the name must be an authorised collaborator of the federation.",

@@ -1,9 +1,10 @@
 import { decodeNamedTensor, type RetryEvent, receivedTags } from "@openfl-connect/core";
 import { AggregatorWebClient, createXhrFetch, type UploadProgress } from "@openfl-connect/web";
+import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "./access-token.js";
 import { describeError } from "./describe-error.js";
 import {
   type DashboardSettings,
-  loadSettings,
+  initialSettings,
   missingSettings,
   SETTING_FIELDS,
   saveSettings,
@@ -86,13 +87,20 @@ function showResult(id: string, rows: readonly (readonly [string, string])[]): v
 let uploadProgressSink: ((progress: UploadProgress) => void) | undefined;
 const xhrFetch = createXhrFetch({ onUploadProgress: (p) => uploadProgressSink?.(p) });
 
-function newClient(settings: DashboardSettings, call: string, withProgress = false) {
+function newClient(
+  settings: DashboardSettings,
+  accessToken: string,
+  call: string,
+  withProgress = false,
+) {
   return new AggregatorWebClient({
     proxyUrl: settings.proxyUrl,
     aggregatorUuid: settings.aggregatorUuid,
     federationUuid: settings.federationUuid,
     collaboratorName: settings.collaboratorName,
     retry: RETRY,
+    // Authorization: Bearer <token> on every call, for a proxy that checks users (Envoy jwt_authn).
+    interceptors: [bearerTokenInterceptor(accessToken)],
     // fetch() reports no upload progress; XMLHttpRequest does.
     ...(withProgress ? { fetch: xhrFetch } : {}),
     onRetry: (e: RetryEvent) =>
@@ -120,7 +128,10 @@ async function run(
   button.disabled = true;
   const started = performance.now();
   try {
-    const client = newClient(settings, call, options.withProgress);
+    // Validated here so a bad token is reported like any failure (its value is never shown).
+    saveAccessToken(sessionStorage, input("accessToken").value);
+    const accessToken = loadAccessToken(sessionStorage);
+    const client = newClient(settings, accessToken, call, options.withProgress);
     const text = await body(client, settings);
     log(call, "ok", `${text} (${Math.round(performance.now() - started)} ms)`);
   } catch (error) {
@@ -149,13 +160,28 @@ function setUploadState(state: UploadState): void {
 }
 
 function wire(): void {
-  fillSettingsForm(loadSettings(localStorage));
+  fillSettingsForm(initialSettings(localStorage, location.search));
+  input("accessToken").value = loadAccessToken(sessionStorage);
 
   element<HTMLFormElement>("settings").addEventListener("submit", (event) => {
     event.preventDefault();
     saveSettings(localStorage, readSettingsForm());
+    try {
+      saveAccessToken(sessionStorage, input("accessToken").value);
+    } catch (error) {
+      const described = describeError(error, { proxyUrl: "", origin: location.origin });
+      showError(described.summary, undefined, described.kind);
+      element("settings-status").textContent = "access token not saved";
+      return;
+    }
     element("settings-status").textContent = "saved";
-    log("Settings", "info", "saved in this browser (localStorage)");
+    log(
+      "Settings",
+      "info",
+      input("accessToken").value.trim() === ""
+        ? "saved in this browser (localStorage); no access token"
+        : "saved in this browser (localStorage); access token kept for this tab (sessionStorage)",
+    );
   });
 
   const pingButton = element<HTMLButtonElement>("ping");

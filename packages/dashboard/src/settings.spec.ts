@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   EMPTY_SETTINGS,
+  initialSettings,
   loadSettings,
   missingSettings,
   SETTINGS_KEY,
   saveSettings,
+  settingsFromQuery,
 } from "./settings.js";
 
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -50,5 +52,34 @@ describe("dashboard settings", () => {
       "federation uuid",
       "collaborator name",
     ]);
+  });
+
+  it("reads the settings fields from the query string, ignoring empty values and other keys", () => {
+    assert.deepEqual(
+      settingsFromQuery(
+        "?proxyUrl=http%3A%2F%2F127.0.0.1%3A8080&federationUuid=plan.yaml_1&collaboratorName=&accessToken=secret",
+      ),
+      { proxyUrl: "http://127.0.0.1:8080", federationUuid: "plan.yaml_1" },
+    );
+    assert.deepEqual(settingsFromQuery(""), {});
+  });
+
+  it("lets query parameters override stored settings field by field", () => {
+    const storage = memoryStorage();
+    saveSettings(storage, {
+      proxyUrl: "http://old:1",
+      aggregatorUuid: "aggregator_old",
+      federationUuid: "old",
+      collaboratorName: "someone",
+    });
+    assert.deepEqual(
+      initialSettings(storage, "?proxyUrl=http://new:2&collaboratorName=dashboard"),
+      {
+        proxyUrl: "http://new:2",
+        aggregatorUuid: "aggregator_old",
+        federationUuid: "old",
+        collaboratorName: "dashboard",
+      },
+    );
   });
 });

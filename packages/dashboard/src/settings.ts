@@ -60,6 +60,30 @@ export function trimSettings(settings: DashboardSettings): DashboardSettings {
   };
 }
 
+/**
+ * The settings given in the page's query string (`?proxyUrl=...&aggregatorUuid=...&
+ * federationUuid=...&collaboratorName=...`), e.g. by the demo's printed link. Only the four
+ * settings fields are read (never an access token: URLs end up in history and logs); empty
+ * values are ignored.
+ */
+export function settingsFromQuery(search: string): Partial<DashboardSettings> {
+  const params = new URLSearchParams(search);
+  const found: Partial<Record<keyof DashboardSettings, string>> = {};
+  for (const field of SETTING_FIELDS) {
+    const value = params.get(field)?.trim();
+    if (value) found[field] = value;
+  }
+  return found;
+}
+
+/** Saved settings, each overridden by the same field in the query string when it is there. */
+export function initialSettings(
+  storage: Pick<Storage, "getItem">,
+  search: string,
+): DashboardSettings {
+  return { ...loadSettings(storage), ...settingsFromQuery(search) };
+}
+
 /** Names the settings a call cannot go without, in words for the page. */
 export function missingSettings(settings: DashboardSettings): string[] {
   const labels: Record<keyof DashboardSettings, string> = {

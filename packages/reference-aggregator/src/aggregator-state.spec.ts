@@ -178,6 +178,44 @@ describe("AggregatorState.sendLocalTaskResults", () => {
   });
 });
 
+describe("AggregatorState roundParticipants", () => {
+  it("ends a round without waiting for an authorised non-participant, who may still upload", () => {
+    const state = newState({
+      authorizedCollaborators: ["alice", "bob", "dashboard"],
+      roundParticipants: ["alice", "bob"],
+    });
+    assert.equal(state.validCollaboratorCnAndId("dashboard", "dashboard"), true);
+    assert.deepEqual(state.getTasks("dashboard").tasks, ["train"]);
+    for (const collaborator of ["alice", "bob"]) {
+      state.sendLocalTaskResults({
+        collaborator,
+        roundNumber: 0,
+        taskName: "train",
+        dataSize: 1,
+        tensors: [trained("w", 0, [1, 2])],
+      });
+    }
+    assert.equal(state.currentRound, 1);
+    state.getTasks("alice");
+    assert.equal(state.allQuitJobsSent(), false);
+  });
+
+  it("says all quit jobs are sent once every participant was told, whatever others do", () => {
+    const state = newState({
+      rounds: 0,
+      authorizedCollaborators: ["alice", "dashboard"],
+      roundParticipants: ["alice"],
+    });
+    state.getTasks("alice");
+    assert.equal(state.allQuitJobsSent(), true);
+  });
+
+  it("rejects participants that are not authorised, or none", () => {
+    assert.throws(() => newState({ roundParticipants: ["mallory"] }), /not authorised: mallory/);
+    assert.throws(() => newState({ roundParticipants: [] }), RangeError);
+  });
+});
+
 describe("AggregatorState.getAggregatedTensor", () => {
   it("serves the initial model tagged compressed and model", async () => {
     const named = await newState().getAggregatedTensor(modelRequest(0));

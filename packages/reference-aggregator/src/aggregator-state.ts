@@ -30,6 +30,13 @@ export interface AggregatorStateOptions {
   readonly singleColCertCommonName?: string;
   /** OpenFL: authorized_cols (cols.yaml). */
   readonly authorizedCollaborators: readonly string[];
+  /**
+   * Collaborators whose results complete a round (and who must be told to quit), a subset of
+   * `authorizedCollaborators`. The others may call the aggregator (e.g. a dashboard checking the
+   * federation) without rounds waiting for them. Default: every authorised collaborator
+   * (OpenFL: the assigner's collaborators for the round's tasks).
+   */
+  readonly roundParticipants?: readonly string[];
   /** OpenFL: rounds_to_train. */
   readonly rounds: number;
   /** Task names of every round, in order. Default DEFAULT_TASKS. */
@@ -130,6 +137,7 @@ export class AggregatorState {
   readonly federationUuid: string;
   readonly singleColCertCommonName: string;
   readonly authorizedCollaborators: readonly string[];
+  readonly roundParticipants: readonly string[];
   readonly rounds: number;
   readonly tasks: readonly string[];
   readonly tensorWaitMs: number;
@@ -159,6 +167,15 @@ export class AggregatorState {
     this.federationUuid = options.federationUuid;
     this.singleColCertCommonName = options.singleColCertCommonName ?? "";
     this.authorizedCollaborators = [...options.authorizedCollaborators];
+    this.roundParticipants = [...(options.roundParticipants ?? options.authorizedCollaborators)];
+    const outsiders = this.roundParticipants.filter(
+      (c) => !this.authorizedCollaborators.includes(c),
+    );
+    if (this.roundParticipants.length === 0 || outsiders.length > 0) {
+      throw new RangeError(
+        `roundParticipants must name at least one collaborator, all authorised; not authorised: ${outsiders.join(", ")}`,
+      );
+    }
     this.rounds = options.rounds;
     this.tasks = [...(options.tasks ?? DEFAULT_TASKS)];
     this.tensorWaitMs = options.tensorWaitMs ?? 60_000;
@@ -185,9 +202,9 @@ export class AggregatorState {
     return this.round >= this.rounds;
   }
 
-  /** OpenFL: all_quit_jobs_sent(): every authorised collaborator was told to quit. */
+  /** OpenFL: all_quit_jobs_sent(): every round participant was told to quit. */
   allQuitJobsSent(): boolean {
-    return this.authorizedCollaborators.every((c) => this.quitSentTo.has(c));
+    return this.roundParticipants.every((c) => this.quitSentTo.has(c));
   }
 
   /** OpenFL: valid_collaborator_cn_and_id(cn, name). */
@@ -375,7 +392,7 @@ export class AggregatorState {
   }
 
   private roundComplete(): boolean {
-    return this.authorizedCollaborators.every((c) => {
+    return this.roundParticipants.every((c) => {
       const doneTasks = this.done.get(c);
       return doneTasks !== undefined && this.tasks.every((t) => doneTasks.has(t));
     });

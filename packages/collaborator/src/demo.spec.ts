@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { describe, it } from "node:test";
+import { AggregatorWebClient } from "@openfl-connect/web";
+
+const demo = new URL("./demo.ts", import.meta.url).pathname;
+
+function hasGo(): boolean {
+  try {
+    execFileSync("go", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves with the first stdout line matching `pattern` (rejects if the demo exits first). */
+function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  seen: string[],
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    for (const line of seen) {
+      const m = line.match(pattern);
+      if (m) return resolve(m);
+    }
+    const lines = createInterface({ input: child.stdout ?? process.stdin });
+    const onLine = (line: string) => {
+      const m = line.match(pattern);
+      if (m) {
+        lines.off("line", onLine);
+        resolve(m);
+      }
+    };
+    lines.on("line", onLine);
+    child.once("exit", (code) =>
+      reject(new Error(`demo exited (${code}) before printing ${pattern}:\n${seen.join("\n")}`)),
+    );
+  });
+}
+
+/** PIDs of live processes whose command line mentions `text` (e.g. the demo's temp dir). */
+function processesMentioning(text: string): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe("demo --with-dashboard", () => {
+  it("serves the page, answers a gRPC-web Ping through the printed proxy, runs until SIGINT and leaves nothing behind", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", demo, "--with-dashboard"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const seen: string[] = [];
+    createInterface({ input: child.stdout }).on("line", (l) => seen.push(l));
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.once("exit", (code, signal) => r({ code, signal })),
+    );
+    try {
+      const [, dir] = await waitForLine(child, /fresh CA in (\S+)\)/, seen);
+      assert.ok(dir);
+      const [, url] = await waitForLine(child, /^dashboard: (http\S+)$/, seen);
+      assert.ok(url);
+      const page = new URL(url);
+      assert.equal(page.hostname, "127.0.0.1");
+      const html = await (await fetch(page)).text();
+      assert.match(html, /OpenFL federation check/);
+
+      const proxyUrl = page.searchParams.get("proxyUrl");
+      if (hasGo()) {
+        assert.ok(proxyUrl, `no proxyUrl in ${url}:\n${seen.join("\n")}`);
+        const client = new AggregatorWebClient({
+          proxyUrl,
+          aggregatorUuid: page.searchParams.get("aggregatorUuid") ?? "",
+          federationUuid: page.searchParams.get("federationUuid") ?? "",
+          collaboratorName: page.searchParams.get("collaboratorName") ?? "",
+          retry: { intervalMs: 200, maxAttempts: 5 },
+        });
+        assert.equal(page.searchParams.get("collaboratorName"), "dashboard");
+        await client.ping();
+        await client.disconnect();
+      } else {
+        assert.equal(proxyUrl, null);
+        assert.ok(seen.some((l) => l.includes("grpcwebproxy is unavailable")));
+      }
+
+      // The rounds end without waiting for "dashboard"; the demo then keeps running.
+      await waitForLine(child, /press Ctrl-C to stop/, seen);
+      assert.ok(
+        seen.some((l) => l.startsWith("done in ")),
+        seen.join("\n"),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(child.exitCode, null, "the demo ended by itself");
+
+      child.kill("SIGINT");
+      const { code, signal } = await exited;
+      assert.ok(code === 0 || code === 130, `exit ${code} ${signal}; stderr:\n${stderr}`);
+      assert.equal(existsSync(dir), false, "the temp dir is removed");
+      assert.deepEqual(processesMentioning(dir), [], "no process (proxy) left running");
+    } finally {
+      // On a failure above: let the demo stop its proxy, then make sure it is gone.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGINT");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    }
+  });
+});
