@@ -90,4 +90,11 @@ describe("classifyFailure", () => {
     assert.equal(classifyFailure(nodeError("ECONNRESET")).disposition, "retry");
     assert.equal(classifyFailure("a string").disposition, "retry-bounded");
   });
+
+  it("retries a stream the peer reset with CANCEL (not the caller's own abort)", () => {
+    const c = classifyFailure(
+      new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled),
+    );
+    assert.equal(c.disposition, "retry");
+  });
 });

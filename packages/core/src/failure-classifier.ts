@@ -133,6 +133,14 @@ export function classifyFailure(error: unknown): Classification {
         failure: `call stalled past its deadline: ${detail}`,
         code: ce.code,
       };
+    case Code.Canceled:
+      // The caller's own cancellation never gets here (the client checks its signal first),
+      // so this is the peer or a proxy resetting the stream (RST_STREAM CANCEL): transient.
+      return {
+        disposition: "retry",
+        failure: `stream reset by the peer: ${detail}`,
+        code: ce.code,
+      };
     default:
       return {
         disposition: "retry-bounded",

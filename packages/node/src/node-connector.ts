@@ -45,6 +45,9 @@ export class NodeConnector implements AggregatorConnector {
       sessionManager,
       readMaxBytes: s.maxMessageBytes,
       writeMaxBytes: s.maxMessageBytes,
+      // OpenFL uses no gRPC compression. Advertising gzip would let a Connect server gzip
+      // every tensor (measured: a 16 MiB download 4x slower).
+      acceptCompression: [],
     });
     return {
       transport,

@@ -117,6 +117,8 @@ export class ReferenceAggregator {
       contextValues: peerContextValues,
       readMaxBytes: MAX_MESSAGE_BYTES,
       writeMaxBytes: MAX_MESSAGE_BYTES,
+      // Like OpenFL's server: no gRPC compression (gzip of tensors costs far more than it saves).
+      acceptCompression: [],
     });
     const common = { maxSessionMemory: 1024 };
     let server: http2.Http2Server | http2.Http2SecureServer;

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Benchmarks (see bench/README.md). Usage: bash bench/run.sh [--sizes 1,16,64,256] [--reps 2] [--skip-python]
+# Writes the "benchmarks" section of docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  echo "No .venv: run 'bash scripts/setup-python.sh' for the OpenFL comparison, or pass --skip-python" >&2
+  case " $* " in *" --skip-python "*) ;; *) exit 2 ;; esac
+fi
+cd packages/evidence
+exec node --import tsx src/bench/run-benchmarks.ts "$@"

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { createServer, type Http2Server } from "node:http2";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Aggregator, expectedResponseHeader } from "@openfl-connect/core";
+import { AggregatorGRPCClient } from "./aggregator-grpc-client.js";
+
+const identity = {
+  aggregatorUuid: "aggregator_fed",
+  federationUuid: "fed",
+  collaboratorName: "one",
+};
+
+describe("NodeConnector requests", () => {
+  const seen: { acceptEncoding: string | null; encoding: string | null }[] = [];
+  let server: Http2Server;
+  before(async () => {
+    server = createServer(
+      connectNodeAdapter({
+        routes: ({ service }) =>
+          service(Aggregator, {
+            ping(_req, ctx) {
+              seen.push({
+                acceptEncoding: ctx.requestHeader.get("grpc-accept-encoding"),
+                encoding: ctx.requestHeader.get("grpc-encoding"),
+              });
+              return { header: expectedResponseHeader(identity) };
+            },
+          }),
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("neither compresses nor offers to accept compression, like OpenFL", async () => {
+    const client = new AggregatorGRPCClient({
+      ...identity,
+      aggAddr: "127.0.0.1",
+      aggPort: (server.address() as AddressInfo).port,
+      useTls: false,
+      warn: () => {},
+    });
+    await client.ping();
+    await client.disconnect();
+    assert.equal(seen.length, 1);
+    assert.ok(
+      !/gzip|br/.test(seen[0]?.acceptEncoding ?? ""),
+      `grpc-accept-encoding: ${seen[0]?.acceptEncoding}`,
+    );
+    assert.ok(seen[0]?.encoding === null || seen[0]?.encoding === "identity");
+  });
+});
