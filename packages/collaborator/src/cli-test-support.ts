@@ -10,7 +10,11 @@ import {
   type ReferenceAggregatorOptions,
   silentLogger,
 } from "@openfl-connect/reference-aggregator";
-import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  collaboratorConnection,
+  createTestPki,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
 import { initialModel } from "./tasks/softmax-regression.js";
 
 export const FEDERATION_UUID = "plan.yaml_4ebcd576";
@@ -52,16 +56,12 @@ export async function startCliFederation(
     aggregator: agg,
     port,
     async writeConfig(name, extra = {}) {
-      const pair = pki.collaborators[name];
       const config: Record<string, unknown> = {
-        aggAddr: "localhost",
-        aggPort: port,
-        aggregatorUuid: AGGREGATOR_UUID,
-        federationUuid: FEDERATION_UUID,
-        collaboratorName: name,
-        rootCertificate: pki.caCert,
-        certificate: pair?.cert,
-        privateKey: pair?.key,
+        ...collaboratorConnection(pki, name, {
+          port,
+          aggregatorUuid: AGGREGATOR_UUID,
+          federationUuid: FEDERATION_UUID,
+        }),
         tasks: SOFTMAX_TASKS,
         pendingDir: join(dir, `pending-${name}`),
         log: "json",

@@ -11,7 +11,11 @@ import {
   ReferenceAggregator,
   type ReferenceAggregatorOptions,
 } from "@openfl-connect/reference-aggregator";
-import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  collaboratorConnection,
+  createTestPki,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
 
 export const FEDERATION_UUID = "plan.yaml_4ebcd576";
 export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
@@ -106,16 +110,12 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       return ignoredDuplicates;
     },
     client(name, overrides = {}) {
-      const pair = pki.collaborators[name];
       const client = new AggregatorGRPCClient({
-        aggAddr: "localhost",
-        aggPort: port,
-        aggregatorUuid: AGGREGATOR_UUID,
-        federationUuid: FEDERATION_UUID,
-        collaboratorName: name,
-        rootCertificate: pki.caCert,
-        certificate: pair?.cert,
-        privateKey: pair?.key,
+        ...collaboratorConnection(pki, name, {
+          port,
+          aggregatorUuid: AGGREGATOR_UUID,
+          federationUuid: FEDERATION_UUID,
+        }),
         retry: { intervalMs: 20 },
         warn: () => {},
         ...overrides,

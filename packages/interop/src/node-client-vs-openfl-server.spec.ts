@@ -14,7 +14,11 @@ import {
   type RetryEvent,
 } from "@openfl-connect/core";
 import { AggregatorGRPCClient, type AggregatorGRPCClientOptions } from "@openfl-connect/node";
-import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  collaboratorConnection,
+  createTestPki,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
 import {
   AGGREGATOR_UUID,
   createInteropPki,
@@ -41,16 +45,12 @@ describe("Node client -> OpenFL 1.9's real AggregatorGRPCServer (mTLS)", () => {
   const clients: AggregatorGRPCClient[] = [];
 
   const client = (overrides: Partial<AggregatorGRPCClientOptions> = {}, name = "collaborator1") => {
-    const pair = pki.collaborators[name];
     const c = new AggregatorGRPCClient({
-      aggAddr: "localhost",
-      aggPort: server.port,
-      aggregatorUuid: AGGREGATOR_UUID,
-      federationUuid: FEDERATION_UUID,
-      collaboratorName: name,
-      rootCertificate: pki.caCert,
-      certificate: pair?.cert,
-      privateKey: pair?.key,
+      ...collaboratorConnection(pki, name, {
+        port: server.port,
+        aggregatorUuid: AGGREGATOR_UUID,
+        federationUuid: FEDERATION_UUID,
+      }),
       retry: { intervalMs: 50 },
       warn: () => {},
       ...overrides,

@@ -8,7 +8,11 @@ import {
   type ReferenceAggregatorOptions,
   silentLogger,
 } from "@openfl-connect/reference-aggregator";
-import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  collaboratorConnection,
+  createTestPki,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
 import {
   AggregatorGRPCClient,
   type AggregatorGRPCClientOptions,
@@ -52,6 +56,7 @@ export async function startTestFederation(
     ...options.aggregator,
   });
   const { port } = await aggregator.start();
+  const endpoint = { port, aggregatorUuid: AGGREGATOR_UUID, federationUuid: FEDERATION_UUID };
   const clients: AggregatorGRPCClient[] = [];
   return {
     dir,
@@ -59,16 +64,8 @@ export async function startTestFederation(
     aggregator,
     port,
     client(name, overrides = {}) {
-      const pair = pki.collaborators[name];
       const client = new AggregatorGRPCClient({
-        aggAddr: "localhost",
-        aggPort: port,
-        aggregatorUuid: AGGREGATOR_UUID,
-        federationUuid: FEDERATION_UUID,
-        collaboratorName: name,
-        rootCertificate: pki.caCert,
-        certificate: pair?.cert,
-        privateKey: pair?.key,
+        ...collaboratorConnection(pki, name, endpoint),
         retry: { intervalMs: 50 },
         warn: () => {},
         ...overrides,

@@ -33,9 +33,11 @@ export {
 } from "./logger.js";
 export {
   type CertificatePair,
+  collaboratorConnection,
   createTestPki,
   ensureTestPki,
   issueCollaborator,
+  type TestEndpoint,
   type TestPki,
   type TestPkiOptions,
   testPkiPaths,

@@ -268,3 +268,28 @@ async function allExist(paths: readonly string[]): Promise<boolean> {
     return false;
   }
 }
+
+/** Where a test federation's aggregator listens and who it is. */
+export interface TestEndpoint {
+  readonly port: number;
+  readonly aggregatorUuid: string;
+  readonly federationUuid: string;
+}
+
+/**
+ * The client options (as the Node client and the collaborator config name them) for
+ * collaborator `name` of a test PKI, talking to an aggregator on localhost over mTLS.
+ */
+export function collaboratorConnection(pki: TestPki, name: string, endpoint: TestEndpoint) {
+  const pair = pki.collaborators[name];
+  return {
+    aggAddr: "localhost",
+    aggPort: endpoint.port,
+    aggregatorUuid: endpoint.aggregatorUuid,
+    federationUuid: endpoint.federationUuid,
+    collaboratorName: name,
+    rootCertificate: pki.caCert,
+    certificate: pair?.cert,
+    privateKey: pair?.key,
+  };
+}
