@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { decodeNamedTensor } from "@openfl-connect/core";
 import {
@@ -176,6 +177,28 @@ describe("AggregatorState.sendLocalTaskResults", () => {
     assert.deepEqual([...(tensor?.data ?? [])], [1, 2]);
     assert.deepEqual(seen, ["alice/train"]);
   });
+
+  it("hashes data_bytes exactly as received (NaN payloads too), as an enumerable property", () => {
+    const state = newState();
+    const named = trained("w", 0, [1, 2]);
+    // A signalling-NaN bit pattern: a float round trip could change it, a byte copy does not.
+    named.dataBytes = Uint8Array.of(0x01, 0x00, 0x80, 0x7f, 0, 0, 0x80, 0x3f);
+    const expected = createHash("sha256").update(named.dataBytes).digest("hex");
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 2,
+      tensors: [named],
+    });
+    const tensor = state.receivedResults[0]?.tensors[0];
+    assert.ok(tensor);
+    assert.equal(tensor.sha256, expected);
+    assert.equal(tensor.sha256, expected);
+    assert.ok(Object.keys(tensor).includes("sha256"));
+    assert.equal({ ...tensor }.sha256, expected);
+    assert.equal((JSON.parse(JSON.stringify(tensor)) as { sha256: string }).sha256, expected);
+  });
 });
 
 describe("AggregatorState roundParticipants", () => {
@@ -223,6 +246,25 @@ describe("AggregatorState.getAggregatedTensor", () => {
     assert.deepEqual(named.tags, ["compressed", "model"]);
     assert.equal(named.lossless, true);
     assert.deepEqual(named.transformerMetadata[0]?.intList, [2]);
+  });
+
+  it("serves each round's model unchanged after later rounds end", async () => {
+    const state = newState();
+    const bytes = async (round: number) =>
+      Buffer.from((await state.getAggregatedTensor(modelRequest(round))).dataBytes).toString("hex");
+    const round0 = await bytes(0);
+    assert.equal(round0, Buffer.from(Float32Array.of(1, 1).buffer).toString("hex"));
+    for (const collaborator of ["alice", "bob"]) {
+      state.sendLocalTaskResults({
+        collaborator,
+        roundNumber: 0,
+        taskName: "train",
+        dataSize: 1,
+        tensors: [trained("w", 0, [3, 5])],
+      });
+    }
+    assert.equal(await bytes(1), Buffer.from(Float32Array.of(3, 5).buffer).toString("hex"));
+    assert.equal(await bytes(0), round0);
   });
 
   it("treats request tags as a set without compressed", async () => {

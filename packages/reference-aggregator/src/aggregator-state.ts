@@ -58,7 +58,11 @@ export interface ReceivedTensor {
   readonly tags: readonly string[];
   readonly shape: readonly number[];
   readonly data: Float32Array;
-  /** Hex SHA-256 of the tensor's data_bytes as received. */
+  /**
+   * Hex SHA-256 of the tensor's data_bytes as received. Computed on first read (an upload
+   * does not wait for it), from `data`'s bytes where those equal data_bytes (little-endian
+   * platforms): do not modify `data`.
+   */
   readonly sha256: string;
 }
 
@@ -259,11 +263,14 @@ export class AggregatorState {
         `Aggregator does not have an aggregated tensor for ${tensorKeyRepr(this.aggregatorUuid, request.tensorName, request.roundNumber, request.report, tags)}`,
       );
     }
+    // Stored tensors are never modified (a new round stores new ones), so data_bytes can be a
+    // view of the stored data: the response is serialised from it, no extra copy of the tensor.
     const named = encodeNamedTensor(stored.tensor, {
       name: request.tensorName,
       roundNumber: request.roundNumber,
       tags,
       report: request.report,
+      zeroCopy: true,
     });
     named.tags = [...new Set(named.tags)].sort();
     return named;
@@ -380,15 +387,15 @@ export class AggregatorState {
         round,
       });
     }
-    return {
+    const tensor = {
       name: named.name,
       roundNumber: named.roundNumber,
       report: named.report,
       tags: normaliseTags(named.tags),
       shape: decoded.shape,
       data: decoded.data,
-      sha256: createHash("sha256").update(named.dataBytes).digest("hex"),
     };
+    return withSha256(tensor, named.dataBytes);
   }
 
   private roundComplete(): boolean {
@@ -450,6 +457,28 @@ export class AggregatorState {
     });
   }
 }
+
+/**
+ * Adds `sha256` (hex SHA-256 of `dataBytes`) to a decoded tensor as an enumerable property
+ * computed on first read. On a little-endian platform the decoded `data` holds exactly
+ * `dataBytes` (decoding is a byte copy), so the hash is taken from `data` and `dataBytes`
+ * (a view of the whole received message) is not kept alive; elsewhere it is hashed at once.
+ */
+function withSha256(tensor: Omit<ReceivedTensor, "sha256">, dataBytes: Uint8Array): ReceivedTensor {
+  const hash = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+  if (!platformIsLittleEndian) return { ...tensor, sha256: hash(dataBytes) };
+  const { data } = tensor;
+  let digest: string | undefined;
+  return Object.defineProperty(tensor, "sha256", {
+    enumerable: true,
+    get: () => {
+      digest ??= hash(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return digest;
+    },
+  }) as ReceivedTensor;
+}
+
+const platformIsLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Per tensor name (without `tag`), the data_size-weighted average of the tensors tagged `tag`. */
 function weightedAverages(

@@ -3,6 +3,7 @@
 // raw TLS socket against the reference aggregator; (c) getTasks latency, kept vs atomic
 // connections; (d) peak RSS while sending N MiB. Writes a section of docs/benchmarks.md.
 import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
@@ -46,6 +47,26 @@ async function nodeClient(
   ]);
 }
 
+/**
+ * bench-client.ts bundled by esbuild (tsx's own dependency) into one plain JS file, so (d)
+ * measures the client under plain `node`, without the TypeScript loader's ~50 MiB.
+ */
+async function bundleClient(): Promise<string> {
+  const require = createRequire(createRequire(import.meta.url).resolve("tsx"));
+  const esbuild = require("esbuild") as { build(options: object): Promise<unknown> };
+  const outfile = join(dir, "bench-client.mjs");
+  await esbuild.build({
+    entryPoints: [join(HERE, "bench-client.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+  });
+  return outfile;
+}
+
 async function pythonClient(port: number, mibs: number[], prefix: string) {
   return runJsonLines(PYTHON, [
     join(REPO_ROOT, "packages/evidence/python/bench_openfl_client.py"),
@@ -71,6 +92,8 @@ async function pythonClient(port: number, mibs: number[], prefix: string) {
   ]);
 }
 
+/** The team's upload target against OpenFL's real server: at least 2.5x its Python client (perf notes). */
+const UPLOAD_SPEEDUP = 2.5;
 const sections: string[] = [];
 const targets: string[] = [];
 const fmt = (s: number) => (Number.isFinite(s) ? s.toFixed(2) : "–");
@@ -150,7 +173,7 @@ if (!skipPython) {
         `| ${mib} | ${fmt(pu)} | ${fmt(nu)} | ${ratio(pu, nu)} | ${fmt(nu32)} | ${ratio(pu, nu32)} | ${fmt(pd)} | ${fmt(nd)} | ${ratio(pd, nd)} |`,
       );
       targets.push(
-        `(a) ${mib} MiB upload 2 MiB chunks: ${nu <= pu ? "holds" : "MISSED"} (${ratio(pu, nu)}); 32 MiB chunks: ${nu32 <= pu ? "holds" : "MISSED"} (${ratio(pu, nu32)}); download: ${nd <= pd ? "holds" : "MISSED"} (${ratio(pd, nd)})`,
+        `(a) ${mib} MiB upload (target >= ${UPLOAD_SPEEDUP}x the Python client) 2 MiB chunks: ${pu / nu >= UPLOAD_SPEEDUP ? "holds" : "MISSED"} (${ratio(pu, nu)}); 32 MiB chunks: ${pu / nu32 >= UPLOAD_SPEEDUP ? "holds" : "MISSED"} (${ratio(pu, nu32)}); download (target >= 1x): ${nd <= pd ? "holds" : "MISSED"} (${ratio(pd, nd)})`,
       );
     }
   } finally {
@@ -182,6 +205,7 @@ const raw = await spawnReady(process.execPath, [...TSX, join(HERE, "raw-tls-sink
 });
 const rowsB: string[] = [];
 const rowsD: string[] = [];
+const plainClient = await bundleClient();
 let latency: Row[] = [];
 try {
   for (const mib of sizes) {
@@ -210,20 +234,24 @@ try {
       `(b) ${mib} MiB: upload ${ru / nu >= 0.5 ? "holds" : "MISSED"} (${ratio(ru, nu)} of raw TLS throughput), download ${rd / nd >= 0.5 ? "holds" : "MISSED"} (${ratio(rd, nd)})`,
     );
     log(`  ${mib} MiB RSS`);
-    const [rss] = await nodeClient({
+    const rssJob: BenchClientJob = {
       port: reference.port,
       sizes: [mib],
       reps: 1,
       op: "upload-rss",
       taskPrefix: "rss",
-    });
+      pkiDir,
+      collaborator: "bench",
+    };
+    const [rss] = await runJsonLines(process.execPath, [plainClient, JSON.stringify(rssJob)]);
     const peak = Number(rss?.peakMiB);
     const limit = 1.5 * mib + 60;
     const before = Number(rss?.baselineMiB);
     const growth = peak - before;
     const growthOk = growth <= 1.5 * mib;
+    const own = growth - mib;
     rowsD.push(
-      `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${peak <= limit ? "holds" : "MISSED"} | ${growthOk ? "holds" : "MISSED"} |`,
+      `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${own.toFixed(0)} (${(own / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${peak <= limit ? "holds" : "MISSED"} | ${growthOk ? "holds" : "MISSED"} |`,
     );
     targets.push(
       `(d) ${mib} MiB: peak RSS ${peak.toFixed(0)} MiB vs limit ${limit.toFixed(0)}: ${peak <= limit ? "holds" : "MISSED"}; growth while sending ${growth.toFixed(0)} MiB vs 1.5 x N = ${(1.5 * mib).toFixed(0)}: ${growthOk ? "holds" : "MISSED"}`,
@@ -271,10 +299,10 @@ sections.push(
   "",
   "### (d) Peak RSS of the Node client process while sending N MiB (one child process per N; VmHWM)",
   "",
-  "RSS before = after start-up and the first call, before the payload exists; it includes tsx (the TypeScript loader, ~50 MiB over plain Node's ~40 MiB), so the absolute target is checked as written and, fairer, as growth: peak - before <= 1.5 x N.",
+  "The client runs as plain JS under `node` (bench-client.ts bundled by esbuild; no TypeScript loader), so the absolute target is judged against plain Node's baseline. RSS before = after start-up and the first call, before the payload exists. The payload tensor itself is N MiB, allocated by the benchmark before the call and counted in the peak: a client that copied nothing would show peak - before = N, and 1.5 x N leaves the client 0.5 x N of its own (column \"client's own\" = peak - before - N). The target is checked as written (absolute) and as growth: peak - before <= 1.5 x N.",
   "",
-  "| MiB | RSS before (MiB) | peak RSS (MiB) | peak - before | limit 1.5 N + 60 | target (absolute) | target (growth <= 1.5 N) |",
-  "|---:|---:|---:|---:|---:|---|---|",
+  "| MiB | RSS before (MiB) | peak RSS (MiB) | peak - before | client's own (peak - before - N) | limit 1.5 N + 60 | target (absolute) | target (growth <= 1.5 N) |",
+  "|---:|---:|---:|---:|---:|---:|---|---|",
   ...rowsD,
   "",
 );
