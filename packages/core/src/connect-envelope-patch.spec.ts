@@ -41,7 +41,7 @@ describe("connect envelope decoder (patched)", () => {
         chunks.push(stream.subarray(offset, offset + size));
         offset += size;
       }
-      // A leftover partial message would throw "premature end of stream".
+      // A leftover partial message would throw "incomplete envelope".
       const decoded = await split(chunks);
       assert.equal(decoded.length, messages.length, `trial ${trial}`);
       decoded.forEach((env, i) => {
@@ -54,7 +54,7 @@ describe("connect envelope decoder (patched)", () => {
   it("reports a stream that ends inside a message", async () => {
     await assert.rejects(
       split([encodeEnvelope(0, new Uint8Array(10)).subarray(0, 7)]),
-      /premature/,
+      /incomplete envelope/,
     );
   });
 
