@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import type { RetryOptions } from "@openfl-connect/core";
 import { parse as parseYaml } from "yaml";
 import type { LogFormat } from "./logger.js";
 
@@ -35,17 +36,8 @@ export interface CollaboratorConfig {
   readonly resendDataOnReconnection?: boolean;
   /** Connection timeout incl. TLS handshake, in ms. Default 20000. */
   readonly connectTimeoutMs?: number;
-  /** Retry policy of the core client (see RetryOptions). */
-  readonly retry?: {
-    readonly backoff?: "constant" | "exponential";
-    readonly intervalMs?: number;
-    readonly maxIntervalMs?: number;
-    readonly maxAttempts?: number;
-    readonly maxElapsedMs?: number;
-    readonly ambiguousFailureAttempts?: number;
-    readonly retryOnAnyError?: boolean;
-    readonly attemptTimeoutMs?: number;
-  };
+  /** Retry policy of the core client (defaults and meaning: RetryOptions). */
+  readonly retry?: RetryOptions;
   /** Path of the task module (exports `tasks`). Required. */
   readonly tasks: string;
   /** Directory of the durable resend buffer. Default none (pending uploads kept in memory only). */

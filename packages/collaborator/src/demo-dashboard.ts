@@ -3,23 +3,16 @@
 // `dashboard` collaborator's certificate, so a browser can check the demo federation.
 // grpcwebproxy is a loopback test proxy (no user authentication): see deploy/envoy/README.md.
 import { execFile, spawn } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, join, normalize, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { serveStaticSite } from "@openfl-connect/dashboard/serve";
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, "../../..");
 const dist = join(repo, "packages/dashboard/dist");
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".map": "application/json",
-  ".svg": "image/svg+xml",
-};
 
 export interface DemoDashboardOptions {
   /** The aggregator's port on localhost (its certificate names localhost). */
@@ -54,7 +47,7 @@ export interface DemoDashboard {
 /** Builds the page if needed, serves it, starts the proxy. Without Go the proxy is "unavailable". */
 export async function startDemoDashboard(options: DemoDashboardOptions): Promise<DemoDashboard> {
   await buildDashboardIfMissing(options.say);
-  const web = await listen(createServer((req, res) => void serveStatic(req.url ?? "/", res)));
+  const web = await serveStaticSite(dist);
   const origin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
   const proxy = await startProxy(options, origin).catch(
     (error: unknown): ProxyState => ({
@@ -154,25 +147,6 @@ async function terminate(pid: number): Promise<void> {
   for (let waited = 0; alive(); waited += 50) {
     if (waited === 3000) process.kill(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function serveStatic(url: string, res: ServerResponse): Promise<void> {
-  try {
-    const path = decodeURIComponent(new URL(url, "http://x").pathname);
-    const file = normalize(join(dist, path === "/" ? "index.html" : path));
-    if (!file.startsWith(`${dist}${sep}`)) {
-      res.writeHead(403).end();
-      return;
-    }
-    const body = await readFile(file);
-    res.writeHead(200, {
-      "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-      "cache-control": "no-store",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
   }
 }
 

@@ -9,6 +9,7 @@
 // Prints one JSON line {"ready":true,...} on stdout, then runs until SIGTERM/SIGINT.
 //
 // Run: node --import tsx e2e/federation-harness.ts [--aggregator reference|openfl]
+
 //      (from packages/dashboard; build dist/ first). "openfl" runs OpenFL 1.9's real
 //      AggregatorGRPCServer (packages/interop/python/openfl_server_fixture.py; needs the venv
 //      from scripts/setup-python.sh) instead of the TypeScript reference aggregator.
@@ -20,7 +21,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs, promisify } from "node:util";
 import {
@@ -30,6 +31,7 @@ import {
   type ResultsRecord,
   type TestPki,
 } from "@openfl-connect/reference-aggregator";
+import { serveStaticSite } from "../serve/static-site.js";
 import { startEnvoy } from "./envoy-proxy.js";
 import { chooseProxy, type ProxyKind } from "./proxy-choice.js";
 
@@ -41,14 +43,6 @@ const dist = resolve(here, "../dist");
 export const COLLABORATOR = "dashboard";
 const FEDERATION_UUID = "plan.yaml_e2e0b0b0";
 const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".map": "application/json",
-  ".svg": "image/svg+xml",
-};
 
 async function main(): Promise<void> {
   await stat(join(dist, "index.html")).catch(() => {
@@ -73,7 +67,7 @@ async function main(): Promise<void> {
   if (aggregator === undefined) throw new Error(`--aggregator must be reference or openfl`);
   const aggregatorPort = aggregator.port;
 
-  const web = await listen(createServer((req, res) => void serveStatic(req.url ?? "/", res)));
+  const web = await serveStaticSite(dist);
   const dashboardUrl = `http://127.0.0.1:${port(web)}`;
   const control = await listen(
     createServer((req, res) => {
@@ -370,25 +364,6 @@ function summarise(record: ResultsRecord): ResultsSummary {
       sha256: t.sha256,
     })),
   };
-}
-
-async function serveStatic(url: string, res: import("node:http").ServerResponse): Promise<void> {
-  const path = decodeURIComponent(new URL(url, "http://x").pathname);
-  const file = normalize(join(dist, path === "/" ? "index.html" : path));
-  if (!file.startsWith(dist)) {
-    res.writeHead(403).end();
-    return;
-  }
-  try {
-    const body = await readFile(file);
-    res.writeHead(200, {
-      "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-      "cache-control": "no-store",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
 }
 
 function listen(server: Server): Promise<Server> {
