@@ -1,0 +1,54 @@
+// Imports the packed libraries with plain Node (no TypeScript loader) and makes one real call,
+// to show that what would be published works for a user. Run by scripts/check-packages.sh.
+import assert from "node:assert/strict";
+import { createServer } from "node:http2";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  Aggregator,
+  decodeNamedTensor,
+  encodeNamedTensor,
+  expectedResponseHeader,
+} from "@openfl-connect/core";
+import { AggregatorGRPCClient } from "@openfl-connect/node";
+import { AggregatorWebClient } from "@openfl-connect/web";
+
+const identity = {
+  aggregatorUuid: "aggregator_fed",
+  federationUuid: "fed",
+  collaboratorName: "one",
+};
+
+const named = encodeNamedTensor(
+  { shape: [2, 2], data: [1, 2, 3, 4] },
+  { name: "w", roundNumber: 0 },
+);
+assert.deepEqual([...decodeNamedTensor(named).data], [1, 2, 3, 4]);
+
+const server = createServer(
+  connectNodeAdapter({
+    routes: ({ service }) =>
+      service(Aggregator, {
+        getTasks: () => ({
+          header: expectedResponseHeader(identity),
+          roundNumber: 3,
+          tasks: [{ name: "train" }],
+        }),
+      }),
+  }),
+);
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const client = new AggregatorGRPCClient({
+  ...identity,
+  aggAddr: "127.0.0.1",
+  aggPort: server.address().port,
+  useTls: false,
+  warn: () => {},
+});
+const tasks = await client.getTasks();
+assert.equal(tasks.roundNumber, 3);
+assert.equal(tasks.tasks[0]?.name, "train");
+await client.disconnect();
+server.close();
+
+new AggregatorWebClient({ ...identity, proxyUrl: "https://proxy.example.org" });
+console.log("packed @openfl-connect/core, node and web work under plain Node");
