@@ -146,8 +146,10 @@ export class AggregatorClient {
   }
 
   /**
-   * Uploads task results: serializes the TaskResults once, keeps the bytes in the resend
-   * buffer until acknowledged and streams them as DataStream chunks (views, no copies).
+   * Uploads task results (OpenFL: send_local_task_results): serializes the TaskResults once,
+   * keeps it in the resend buffer until acknowledged and streams it as DataStream chunks
+   * (views, no copies). The tensors' data_bytes are referenced, not copied: do not modify
+   * them until this resolves (a durable resend buffer copies them to disk at once).
    */
   async sendLocalTaskResults(
     roundNumber: number,
