@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -40,6 +40,17 @@ describe("FileResendBuffer", () => {
       again.map((r) => [r.id, [...concatParts(r.parts)]]),
       [["x", [9, 8]]],
     );
+  });
+
+  it("moves a request that cannot be delivered to failed/ with its reason, and stops listing it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pending-"));
+    const buffer = new FileResendBuffer(dir);
+    await buffer.add(request("z", [5, 6, 7]));
+    await buffer.discard("z", "SendLocalTaskResults failed: UNAUTHENTICATED");
+    assert.deepEqual(await buffer.list(), []);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), ["z.bin", "z.json", "z.reason.txt"]);
+    assert.deepEqual([...readFileSync(join(dir, "failed", "z.bin"))], [5, 6, 7]);
+    assert.match(readFileSync(join(dir, "failed", "z.reason.txt"), "utf8"), /UNAUTHENTICATED/);
   });
 
   it("ignores and cleans up a .bin without .json and leftover temporary files", async () => {

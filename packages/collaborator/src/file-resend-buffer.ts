@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type PendingRequest, partsByteLength, type ResendBuffer } from "@openfl-connect/core";
 
@@ -22,7 +22,9 @@ const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
  * Each request is written to `<dir>/<id>.bin` plus `<dir>/<id>.json` (rpc, description, size),
  * each atomically (temporary file, fsync, rename, fsync of the directory), before the upload
  * begins; both are deleted once the aggregator acknowledges. A `.bin` without its `.json` (a
- * crash while adding) is not listed and is cleaned up by `list()`.
+ * crash while adding) is not listed and is cleaned up by `list()`. A request that can never be
+ * delivered as it is (the aggregator refused it in a way resending cannot heal) is moved to
+ * `<dir>/failed/` with a `<id>.reason.txt`, so nothing is lost and it is not resent.
  */
 export class FileResendBuffer implements ResendBuffer {
   readonly dir: string;
@@ -54,6 +56,21 @@ export class FileResendBuffer implements ResendBuffer {
     checkId(id);
     await rm(join(this.dir, `${id}.json`), { force: true });
     await rm(join(this.dir, `${id}.bin`), { force: true });
+    await this.#syncDir();
+  }
+
+  async discard(id: string, reason: string): Promise<void> {
+    checkId(id);
+    const failed = join(this.dir, "failed");
+    await mkdir(failed, { recursive: true, mode: 0o700 });
+    await writeFile(join(failed, `${id}.reason.txt`), `${reason}\n`, { mode: 0o600 });
+    for (const name of [`${id}.bin`, `${id}.json`]) {
+      await rename(join(this.dir, name), join(failed, name)).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        },
+      );
+    }
     await this.#syncDir();
   }
 

@@ -15,6 +15,7 @@ import {
 } from "./gen/openfl/protocols/aggregator_pb.js";
 import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
 import { expectedResponseHeader } from "./message-header.js";
+import { InMemoryResendBuffer, type ResendBuffer } from "./resend-buffer.js";
 import { encodeNamedTensor } from "./tensor-codec.js";
 
 const identity = {
@@ -361,6 +362,37 @@ describe("AggregatorClient", () => {
         fromBinary(TaskResultsSchema, e.unsentRequest).taskName === "train",
     );
     assert.equal((await c.resendBuffer.list()).length, 0);
+  });
+
+  it("hands an upload that cannot heal to the buffer's discard, not acknowledge", async () => {
+    const calls: string[] = [];
+    const buffer = new InMemoryResendBuffer();
+    const recording: ResendBuffer = {
+      add: (r) => buffer.add(r),
+      list: () => buffer.list(),
+      acknowledge: (id) => {
+        calls.push("acknowledge");
+        buffer.acknowledge(id);
+      },
+      discard: (id, reason) => {
+        calls.push(`discard: ${reason}`);
+        buffer.acknowledge(id);
+      },
+    };
+    const { client: c } = client(
+      {
+        async sendLocalTaskResults() {
+          return { header: { ...okHeader, receiver: "someone-else" } };
+        },
+      },
+      { resendBuffer: recording },
+    );
+    await assert.rejects(
+      c.sendLocalTaskResults(1, "train", 5, []),
+      (e: unknown) => e instanceof HeaderMismatchError && e.unsentRequest !== undefined,
+    );
+    assert.equal(calls.length, 1);
+    assert.match(calls[0] ?? "", /^discard: .*receiver/);
   });
 
   it("relays interop messages and reads an absent tensor as empty, like OpenFL", async () => {

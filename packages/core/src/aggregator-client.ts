@@ -232,10 +232,16 @@ export class AggregatorClient {
         options,
       );
     } catch (error) {
-      // Resending cannot help: drop it from the buffer but hand the bytes to the caller.
-      if (error instanceof AggregatorCallError && error.reason === "cannot-heal") {
+      // Resending cannot help: take it out of the buffer, but hand the bytes to the caller.
+      const cannotHeal =
+        error instanceof HeaderMismatchError ||
+        (error instanceof AggregatorCallError && error.reason === "cannot-heal");
+      if (cannotHeal) {
         error.unsentRequest = concatParts(pending.parts);
-        await this.#options.resendBuffer.acknowledge(pending.id);
+        const buffer = this.#options.resendBuffer;
+        await (buffer.discard
+          ? buffer.discard(pending.id, error.message)
+          : buffer.acknowledge(pending.id));
       }
       throw error;
     }

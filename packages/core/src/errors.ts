@@ -8,6 +8,8 @@ export class OpenFLClientError extends Error {
 /** A response header field differs from what this collaborator expects. Never retried. */
 export class HeaderMismatchError extends OpenFLClientError {
   override name = "HeaderMismatchError";
+  /** For an upload: the serialized request, no longer in the resend buffer. */
+  unsentRequest: Uint8Array | undefined;
   constructor(
     readonly rpc: string,
     readonly field: string,
