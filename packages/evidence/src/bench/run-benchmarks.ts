@@ -117,31 +117,22 @@ const noteSlowest = (
   if (seconds > slowest.seconds) Object.assign(slowest, { seconds, job, server });
 };
 
+/** OpenFL's real server (the interop fixture) serving bench<N> tensors of the given sizes. */
+function startOpenFLBenchServer(recordDir: string, mibs: readonly number[]) {
+  return spawnReady(PYTHON, [
+    join(REPO_ROOT, "packages/evidence/python/bench_openfl_server.py"),
+    ...["--root-ca", pki.caCert, "--cert", pki.server.cert, "--key", pki.server.key, "--port", "0"],
+    ...["--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
+    ...["--collaborators", "bench", "--record-dir", join(dir, recordDir)],
+    ...["--tasks", benchTasks().join(","), "--bench-sizes", mibs.join(",")],
+    ...["--log-level", "WARNING"],
+  ]);
+}
+
 // (a) OpenFL's real server
 if (!skipPython) {
   log("(a) OpenFL server: Python client vs Node client");
-  const openfl = await spawnReady(PYTHON, [
-    join(REPO_ROOT, "packages/evidence/python/bench_openfl_server.py"),
-    ...["--root-ca", pki.caCert, "--cert", pki.server.cert, "--key", pki.server.key, "--port", "0"],
-    ...[
-      "--aggregator-uuid",
-      AGGREGATOR_UUID,
-      "--federation-uuid",
-      FEDERATION_UUID,
-      "--collaborators",
-      "bench",
-    ],
-    ...[
-      "--record-dir",
-      join(dir, "records"),
-      "--tasks",
-      benchTasks().join(","),
-      "--bench-sizes",
-      sizes.join(","),
-      "--log-level",
-      "WARNING",
-    ],
-  ]);
+  const openfl = await startOpenFLBenchServer("records", sizes);
   const rows: string[] = [];
   try {
     let nodeTask = 0;
@@ -314,37 +305,7 @@ if (slowest.seconds > 0) {
   // Re-run against a fresh server of the same kind (uploads need a fresh task name).
   const server =
     slowest.server === "OpenFL server"
-      ? await spawnReady(PYTHON, [
-          join(REPO_ROOT, "packages/evidence/python/bench_openfl_server.py"),
-          ...[
-            "--root-ca",
-            pki.caCert,
-            "--cert",
-            pki.server.cert,
-            "--key",
-            pki.server.key,
-            "--port",
-            "0",
-          ],
-          ...[
-            "--aggregator-uuid",
-            AGGREGATOR_UUID,
-            "--federation-uuid",
-            FEDERATION_UUID,
-            "--collaborators",
-            "bench",
-          ],
-          ...[
-            "--record-dir",
-            join(dir, "records2"),
-            "--tasks",
-            benchTasks().join(","),
-            "--bench-sizes",
-            slowest.job.sizes.join(","),
-            "--log-level",
-            "WARNING",
-          ],
-        ])
+      ? await startOpenFLBenchServer("records2", slowest.job.sizes)
       : await spawnReady(
           process.execPath,
           [...TSX, join(HERE, "bench-aggregator.ts"), slowest.job.sizes.join(",")],
