@@ -4,16 +4,15 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { encodeNamedTensor } from "@openfl-connect/core";
-import { type AggregatorLogger, ReferenceAggregator } from "@openfl-connect/reference-aggregator";
+import type { AggregatorLogger, ReferenceAggregator } from "@openfl-connect/reference-aggregator";
 import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
 import {
-  AGGREGATOR_UUID,
   createInteropPki,
-  FEDERATION_UUID,
   type OpenFLDriverRun,
   removeDir,
   requirePython,
   runOpenFLClient,
+  startInteropReferenceAggregator,
 } from "./openfl-fixture.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -53,26 +52,12 @@ describe("OpenFL 1.9's real Python client -> TS ReferenceAggregator (mTLS)", () 
   before(async () => {
     await requirePython();
     ({ dir, pki } = await createInteropPki(["collaborator1", "collaborator2"]));
-    aggregator = new ReferenceAggregator({
-      aggregatorUuid: AGGREGATOR_UUID,
-      federationUuid: FEDERATION_UUID,
-      authorizedCollaborators: ["collaborator1", "collaborator2"],
+    ({ aggregator, port } = await startInteropReferenceAggregator(pki, {
+      convWeight: CONV_WEIGHT,
       rounds: 2,
-      tasks: ["train"],
-      initialModel: {
-        "conv.weight": { shape: [3, 4, 5], data: CONV_WEIGHT },
-        scale: { shape: [], data: Float32Array.of(0.25) },
-      },
-      tls: {
-        rootCertificate: pki.caCert,
-        certificate: pki.server.cert,
-        privateKey: pki.server.key,
-      },
-      authFailureDelayMs: [0, 0],
       tensorWaitMs: 500,
       logger,
-    });
-    ({ port } = await aggregator.start());
+    }));
     const main = started(
       runOpenFLClient({
         port,

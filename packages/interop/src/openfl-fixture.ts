@@ -6,6 +6,11 @@ import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  type AggregatorLogger,
+  ReferenceAggregator,
+  silentLogger,
+} from "@openfl-connect/reference-aggregator";
 import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -306,4 +311,36 @@ const driverSlots = new Slots(Math.max(2, availableParallelism()));
 /** Removes a temp directory made by createInteropPki. */
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Our ReferenceAggregator set up like the Python fixture's federation (collaborator1 and 2,
+ * task "train", tensors `conv.weight` [3,4,5] and the 0-d `scale`), on a free port over mTLS.
+ */
+export async function startInteropReferenceAggregator(
+  pki: TestPki,
+  options: {
+    readonly convWeight: Float32Array;
+    readonly rounds: number;
+    readonly tensorWaitMs: number;
+    readonly logger?: AggregatorLogger;
+  },
+): Promise<{ aggregator: ReferenceAggregator; port: number }> {
+  const aggregator = new ReferenceAggregator({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    authorizedCollaborators: ["collaborator1", "collaborator2"],
+    rounds: options.rounds,
+    tasks: ["train"],
+    initialModel: {
+      "conv.weight": { shape: [3, 4, 5], data: options.convWeight },
+      scale: { shape: [], data: Float32Array.of(0.25) },
+    },
+    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
+    authFailureDelayMs: [0, 0],
+    tensorWaitMs: options.tensorWaitMs,
+    logger: options.logger ?? silentLogger,
+  });
+  const { port } = await aggregator.start();
+  return { aggregator, port };
 }

@@ -16,11 +16,12 @@ import {
   GetAggregatedTensorResponseSchema,
   GetTasksResponseSchema,
   MessageHeaderSchema,
+  type NamedTensor,
   PingResponseSchema,
   SendLocalTaskResultsResponseSchema,
   TaskResultsSchema,
 } from "@openfl-connect/core";
-import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
+import type { ReferenceAggregator } from "@openfl-connect/reference-aggregator";
 import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
 import {
   AGGREGATOR_UUID,
@@ -28,6 +29,7 @@ import {
   FEDERATION_UUID,
   type OpenFLServer,
   removeDir,
+  startInteropReferenceAggregator,
   startOpenFLServer,
 } from "./openfl-fixture.js";
 
@@ -45,6 +47,20 @@ const header = (overrides: Partial<Record<HeaderFields, string>> = {}) =>
 
 /** The fixture's model, so both servers hold the same tensors. */
 const convWeight = Float32Array.from({ length: 60 }, (_, i) => i / 7);
+
+/** A serialized round-0 "train" TaskResults from collaborator1 with one tensor. */
+function trainResults(tensor: NamedTensor): Uint8Array {
+  return toBinary(
+    TaskResultsSchema,
+    create(TaskResultsSchema, {
+      header: header(),
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [tensor],
+    }),
+  );
+}
 
 describe("TS ReferenceAggregator answers exactly like OpenFL 1.9's real server", () => {
   let dir: string;
@@ -100,26 +116,11 @@ describe("TS ReferenceAggregator answers exactly like OpenFL 1.9's real server",
       tensorWaitSeconds: 0.3,
     });
     openflPort = openfl.port;
-    reference = new ReferenceAggregator({
-      aggregatorUuid: AGGREGATOR_UUID,
-      federationUuid: FEDERATION_UUID,
-      authorizedCollaborators: ["collaborator1", "collaborator2"],
+    ({ aggregator: reference, port: referencePort } = await startInteropReferenceAggregator(pki, {
+      convWeight,
       rounds: 1,
-      tasks: ["train"],
-      initialModel: {
-        "conv.weight": { shape: [3, 4, 5], data: convWeight },
-        scale: { shape: [], data: Float32Array.of(0.25) },
-      },
-      tls: {
-        rootCertificate: pki.caCert,
-        certificate: pki.server.cert,
-        privateKey: pki.server.key,
-      },
-      authFailureDelayMs: [0, 0],
       tensorWaitMs: 300,
-      logger: silentLogger,
-    });
-    ({ port: referencePort } = await reference.start());
+    }));
   });
 
   after(async () => {
@@ -226,16 +227,7 @@ describe("TS ReferenceAggregator answers exactly like OpenFL 1.9's real server",
       { name: "conv.weight", roundNumber: 0, tags: ["trained"] },
     );
     tensor.tags = ["trained"];
-    const bytes = toBinary(
-      TaskResultsSchema,
-      create(TaskResultsSchema, {
-        header: header(),
-        roundNumber: 0,
-        taskName: "train",
-        dataSize: 1,
-        tensors: [tensor],
-      }),
-    );
+    const bytes = trainResults(tensor);
     const [a, b] = await both(async (c) =>
       toBinary(SendLocalTaskResultsResponseSchema, await c.sendLocalTaskResults(chunks(bytes))),
     );
@@ -248,16 +240,7 @@ describe("TS ReferenceAggregator answers exactly like OpenFL 1.9's real server",
       { shape: [786_432], data: new Float32Array(786_432).fill(0.5) },
       { name: "conv.weight", roundNumber: 0, tags: ["trained"] },
     );
-    const bytes = toBinary(
-      TaskResultsSchema,
-      create(TaskResultsSchema, {
-        header: header(),
-        roundNumber: 0,
-        taskName: "train",
-        dataSize: 1,
-        tensors: [tensor],
-      }),
-    );
+    const bytes = trainResults(tensor);
     assert.ok(bytes.byteLength > 3 * 1024 * 1024);
     const [a, b] = await both(async (c) => {
       async function* one(): AsyncIterable<MessageInitShape<typeof DataStreamSchema>> {
