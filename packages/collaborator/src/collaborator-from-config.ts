@@ -85,6 +85,7 @@ export async function createCollaborator(
     taskSet,
     logger,
     maxSleepSeconds: config.maxSleepSeconds,
+    useDeltaUpdates: config.useDeltaUpdates,
   });
   return { client, service, resendBuffer };
 }

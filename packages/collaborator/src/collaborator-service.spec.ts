@@ -4,15 +4,14 @@ import {
   decodeNamedTensor,
   encodeNamedTensor,
   type NamedTensor,
-  receivedTags,
   type TaskAssignment,
 } from "@openfl-connect/core";
 import {
   type CollaboratorClient,
   CollaboratorService,
-  encodeResults,
   UnknownTaskError,
 } from "./collaborator-service.js";
+import { TaskFailedError } from "./encode-results.js";
 import type { TaskContext, TaskSet } from "./task-set.js";
 
 interface Sent {
@@ -41,6 +40,13 @@ function fakeClient(script: TaskAssignment[], options: { uploadDelayMs?: number 
     },
     async getAggregatedTensor(name, round, o) {
       calls.push(`get ${name}@${round} ${o?.tags?.join(",")} lossless=${o?.requireLossless}`);
+      // The model of round r is [r, r + 1], so every round's aggregated delta is [1, 1].
+      if (o?.tags?.includes("delta")) {
+        return encodeNamedTensor(
+          { shape: [2], data: [1, 1] },
+          { name, roundNumber: round, tags: ["aggregated", "delta"] },
+        );
+      }
       return encodeNamedTensor(
         { shape: [2], data: [round, round + 1] },
         { name, roundNumber: round, tags: ["model"] },
@@ -84,6 +90,7 @@ function recordingTaskSet(seen: TaskContext[]): TaskSet {
       },
       local: {
         modelTensors: [],
+        metricTags: ["validate_local"],
         run: async (ctx) => {
           seen.push(ctx);
           return { dataSize: 5, metrics: { accuracy: 0.75 } };
@@ -94,7 +101,7 @@ function recordingTaskSet(seen: TaskContext[]): TaskSet {
 }
 
 describe("CollaboratorService loop", () => {
-  it("runs the round's tasks in order, fetching the model with tags ['model'] and require_lossless", async () => {
+  it("runs the round's tasks in order, fetching the model once per round with tags ['model'] and require_lossless", async () => {
     const seen: TaskContext[] = [];
     const { client, calls, sent } = fakeClient([tasksOf(["validate", "train", "local"], 0), quit]);
     const service = new CollaboratorService({
@@ -109,7 +116,6 @@ describe("CollaboratorService loop", () => {
       "getTasks",
       "get w@0 model lossless=true",
       "send validate@0",
-      "get w@0 model lossless=true",
       "send train@0",
       "send local@0",
       "getTasks",
@@ -190,6 +196,103 @@ describe("CollaboratorService loop", () => {
   });
 });
 
+describe("CollaboratorService results as OpenFL's aggregator keys them", () => {
+  const accuracyTask = async () => ({ dataSize: 4, metrics: { accuracy: 0.5 } });
+
+  it("tags the metrics of OpenFL's default validation tasks validate_agg and validate_local", async () => {
+    const { client, sent } = fakeClient([
+      tasksOf(["aggregated_model_validation", "locally_tuned_model_validation"], 0),
+      quit,
+    ]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: {
+        tasks: {
+          aggregated_model_validation: accuracyTask,
+          locally_tuned_model_validation: accuracyTask,
+        },
+      },
+    });
+    await service.run();
+    assert.deepEqual(
+      sent.map((s) => [s.taskName, s.tensors.map((t) => [t.name, t.tags.join(",")])]),
+      [
+        ["aggregated_model_validation", [["accuracy", "compressed,metric,validate_agg"]]],
+        ["locally_tuned_model_validation", [["accuracy", "compressed,metric,validate_local"]]],
+      ],
+    );
+  });
+
+  it("refuses, before uploading, a task whose metric repeats another task's name and tags this round", async () => {
+    const { client, sent } = fakeClient([tasksOf(["check_a", "check_b"], 0), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: { tasks: { check_a: accuracyTask, check_b: accuracyTask } },
+    });
+    await assert.rejects(
+      service.run(),
+      (e: unknown) =>
+        e instanceof TaskFailedError &&
+        e.taskName === "check_b" &&
+        /'accuracy'.*same name and tags.*'check_a'/.test(e.message),
+    );
+    assert.deepEqual(
+      sent.map((s) => s.taskName),
+      ["check_a"],
+    );
+  });
+
+  it("with useDeltaUpdates sends trained - model tagged delta (lossless false) and rebuilds the next round's model from the aggregated delta", async () => {
+    const seen: TaskContext[] = [];
+    const { client, calls, sent } = fakeClient([
+      tasksOf(["train"], 0),
+      tasksOf(["train"], 1),
+      quit,
+    ]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet(seen),
+      useDeltaUpdates: true,
+    });
+    await service.run();
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith("get ")),
+      ["get w@0 model lossless=true", "get w@1 aggregated,delta,compressed lossless=false"],
+    );
+    // Round 1's model: round 0's [0, 1] plus the delta [1, 1].
+    assert.deepEqual([...(seen[1]?.model.w?.data ?? [])], [1, 2]);
+    const uploads = sent.map((s) => {
+      const w = s.tensors[0];
+      assert.ok(w);
+      return [w.tags.join(","), w.lossless, [...decodeNamedTensor(w).data]];
+    });
+    // train returns [9, 9]: minus round 0's [0, 1], then minus round 1's [1, 2].
+    assert.deepEqual(uploads, [
+      ["compressed,delta,trained", false, [9, 8]],
+      ["compressed,delta,trained", false, [8, 7]],
+    ]);
+  });
+
+  it("without useDeltaUpdates sends whole trained tensors, lossless", async () => {
+    const { client, sent } = fakeClient([tasksOf(["train"], 0), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    await service.run();
+    const w = sent[0]?.tensors[0];
+    assert.ok(w);
+    assert.deepEqual(
+      [w.tags.join(","), w.lossless, [...decodeNamedTensor(w).data]],
+      ["compressed,trained", true, [9, 9]],
+    );
+  });
+});
+
 describe("CollaboratorService shutdown", () => {
   it("an abort during the no-task sleep ends run() at once with 'aborted'", async () => {
     const { client } = fakeClient([noTasks(0, 3600)]);
@@ -235,29 +338,5 @@ describe("CollaboratorService shutdown", () => {
     const outcome = await service.run({ signal: stop.signal, uploadSignal: stop.signal });
     assert.equal(outcome.t, "aborted");
     assert.equal(sent.length, 0);
-  });
-});
-
-describe("encodeResults", () => {
-  it("tags trained tensors ['trained'] and metrics as 0-d ['metric'] report=true, both 'compressed'", () => {
-    const named = encodeResults("train", 3, {
-      dataSize: 10,
-      tensors: { "dense.bias": { shape: [2], data: Float32Array.of(1, 2) } },
-      metrics: { loss: 0.25 },
-    });
-    const [bias, loss] = named;
-    assert.ok(bias && loss);
-    assert.deepEqual(bias.tags, ["compressed", "trained"]);
-    assert.equal(bias.report, false);
-    assert.equal(bias.roundNumber, 3);
-    assert.deepEqual(loss.tags, ["compressed", "metric"]);
-    assert.deepEqual(receivedTags(loss), ["metric"]);
-    assert.equal(loss.report, true);
-    assert.deepEqual(decodeNamedTensor(loss).shape, []);
-    assert.deepEqual([...decodeNamedTensor(loss).data], [0.25]);
-  });
-
-  it("rejects a result without a whole dataSize", () => {
-    assert.throws(() => encodeResults("train", 0, { dataSize: 1.5 }), /dataSize/);
   });
 });

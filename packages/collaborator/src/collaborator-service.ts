@@ -1,13 +1,10 @@
-import {
-  type AggregatorClient,
-  abortableSleep,
-  decodeNamedTensor,
-  encodeNamedTensor,
-  type Float32Tensor,
-  type NamedTensor,
-} from "@openfl-connect/core";
+import { type AggregatorClient, abortableSleep, type Float32Tensor } from "@openfl-connect/core";
+import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 import { formatBytes, type Logger, silentLogger } from "./logger.js";
+import { RoundModelCache } from "./round-model-cache.js";
 import { resolveTask, type TaskSet } from "./task-set.js";
+
+export { TaskFailedError } from "./encode-results.js";
 
 /** The calls the loop makes; an AggregatorClient (e.g. the Node AggregatorGRPCClient) has them. */
 export type CollaboratorClient = Pick<
@@ -31,6 +28,12 @@ export interface CollaboratorServiceOptions {
   readonly progressMinBytes?: number;
   /** Seconds between progress lines of a large transfer. Default 5. */
   readonly progressIntervalSeconds?: number;
+  /**
+   * Send trained tensors as deltas from the round's model, and rebuild a round's model from the
+   * aggregated delta when the previous round's is held. Default false (OpenFL: the plan's
+   * collaborator setting use_delta_updates, default false).
+   */
+  readonly useDeltaUpdates?: boolean;
 }
 
 export interface RunOptions {
@@ -56,19 +59,6 @@ export class UnknownTaskError extends Error {
   }
 }
 
-/** A task function threw or returned something unusable. */
-export class TaskFailedError extends Error {
-  override name = "TaskFailedError";
-  constructor(
-    readonly taskName: string,
-    readonly round: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`task '${taskName}' (round ${round}) failed: ${message}`, options);
-  }
-}
-
 /**
  * OpenFL's collaborator loop (openfl.component.collaborator.Collaborator.run): poll get_tasks;
  * quit -> stop; no tasks -> sleep sleep_time and poll again; otherwise run the tasks in order
@@ -77,6 +67,7 @@ export class TaskFailedError extends Error {
 export class CollaboratorService {
   readonly #o: CollaboratorServiceOptions;
   readonly #log: Logger;
+  readonly #reported = new RoundTensorKeys();
 
   constructor(options: CollaboratorServiceOptions) {
     this.#o = options;
@@ -92,6 +83,14 @@ export class CollaboratorService {
     const rounds = new Set<number>();
     let localRound = -1;
     let localTensors: Record<string, Float32Tensor> = {};
+    // One per run: a model fetched for one task of a round serves the others (OpenFL's TensorDB).
+    const models = new RoundModelCache(
+      (name, round, request) =>
+        this.#transfer("download", name, () =>
+          client.getAggregatedTensor(name, round, { ...request, signal }),
+        ),
+      { useDeltaUpdates: this.#o.useDeltaUpdates ?? false },
+    );
     try {
       const resent = await client.resendPending({ signal: uploadSignal });
       if (resent > 0) this.#log("info", "resent pending uploads", { count: resent });
@@ -127,7 +126,7 @@ export class CollaboratorService {
           const produced = await this.#runTask(
             task.name,
             round,
-            localTensors,
+            { models, localTensors },
             signal,
             uploadSignal,
           );
@@ -148,23 +147,20 @@ export class CollaboratorService {
   async #runTask(
     taskName: string,
     round: number,
-    localTensors: Readonly<Record<string, Float32Tensor>>,
+    held: {
+      readonly models: RoundModelCache;
+      readonly localTensors: Readonly<Record<string, Float32Tensor>>;
+    },
     signal: AbortSignal,
     uploadSignal: AbortSignal,
   ): Promise<Record<string, Float32Tensor>> {
     const { client, collaboratorName } = this.#o;
+    const { models, localTensors } = held;
     const task = resolveTask(this.#o.taskSet, taskName);
     if (task === undefined) throw new UnknownTaskError(taskName);
     const model: Record<string, Float32Tensor> = {};
     for (const name of task.modelTensors) {
-      const named = await this.#transfer("download", name, () =>
-        client.getAggregatedTensor(name, round, {
-          tags: ["model"],
-          requireLossless: true,
-          signal,
-        }),
-      );
-      model[name] = decodeNamedTensor(named);
+      model[name] = await models.tensor(name, round);
     }
     const started = Date.now();
     let result: Awaited<ReturnType<typeof task.run>>;
@@ -175,7 +171,13 @@ export class CollaboratorService {
       throw new TaskFailedError(taskName, round, errorMessage(error), { cause: error });
     }
     signal.throwIfAborted();
-    const named = encodeResults(taskName, round, result);
+    const named = encodeResults(result, {
+      taskName,
+      round,
+      metricTags: task.metricTags,
+      deltaBase: this.#o.useDeltaUpdates ? (name) => models.held(name, round) : undefined,
+    });
+    this.#reported.claim(round, taskName, named);
     this.#log("info", "task done", {
       round,
       task: taskName,
@@ -236,41 +238,6 @@ export class CollaboratorService {
       clearInterval(timer);
     }
   }
-}
-
-/** The NamedTensors OpenFL's collaborator sends for a task's results. */
-export function encodeResults(taskName: string, round: number, result: unknown): NamedTensor[] {
-  const r = result as Partial<{
-    tensors: Record<string, Float32Tensor>;
-    dataSize: number;
-    metrics: Record<string, number>;
-  }> | null;
-  if (typeof r !== "object" || r === null) {
-    throw new TaskFailedError(taskName, round, "returned no result object");
-  }
-  if (typeof r.dataSize !== "number" || !Number.isInteger(r.dataSize) || r.dataSize < 0) {
-    throw new TaskFailedError(
-      taskName,
-      round,
-      `dataSize must be a whole number >= 0, got ${String(r.dataSize)}`,
-    );
-  }
-  const named: NamedTensor[] = [];
-  for (const [name, tensor] of Object.entries(r.tensors ?? {})) {
-    named.push(encodeNamedTensor(tensor, { name, roundNumber: round, tags: ["trained"] }));
-  }
-  for (const [name, value] of Object.entries(r.metrics ?? {})) {
-    if (typeof value !== "number") {
-      throw new TaskFailedError(taskName, round, `metric '${name}' is not a number`);
-    }
-    named.push(
-      encodeNamedTensor(
-        { shape: [], data: [value] },
-        { name, roundNumber: round, tags: ["metric"], report: true },
-      ),
-    );
-  }
-  return named;
 }
 
 function errorMessage(error: unknown): string {

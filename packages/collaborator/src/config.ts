@@ -48,6 +48,11 @@ export interface CollaboratorConfig {
   readonly debug?: boolean;
   /** Cap of the no-task sleep in seconds. Default none (the aggregator's sleep_time). */
   readonly maxSleepSeconds?: number;
+  /**
+   * Trained tensors as deltas from the round's model, models rebuilt from aggregated deltas.
+   * Default false (OpenFL: the plan's collaborator use_delta_updates).
+   */
+  readonly useDeltaUpdates?: boolean;
   /** How long an upload in flight may finish after SIGINT/SIGTERM, in ms. Default 10000. */
   readonly shutdownGraceMs?: number;
 }
@@ -104,6 +109,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, Field>> = {
   log: { type: "enum", values: ["json", "pretty"] },
   debug: { type: "boolean" },
   maxSleepSeconds: { type: "number", min: 0 },
+  useDeltaUpdates: { type: "boolean" },
   shutdownGraceMs: { type: "number", min: 0 },
 };
 

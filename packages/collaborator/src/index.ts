@@ -7,10 +7,8 @@ export {
   type CollaboratorClient,
   CollaboratorService,
   type CollaboratorServiceOptions,
-  encodeResults,
   type RunOptions,
   type RunOutcome,
-  TaskFailedError,
   UnknownTaskError,
 } from "./collaborator-service.js";
 export {
@@ -23,6 +21,12 @@ export {
   type LoadConfigInput,
   loadConfig,
 } from "./config.js";
+export {
+  type EncodeResultsOptions,
+  encodeResults,
+  RoundTensorKeys,
+  TaskFailedError,
+} from "./encode-results.js";
 export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
 export { FileResendBuffer } from "./file-resend-buffer.js";
 export {
@@ -34,9 +38,18 @@ export {
   silentLogger,
 } from "./logger.js";
 export {
+  AGGREGATED_DELTA_TAGS,
+  type FetchTensor,
+  ModelTensorError,
+  RoundModelCache,
+} from "./round-model-cache.js";
+export {
+  DEFAULT_METRIC_TAGS,
+  type ResolvedTask,
   resolveTask,
   type TaskContext,
   type TaskDefinition,
+  type TaskDescription,
   type TaskFunction,
   type TaskResult,
   type TaskSet,

@@ -8,8 +8,9 @@ export interface TaskContext {
   readonly round: number;
   readonly collaboratorName: string;
   /**
-   * The round's model as fetched from the aggregator (tags ["model"], lossless), decoded,
-   * by tensor name. Empty for a task that declares `modelTensors: []`.
+   * The round's model tensors the task declared, by name: fetched once per round (tags
+   * ["model"], lossless, or rebuilt from the aggregated delta with `useDeltaUpdates`), and
+   * handed to each task as its own copy. Empty for a task that declares `modelTensors: []`.
    */
   readonly model: Readonly<Record<string, Float32Tensor>>;
   /**
@@ -34,34 +35,61 @@ export interface TaskResult {
 
 export type TaskFunction = (ctx: TaskContext) => Promise<TaskResult>;
 
-/**
- * A task: a function (fetches the module's `modelTensorNames`) or an object naming the
- * model tensors it needs (`[]` for none).
- */
-export type TaskDefinition =
-  | TaskFunction
-  | { readonly modelTensors: readonly string[]; readonly run: TaskFunction };
+/** A task with what OpenFL's task runner would declare about it. */
+export interface TaskDescription {
+  /** Model tensors the task needs (`[]` for none). Default: the module's `modelTensorNames`. */
+  readonly modelTensors?: readonly string[];
+  /**
+   * Tags of this task's metrics besides "metric". OpenFL's aggregator keys a round's metrics by
+   * name and tags, so two tasks reporting a metric of the same name need different tags (OpenFL's
+   * runners tag validation of the aggregated model "validate_agg", of the locally trained one
+   * "validate_local"). Default: `DEFAULT_METRIC_TAGS[taskName]`, else none.
+   */
+  readonly metricTags?: readonly string[];
+  readonly run: TaskFunction;
+}
+
+/** A task: a function, or a description of it. */
+export type TaskDefinition = TaskFunction | TaskDescription;
 
 /** What a task module exports. */
 export interface TaskSet {
   /** Task name -> its implementation. */
   readonly tasks: Readonly<Record<string, TaskDefinition>>;
-  /** Model tensors a plain task function needs, fetched for each such task. Default none. */
+  /** Model tensors a task needs unless it says otherwise. Default none. */
   readonly modelTensorNames?: readonly string[];
 }
 
-/** A task's function and the model tensors it needs. */
-export function resolveTask(
-  taskSet: TaskSet,
-  taskName: string,
-): { readonly run: TaskFunction; readonly modelTensors: readonly string[] } | undefined {
-  if (!Object.hasOwn(taskSet.tasks, taskName)) return undefined;
-  const definition = taskSet.tasks[taskName];
-  if (typeof definition === "function") {
-    return { run: definition, modelTensors: taskSet.modelTensorNames ?? [] };
-  }
-  return definition;
+/**
+ * The metric tags of OpenFL's default task names, as its default plan runs them (TaskRunner
+ * `validate_task` with apply=global / apply=local; `train_task` metrics carry "metric" only).
+ */
+export const DEFAULT_METRIC_TAGS: Readonly<Record<string, readonly string[]>> = {
+  aggregated_model_validation: ["validate_agg"],
+  locally_tuned_model_validation: ["validate_local"],
+};
+
+/** A task as the service runs it. */
+export interface ResolvedTask {
+  readonly run: TaskFunction;
+  readonly modelTensors: readonly string[];
+  readonly metricTags: readonly string[];
 }
+
+/** A task's function, the model tensors it needs and its metric tags. */
+export function resolveTask(taskSet: TaskSet, taskName: string): ResolvedTask | undefined {
+  if (!Object.hasOwn(taskSet.tasks, taskName)) return undefined;
+  const definition = taskSet.tasks[taskName] as TaskDefinition;
+  const description = typeof definition === "function" ? { run: definition } : definition;
+  return {
+    run: description.run,
+    modelTensors: description.modelTensors ?? taskSet.modelTensorNames ?? [],
+    metricTags: description.metricTags ?? DEFAULT_METRIC_TAGS[taskName] ?? [],
+  };
+}
+
+const isStringArray = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((n) => typeof n === "string");
 
 /** Checks the shape of a loaded task module; returns a message naming what is wrong, or undefined. */
 export function taskSetProblem(value: unknown): string | undefined {
@@ -72,15 +100,16 @@ export function taskSetProblem(value: unknown): string | undefined {
   }
   for (const [name, definition] of Object.entries(m.tasks)) {
     if (typeof definition === "function") continue;
-    const d = definition as { run?: unknown; modelTensors?: unknown } | null;
-    if (typeof d?.run !== "function" || !Array.isArray(d.modelTensors)) {
-      return `tasks.${name} must be a function or { modelTensors: string[], run }`;
+    const d = definition as { run?: unknown; modelTensors?: unknown; metricTags?: unknown } | null;
+    if (
+      typeof d?.run !== "function" ||
+      (d.modelTensors !== undefined && !isStringArray(d.modelTensors)) ||
+      (d.metricTags !== undefined && !isStringArray(d.metricTags))
+    ) {
+      return `tasks.${name} must be a function or { run, modelTensors?: string[], metricTags?: string[] }`;
     }
   }
-  if (
-    m.modelTensorNames !== undefined &&
-    !(Array.isArray(m.modelTensorNames) && m.modelTensorNames.every((n) => typeof n === "string"))
-  ) {
+  if (m.modelTensorNames !== undefined && !isStringArray(m.modelTensorNames)) {
     return "`modelTensorNames` must be an array of strings";
   }
   return undefined;

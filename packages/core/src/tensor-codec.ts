@@ -25,6 +25,11 @@ export interface EncodeOptions {
   /** True for metrics the aggregator should report. Default false. */
   readonly report?: boolean;
   /**
+   * The NamedTensor's `lossless` flag. Default true. OpenFL's collaborator sends false for a
+   * trained delta (its pipeline may compress deltas lossily) and true for everything else.
+   */
+  readonly lossless?: boolean;
+  /**
    * Share memory instead of copying: when `data` is a Float32Array and the platform is
    * little-endian, data_bytes becomes a view of it, saving one copy of the tensor. Then
    * `data` must not change until the upload is acknowledged. Default false (copy).
@@ -55,7 +60,7 @@ export function encodeNamedTensor(
   return create(NamedTensorSchema, {
     name: options.name,
     roundNumber: options.roundNumber,
-    lossless: true,
+    lossless: options.lossless ?? true,
     report: options.report ?? false,
     tags,
     transformerMetadata: [create(MetadataProtoSchema, { intList: [...tensor.shape] })],

@@ -173,12 +173,16 @@ async function locallyTunedModelValidation(ctx: TaskContext): Promise<TaskResult
   return { dataSize: validation.samples, metrics: { accuracy: accuracy(model, validation) } };
 }
 
-/** OpenFL's default tasks. */
+/**
+ * OpenFL's default tasks, tagged as OpenFL's task runners tag them: validation of the
+ * aggregated model reports "validate_agg" metrics (the aggregator keeps its best model by
+ * them), of the locally trained one "validate_local"; train metrics are plain "metric".
+ */
 export const tasks: Record<string, TaskDefinition> = {
-  aggregated_model_validation: aggregatedModelValidation,
+  aggregated_model_validation: { metricTags: ["validate_agg"], run: aggregatedModelValidation },
   train,
   locally_tuned_model_validation: {
-    modelTensors: modelTensorNames,
+    metricTags: ["validate_local"],
     run: locallyTunedModelValidation,
   },
 };

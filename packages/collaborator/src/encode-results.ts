@@ -1,0 +1,118 @@
+import { encodeNamedTensor, type Float32Tensor, type NamedTensor } from "@openfl-connect/core";
+
+/** A task function returned something that cannot be sent. */
+export class TaskFailedError extends Error {
+  override name = "TaskFailedError";
+  constructor(
+    readonly taskName: string,
+    readonly round: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`task '${taskName}' (round ${round}) failed: ${message}`, options);
+  }
+}
+
+export interface EncodeResultsOptions {
+  readonly taskName: string;
+  readonly round: number;
+  /** Tags of the task's metrics besides "metric" (e.g. "validate_agg"). */
+  readonly metricTags: readonly string[];
+  /**
+   * The base of a trained delta: this round's model tensor of that name, when held. With it a
+   * trained tensor is sent as OpenFL's collaborator sends it under use_delta_updates:
+   * trained - model, tagged "delta", lossless false. Undefined: whole tensors.
+   */
+  readonly deltaBase?: (name: string) => Float32Tensor | undefined;
+}
+
+/** The NamedTensors OpenFL's collaborator sends for a task's results. */
+export function encodeResults(result: unknown, options: EncodeResultsOptions): NamedTensor[] {
+  const { taskName, round } = options;
+  const r = result as Partial<{
+    tensors: Record<string, Float32Tensor>;
+    dataSize: number;
+    metrics: Record<string, number>;
+  }> | null;
+  if (typeof r !== "object" || r === null) {
+    throw new TaskFailedError(taskName, round, "returned no result object");
+  }
+  if (typeof r.dataSize !== "number" || !Number.isInteger(r.dataSize) || r.dataSize < 0) {
+    throw new TaskFailedError(
+      taskName,
+      round,
+      `dataSize must be a whole number >= 0, got ${String(r.dataSize)}`,
+    );
+  }
+  const named: NamedTensor[] = [];
+  for (const [name, tensor] of Object.entries(r.tensors ?? {})) {
+    const base = options.deltaBase?.(name);
+    if (base !== undefined && base.data.length === tensor.data.length) {
+      const delta = new Float32Array(tensor.data.length);
+      for (let i = 0; i < delta.length; i++) {
+        delta[i] = (tensor.data[i] as number) - (base.data[i] as number);
+      }
+      named.push(
+        encodeNamedTensor(
+          { shape: tensor.shape, data: delta },
+          { name, roundNumber: round, tags: ["trained", "delta"], lossless: false },
+        ),
+      );
+    } else {
+      named.push(encodeNamedTensor(tensor, { name, roundNumber: round, tags: ["trained"] }));
+    }
+  }
+  for (const [name, value] of Object.entries(r.metrics ?? {})) {
+    if (typeof value !== "number") {
+      throw new TaskFailedError(taskName, round, `metric '${name}' is not a number`);
+    }
+    named.push(
+      encodeNamedTensor(
+        { shape: [], data: [value] },
+        { name, roundNumber: round, tags: ["metric", ...options.metricTags], report: true },
+      ),
+    );
+  }
+  return named;
+}
+
+/**
+ * The tensor keys this collaborator reported in a round, by task. OpenFL's aggregator keys a
+ * collaborator's results by (name, round, report, tags) across all tasks of the round: two
+ * tasks sending the same key overwrite each other, and its end-of-round aggregation then fails
+ * (the round never ends). Caught here, before the upload, with the fix in the message.
+ */
+export class RoundTensorKeys {
+  #round = -1;
+  readonly #owners = new Map<string, string>();
+
+  /** Throws TaskFailedError when a tensor of `taskName` repeats another task's key. */
+  claim(round: number, taskName: string, tensors: readonly NamedTensor[]): void {
+    if (round !== this.#round) {
+      this.#round = round;
+      this.#owners.clear();
+    }
+    const keys = tensors.map((t) => ({ t, key: tensorKey(t) }));
+    for (const { t, key } of keys) {
+      const owner = this.#owners.get(key);
+      if (owner !== undefined && owner !== taskName) {
+        throw new TaskFailedError(
+          taskName,
+          round,
+          `its tensor '${t.name}' (tags ${plainTags(t).join(", ")}) has the same name and tags as one task '${owner}' sent this round; OpenFL's aggregator cannot tell them apart and would never end the round. Give one task other metric tags (metricTags, e.g. "validate_agg" / "validate_local") or rename the tensor`,
+        );
+      }
+    }
+    for (const { key } of keys) this.#owners.set(key, taskName);
+  }
+}
+
+function plainTags(t: NamedTensor): string[] {
+  return t.tags.filter((tag) => tag !== "compressed" && tag !== "lossy_compressed").sort();
+}
+
+/** The aggregator's key of a received tensor: a delta is stored as the tensor it rebuilds. */
+function tensorKey(t: NamedTensor): string {
+  const tags = plainTags(t).filter((tag) => tag !== "delta");
+  return JSON.stringify([t.name, t.report, tags]);
+}
