@@ -129,7 +129,10 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
       assert.equal(arrived.get(`${op.collaborator}/${op.task}/0`), 1, describeOp(op));
     }
     for (const a of federation.arrivals) {
-      assert.equal(a.sha256.w, expectedUploadSha.get(`${a.collaborator}/${a.taskName}`));
+      assert.equal(
+        a.sha256[`w-${a.taskName}`],
+        expectedUploadSha.get(`${a.collaborator}/${a.taskName}`),
+      );
     }
   });
 
@@ -198,7 +201,8 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
         if (op.t === "upload" && payload) {
           expectedUploadSha.set(`${op.collaborator}/${op.task}`, sha256(payload));
           await clientFor(op.collaborator, timeoutMs).sendLocalTaskResults(0, op.task, 10, [
-            trainedTensor("w", 0, payload),
+            // One tensor name per task: OpenFL keys a round's results by name and tags.
+            trainedTensor(`w-${op.task}`, 0, payload),
           ]);
         } else if (op.t === "download") {
           const name = names[i % names.length] as string;

@@ -180,7 +180,7 @@ describe("ReferenceAggregator over mutual TLS", () => {
           round: 0,
           taskName: "aggregated_model_validation",
           dataSize: col.dataSize,
-          tensors: [metric("accuracy", 0, col.acc)],
+          tensors: [metric("accuracy", 0, col.acc, ["validate_agg"])],
         });
         const trainResults = {
           sender: col.name,
@@ -198,7 +198,7 @@ describe("ReferenceAggregator over mutual TLS", () => {
           round: 0,
           taskName: "locally_tuned_model_validation",
           dataSize: col.dataSize,
-          tensors: [metric("accuracy", 0, col.acc)],
+          tensors: [metric("accuracy", 0, col.acc, ["validate_local"])],
         });
         if (col.name === "alice") {
           const idle = await c.getTasks({ header: header("alice") });

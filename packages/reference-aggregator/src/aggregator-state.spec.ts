@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { decodeNamedTensor } from "@openfl-connect/core";
+import { decodeNamedTensor, encodeNamedTensor } from "@openfl-connect/core";
 import {
   AggregatorState,
   type AggregatorStateOptions,
@@ -223,6 +223,28 @@ describe("AggregatorState roundParticipants", () => {
     assert.equal(state.allQuitJobsSent(), false);
   });
 
+  it("leaves a non-participant's trained tensors out of the next round's model (as OpenFL's assigner does)", async () => {
+    const state = newState({
+      authorizedCollaborators: ["alice", "dashboard"],
+      roundParticipants: ["alice"],
+    });
+    state.sendLocalTaskResults({
+      collaborator: "dashboard",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 2147483647,
+      tensors: [trained("w", 0, [1000, 1000])],
+    });
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [3, 4])],
+    });
+    assert.deepEqual([...(state.model.w?.data ?? [])], [3, 4]);
+  });
+
   it("says all quit jobs are sent once every participant was told, whatever others do", () => {
     const state = newState({
       rounds: 0,
@@ -308,5 +330,90 @@ describe("AggregatorState.getAggregatedTensor", () => {
     assert.throws(() =>
       newState({ initialModel: { w: { shape: [3], data: Float32Array.from([1]) } } }),
     );
+  });
+});
+
+describe("AggregatorState delta updates (OpenFL's use_delta_updates)", () => {
+  const delta = (round: number, values: number[]) =>
+    encodeNamedTensor(
+      { shape: [values.length], data: values },
+      { name: "w", roundNumber: round, tags: ["trained", "delta"], lossless: false },
+    );
+
+  it("adds a trained delta to the round's model before averaging", () => {
+    const state = newState({ authorizedCollaborators: ["alice"] });
+    // The round-0 model is [1, 1]: a delta of [2, 3] means trained [3, 4].
+    const outcome = state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [delta(0, [2, 3])],
+    });
+    assert.equal(outcome.t, "accepted");
+    assert.deepEqual(outcome.t === "accepted" && outcome.record.tensors[0]?.tags, ["trained"]);
+    assert.deepEqual([...(state.model.w?.data ?? [])], [3, 4]);
+  });
+
+  it("answers ('aggregated', 'delta') for round 1 with the new model minus round 0's", async () => {
+    const state = newState({ authorizedCollaborators: ["alice"] });
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [3, 5])],
+    });
+    const named = await state.getAggregatedTensor({
+      ...modelRequest(1),
+      tags: ["aggregated", "delta", "compressed"],
+      requireLossless: false,
+    });
+    assert.deepEqual(named.tags, ["aggregated", "compressed", "delta"]);
+    assert.equal(named.lossless, true);
+    assert.deepEqual([...decodeNamedTensor(named).data], [2, 4]);
+  });
+
+  it("has no aggregated delta for round 0 (fails after the wait, like OpenFL)", async () => {
+    const state = newState();
+    await assert.rejects(
+      state.getAggregatedTensor({ ...modelRequest(0), tags: ["aggregated", "delta"] }),
+      /does not have an aggregated tensor/,
+    );
+  });
+});
+
+describe("AggregatorState results OpenFL's aggregator cannot aggregate", () => {
+  it("refuses a task whose metric repeats the name and tags of another task's this round", () => {
+    const state = newState({
+      tasks: ["aggregated_model_validation", "locally_tuned_model_validation"],
+    });
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "aggregated_model_validation",
+      dataSize: 1,
+      tensors: [metric("accuracy", 0, 0.25)],
+    });
+    assert.throws(
+      () =>
+        state.sendLocalTaskResults({
+          collaborator: "alice",
+          roundNumber: 0,
+          taskName: "locally_tuned_model_validation",
+          dataSize: 1,
+          tensors: [metric("accuracy", 0, 0.5)],
+        }),
+      /locally_tuned_model_validation from alice repeats TensorKey\(tensor_name='accuracy'.*already sent by task aggregated_model_validation/,
+    );
+    // Bob may send the same key: keys are per collaborator.
+    const bob = state.sendLocalTaskResults({
+      collaborator: "bob",
+      roundNumber: 0,
+      taskName: "aggregated_model_validation",
+      dataSize: 1,
+      tensors: [metric("accuracy", 0, 0.75)],
+    });
+    assert.equal(bob.t, "accepted");
   });
 });

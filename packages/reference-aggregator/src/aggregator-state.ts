@@ -256,13 +256,18 @@ export class AggregatorState {
     if (tags.some((t) => this.authorizedCollaborators.includes(t) && t !== request.requestedBy)) {
       return create(NamedTensorSchema);
     }
-    const key = storeKey(request.tensorName, request.roundNumber, request.report, tags);
+    // OpenFL: a request for ("aggregated", "delta") of round r >= 1 is answered from the
+    // aggregated tensor of round r, as its difference from the round r - 1 model.
+    const delta = isAggregatedDelta(tags) && request.roundNumber !== 0;
+    const lookupTags = delta ? ["aggregated"] : tags;
+    const key = storeKey(request.tensorName, request.roundNumber, request.report, lookupTags);
     const stored = this.store.get(key) ?? (await this.waitForTensor(key, signal));
     if (stored === undefined) {
       throw new AggregatorStateError(
         `Aggregator does not have an aggregated tensor for ${tensorKeyRepr(this.aggregatorUuid, request.tensorName, request.roundNumber, request.report, tags)}`,
       );
     }
+    if (delta) return this.aggregatedDelta(request, stored.tensor);
     // Stored tensors are never modified (a new round stores new ones), so data_bytes can be a
     // view of the stored data: the response is serialised from it, no extra copy of the tensor.
     const named = encodeNamedTensor(stored.tensor, {
@@ -274,6 +279,32 @@ export class AggregatorState {
     });
     named.tags = [...new Set(named.tags)].sort();
     return named;
+  }
+
+  /** The aggregated tensor of a round minus the previous round's model, as OpenFL sends it. */
+  private aggregatedDelta(request: TensorRequest, aggregated: Float32Tensor): NamedTensor {
+    const base = this.store.get(
+      storeKey(request.tensorName, request.roundNumber - 1, request.report, ["model"]),
+    );
+    if (base === undefined) {
+      throw new AggregatorStateError(
+        `The original model layer should be present if the latest aggregated model is present (${request.tensorName}, round ${request.roundNumber - 1})`,
+      );
+    }
+    const data = new Float32Array(aggregated.data.length);
+    for (let i = 0; i < data.length; i++) {
+      data[i] = (aggregated.data[i] as number) - (base.tensor.data[i] as number);
+    }
+    return encodeNamedTensor(
+      { shape: aggregated.shape, data },
+      {
+        name: request.tensorName,
+        roundNumber: request.roundNumber,
+        tags: ["aggregated", "delta"],
+        report: request.report,
+        lossless: request.requireLossless || request.tags.includes(COMPRESSED_TAG),
+      },
+    );
   }
 
   /**
@@ -316,6 +347,7 @@ export class AggregatorState {
       return { t: "ignored", reason: "unknown-task" };
     }
     const tensors = input.tensors.map((named) => this.decodeReceived(named, roundNumber));
+    this.refuseRepeatedKeys(collaborator, taskName, tensors);
     if (!Number.isInteger(input.dataSize) || input.dataSize < 0) {
       throw new AggregatorStateError(`data_size must be >= 0, got ${input.dataSize}`);
     }
@@ -363,6 +395,31 @@ export class AggregatorState {
     });
   }
 
+  /**
+   * OpenFL's aggregator keys a collaborator's results by (name, round, report, tags) across all
+   * tasks of a round; a second task sending the same key leaves the round unable to end (its
+   * end-of-round aggregation raises). Refused here, on the upload that repeats the key.
+   */
+  private refuseRepeatedKeys(
+    collaborator: string,
+    taskName: string,
+    tensors: readonly ReceivedTensor[],
+  ): void {
+    for (const earlier of this.receivedResults) {
+      if (earlier.round !== this.round || earlier.collaborator !== collaborator) continue;
+      for (const t of tensors) {
+        const same = earlier.tensors.find(
+          (e) => e.name === t.name && e.report === t.report && e.tags.join() === t.tags.join(),
+        );
+        if (same !== undefined) {
+          throw new AggregatorStateError(
+            `task ${taskName} from ${collaborator} repeats ${tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags)} already sent by task ${earlier.taskName} this round; the round could not be aggregated`,
+          );
+        }
+      }
+    }
+  }
+
   private decodeReceived(named: NamedTensor, round: number): ReceivedTensor {
     const repr = () =>
       tensorKeyRepr(this.aggregatorUuid, named.name, named.roundNumber, named.report, named.tags);
@@ -387,15 +444,28 @@ export class AggregatorState {
         round,
       });
     }
+    const tags = normaliseTags(named.tags);
     const tensor = {
       name: named.name,
       roundNumber: named.roundNumber,
       report: named.report,
-      tags: normaliseTags(named.tags),
+      tags,
       shape: decoded.shape,
       data: decoded.data,
     };
-    return withSha256(tensor, named.dataBytes);
+    if (!tags.includes("delta")) return withSha256(tensor, named.dataBytes);
+    // OpenFL: a delta is added to the round's model and kept as the tensor it rebuilds.
+    const base = this.store.get(storeKey(named.name, named.roundNumber, named.report, ["model"]));
+    if (base === undefined || base.tensor.data.length !== decoded.data.length) {
+      throw new AggregatorStateError(
+        `Base model ${tensorKeyRepr(this.aggregatorUuid, named.name, named.roundNumber, named.report, ["model"])} not present in TensorDB`,
+      );
+    }
+    const data = new Float32Array(decoded.data.length);
+    for (let i = 0; i < data.length; i++) {
+      data[i] = (base.tensor.data[i] as number) + (decoded.data[i] as number);
+    }
+    return withSha256({ ...tensor, tags: tags.filter((t) => t !== "delta"), data }, undefined);
   }
 
   private roundComplete(): boolean {
@@ -407,7 +477,10 @@ export class AggregatorState {
 
   private endRound(): void {
     const round = this.round;
-    const results = this.receivedResults.filter((r) => r.round === round);
+    // OpenFL aggregates the results of the collaborators the round's tasks were assigned to.
+    const results = this.receivedResults.filter(
+      (r) => r.round === round && this.roundParticipants.includes(r.collaborator),
+    );
     const nextModel = { ...this.currentModel, ...weightedAverages(results, "trained") };
     const metrics: Record<string, number> = {};
     for (const taskName of this.tasks) {
@@ -428,6 +501,10 @@ export class AggregatorState {
     this.currentModel = nextModel;
     this.round = round + 1;
     this.done.clear();
+    // OpenFL keeps the aggregated tensors too: delta requests for this round are answered from them.
+    for (const [name, tensor] of Object.entries(nextModel)) {
+      this.store.set(storeKey(name, this.round, false, ["aggregated"]), { tensor });
+    }
     this.storeModel(this.round, nextModel);
     this.log("info", "round ended", { round, metrics });
     for (const listener of this.roundEndListeners) listener(summary);
@@ -459,14 +536,20 @@ export class AggregatorState {
 }
 
 /**
- * Adds `sha256` (hex SHA-256 of `dataBytes`) to a decoded tensor as an enumerable property
+ * Adds `sha256` (hex SHA-256 of `dataBytes`; of `data` for a tensor rebuilt from a delta,
+ * which has no received bytes) to a decoded tensor as an enumerable property
  * computed on first read. On a little-endian platform the decoded `data` holds exactly
  * `dataBytes` (decoding is a byte copy), so the hash is taken from `data` and `dataBytes`
  * (a view of the whole received message) is not kept alive; elsewhere it is hashed at once.
  */
-function withSha256(tensor: Omit<ReceivedTensor, "sha256">, dataBytes: Uint8Array): ReceivedTensor {
+function withSha256(
+  tensor: Omit<ReceivedTensor, "sha256">,
+  dataBytes: Uint8Array | undefined,
+): ReceivedTensor {
   const hash = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-  if (!platformIsLittleEndian) return { ...tensor, sha256: hash(dataBytes) };
+  if (!platformIsLittleEndian && dataBytes !== undefined) {
+    return { ...tensor, sha256: hash(dataBytes) };
+  }
   const { data } = tensor;
   let digest: string | undefined;
   return Object.defineProperty(tensor, "sha256", {
@@ -512,6 +595,10 @@ function weightedAverages(
     averages[name] = { shape: [...first.tensor.shape], data: Float32Array.from(sums) };
   }
   return averages;
+}
+
+function isAggregatedDelta(tags: readonly string[]): boolean {
+  return tags.length === 2 && tags[0] === "aggregated" && tags[1] === "delta";
 }
 
 /** Tags as OpenFL's aggregator keys them: without the compression tags, unique, sorted. */

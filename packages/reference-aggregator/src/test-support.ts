@@ -131,9 +131,15 @@ export function trained(name: string, round: number, values: readonly number[]):
   );
 }
 
-export function metric(name: string, round: number, value: number): NamedTensor {
+/** A reported 0-d metric tagged "metric" plus `extraTags` (e.g. "validate_agg"). */
+export function metric(
+  name: string,
+  round: number,
+  value: number,
+  extraTags: readonly string[] = [],
+): NamedTensor {
   return encodeNamedTensor(
     { shape: [], data: [value] },
-    { name, roundNumber: round, tags: ["metric"], report: true },
+    { name, roundNumber: round, tags: ["metric", ...extraTags], report: true },
   );
 }

@@ -116,9 +116,9 @@ for (const mib of job.op === "get-tasks" ? [] : job.sizes) {
   if (job.op === "upload-rss") {
     const baseline = rssMiB();
     const bytes = payload(mib);
-    await c?.sendLocalTaskResults(0, `${job.taskPrefix ?? "rss"}${task++}`, 10, [
-      trainedTensor("w", 0, bytes),
-    ]);
+    // A tensor name per task: the reference aggregator, like OpenFL's, refuses a repeated key.
+    const taskName = `${job.taskPrefix ?? "rss"}${task++}`;
+    await c?.sendLocalTaskResults(0, taskName, 10, [trainedTensor(`w-${taskName}`, 0, bytes)]);
     emit({ op: job.op, mib, baselineMiB: baseline, peakMiB: peakRssMiB() });
     continue;
   }
@@ -126,9 +126,8 @@ for (const mib of job.op === "get-tasks" ? [] : job.sizes) {
   for (let r = 0; r < job.reps; r++) {
     const t0 = performance.now();
     if (job.op === "upload" && bytes) {
-      await c?.sendLocalTaskResults(0, `${job.taskPrefix ?? "node2m"}${task++}`, 10, [
-        trainedTensor("w", 0, bytes),
-      ]);
+      const taskName = `${job.taskPrefix ?? "node2m"}${task++}`;
+      await c?.sendLocalTaskResults(0, taskName, 10, [trainedTensor(`w-${taskName}`, 0, bytes)]);
     } else if (job.op === "download") {
       const t = await c?.getAggregatedTensor(`bench${mib}`, 0, {
         tags: ["model"],
