@@ -1,0 +1,218 @@
+// A REAL OpenFL 1.9 federation from the repo's .venv (python/openfl_federation.py): OpenFL's
+// Aggregator behind its AggregatorGRPCServer over mTLS, and optionally real OpenFL
+// Collaborators with a numpy softmax task runner. Its records are read back as JSON Lines.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+  PYTHON,
+  REPO_ROOT,
+  requirePython,
+} from "./openfl-fixture.js";
+
+const SCRIPT = join(REPO_ROOT, "packages", "interop", "python", "openfl_federation.py");
+const READY_TIMEOUT_MS = 60_000;
+
+/** A shard as the Python task runner reads it: row-major features (samples x 4) and labels. */
+export interface ShardJson {
+  readonly train: { readonly features: number[]; readonly labels: number[] };
+  readonly validation: { readonly features: number[]; readonly labels: number[] };
+}
+
+export interface OpenFLFederationOptions {
+  readonly pki: TestPki;
+  /** Where the records, the state files and OpenFL's tensor.db go. */
+  readonly outDir: string;
+  /** Every authorised collaborator (the Python ones included). */
+  readonly collaborators: readonly string[];
+  /** Collaborators run by the script itself: OpenFL's Collaborator class, on these shards. */
+  readonly pythonCollaborators?: Readonly<Record<string, ShardJson>>;
+  /** Default 3. */
+  readonly rounds?: number;
+  /** The plan's use_delta_updates, for the aggregator and the Python collaborators. */
+  readonly useDeltaUpdates: boolean;
+  /** The aggregator's no-task sleep_time. Default 1 (OpenFL: 10; a test-speed setting). */
+  readonly sleepSeconds?: number;
+}
+
+/** One SendLocalTaskResults that reached the aggregator (duplicates included). */
+export interface Arrival {
+  readonly collaborator: string;
+  readonly round: number;
+  readonly task: string;
+  readonly data_size: number;
+  readonly tensors: readonly {
+    readonly name: string;
+    readonly tags: readonly string[];
+    readonly report: boolean;
+    readonly lossless: boolean;
+  }[];
+}
+
+/** One metric the aggregator put on its metric queue. */
+export interface MetricRecord {
+  readonly round: number;
+  readonly metric_origin: string;
+  readonly task_name: string;
+  readonly metric_name: string;
+  readonly metric_value: number;
+  readonly tags?: readonly string[];
+}
+
+/** A model state file the aggregator wrote, decoded. */
+export interface ModelRecord {
+  readonly round: number;
+  readonly tensors: Readonly<Record<string, { shape: number[]; values: number[] }>>;
+}
+
+export interface OpenFLFederation {
+  readonly port: number;
+  /** Resolves when every collaborator was told to quit and the script exited 0. */
+  readonly done: Promise<{ rounds: number }>;
+  arrivals(): Promise<Arrival[]>;
+  metrics(): Promise<MetricRecord[]>;
+  /** Errors raised inside the aggregator's handlers. */
+  errors(): Promise<Record<string, unknown>[]>;
+  /** "best", "last" or "final" (the aggregator's model after the last round). */
+  model(which: "best" | "last" | "final"): Promise<ModelRecord | undefined>;
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+export async function startOpenFLFederation(
+  options: OpenFLFederationOptions,
+): Promise<OpenFLFederation> {
+  await requirePython();
+  const { pki, outDir } = options;
+  const pythonArgs: string[] = [];
+  for (const [name, shard] of Object.entries(options.pythonCollaborators ?? {})) {
+    const pair = pki.collaborators[name];
+    if (pair === undefined) throw new Error(`the test PKI has no certificate for ${name}`);
+    const shardFile = join(outDir, `shard-${name}.json`);
+    await writeFile(shardFile, JSON.stringify(shard));
+    pythonArgs.push("--python-collaborator", [name, pair.cert, pair.key, shardFile].join(","));
+  }
+  const args = [
+    SCRIPT,
+    ...["--root-ca", pki.caCert, "--cert", pki.server.cert, "--key", pki.server.key],
+    ...["--port", "0", "--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
+    ...["--collaborators", options.collaborators.join(","), ...pythonArgs],
+    ...["--rounds", String(options.rounds ?? 3)],
+    ...["--use-delta-updates", String(options.useDeltaUpdates)],
+    ...["--sleep-seconds", String(options.sleepSeconds ?? 1), "--out-dir", outDir],
+  ];
+  const child = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const tail = () => stderr.split("\n").slice(-40).join("\n");
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.once("error", () => resolve(null));
+  });
+  const lines = stdoutLines(child);
+  let port: number;
+  try {
+    port = await withTimeout(
+      lines.next("ready", exited),
+      READY_TIMEOUT_MS,
+      "printed no ready line",
+    ).then((l) => Number(l.port));
+  } catch (error) {
+    child.kill("SIGKILL");
+    await exited;
+    throw new Error(`openfl_federation.py: ${(error as Error).message}; stderr:\n${tail()}`);
+  }
+  const done = lines.next("done", exited).then(async (line) => {
+    const code = await exited;
+    if (code !== 0) throw new Error(`openfl_federation.py exited ${code}; stderr:\n${tail()}`);
+    return { rounds: Number(line.rounds) };
+  });
+  // A run that fails is reported through `done`; keep an unawaited failure from crashing.
+  done.catch(() => {});
+  const jsonLines = async <T>(file: string): Promise<T[]> => {
+    try {
+      const text = await readFile(join(outDir, file), "utf8");
+      return text
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l) as T);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+  };
+  return {
+    port,
+    done,
+    arrivals: () => jsonLines<Arrival>("arrivals.jsonl"),
+    metrics: () => jsonLines<MetricRecord>("metrics.jsonl"),
+    errors: () => jsonLines<Record<string, unknown>>("errors.jsonl"),
+    async model(which) {
+      try {
+        return JSON.parse(await readFile(join(outDir, `${which}.json`), "utf8")) as ModelRecord;
+      } catch {
+        return undefined;
+      }
+    },
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The script's stdout as JSON objects; `next(key)` resolves on the first line with `key: true`. */
+function stdoutLines(child: ChildProcess) {
+  const seen: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        seen.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        seen.push({ raw: line });
+      }
+    }
+    for (const wake of waiters) wake();
+  });
+  return {
+    next(key: string, exited: Promise<number | null>): Promise<Record<string, unknown>> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = seen.find((l) => l[key] === true);
+          if (found === undefined) return;
+          waiters.delete(check);
+          resolve(found);
+        };
+        waiters.add(check);
+        check();
+        void exited.then((code) => {
+          check();
+          reject(new Error(`exited (code ${code}) before printing '${key}'`));
+        });
+      });
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
