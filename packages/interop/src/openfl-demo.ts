@@ -1,0 +1,170 @@
+// `npm run demo -- --openfl`: the mixed federation on OpenFL 1.9's REAL Aggregator (its
+// AggregatorGRPCServer over mTLS): two of our Node collaborator services and one OpenFL
+// Collaborator (the real class, numpy task runner), softmax regression on their own shards.
+// Installs the project's Python venv when it is missing (scripts/setup-python.sh).
+//
+// Flags: --delta     the plan's use_delta_updates for everyone (default off)
+//        --verbose   also print our collaborators' log lines
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  type CollaboratorConfig,
+  createCollaborator,
+  createLogger,
+  silentLogger,
+} from "@openfl-connect/collaborator";
+import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
+import {
+  collaboratorShard,
+  type Dataset,
+} from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { type MetricRecord, startOpenFLFederation } from "./openfl-federation.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID, PYTHON, REPO_ROOT } from "./openfl-fixture.js";
+
+const ROUNDS = 5;
+const NODE_COLLABORATORS = ["node-col1", "node-col2"] as const;
+const PYTHON_COLLABORATOR = "openfl-col3";
+const TIME_LIMIT_MS = 120_000;
+
+const plain = (d: Dataset) => ({ features: [...d.features], labels: [...d.labels] });
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      openfl: { type: "boolean", default: true },
+      delta: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (!existsSync(PYTHON)) {
+    console.log("installing the Python venv with OpenFL 1.9 (once, about a minute) ...");
+    execFileSync("bash", [join(REPO_ROOT, "scripts", "setup-python.sh")], { stdio: "inherit" });
+  }
+  const started = Date.now();
+  const dir = await mkdtemp(join(tmpdir(), "openfl-mixed-demo-"));
+  const all = [...NODE_COLLABORATORS, PYTHON_COLLABORATOR];
+  try {
+    const pki = await createTestPki(join(dir, "pki"), { collaborators: all });
+    const shard = collaboratorShard(PYTHON_COLLABORATOR);
+    const federation = await startOpenFLFederation({
+      pki,
+      outDir: dir,
+      collaborators: all,
+      pythonCollaborators: {
+        [PYTHON_COLLABORATOR]: { train: plain(shard.train), validation: plain(shard.validation) },
+      },
+      rounds: ROUNDS,
+      useDeltaUpdates: values.delta,
+    });
+    console.log(
+      `OpenFL's Aggregator on 127.0.0.1:${federation.port} (mTLS, fresh CA in ${dir}); ${ROUNDS} rounds; use_delta_updates ${values.delta}`,
+    );
+    console.log(
+      `collaborators: ${NODE_COLLABORATORS.join(", ")} (openfl-connect, Node), ${PYTHON_COLLABORATOR} (OpenFL's Collaborator, Python)`,
+    );
+    const timeout = AbortSignal.timeout(TIME_LIMIT_MS);
+    const runs = await Promise.allSettled(
+      NODE_COLLABORATORS.map(async (name) => {
+        const config: CollaboratorConfig = {
+          ...collaboratorConnection(pki, name, {
+            port: federation.port,
+            aggregatorUuid: AGGREGATOR_UUID,
+            federationUuid: FEDERATION_UUID,
+          }),
+          tasks: fileURLToPath(
+            import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
+          ),
+          pendingDir: join(dir, `pending-${name}`),
+          useDeltaUpdates: values.delta,
+        };
+        const logger = values.verbose
+          ? createLogger("pretty", process.stdout, { collaborator: name })
+          : silentLogger;
+        const { client, service } = await createCollaborator(config, { logger, taskSet: softmax });
+        try {
+          return await service.run({ signal: timeout });
+        } finally {
+          await client.disconnect();
+        }
+      }),
+    );
+    const failures = runs.flatMap((r, i) =>
+      r.status === "rejected"
+        ? [`${NODE_COLLABORATORS[i]}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
+        : r.value.t !== "quit"
+          ? [`${NODE_COLLABORATORS[i]}: stopped before the aggregator said quit (time limit)`]
+          : [],
+    );
+    if (failures.length === 0) await federation.done;
+    else await federation.stop();
+
+    const accuracies = printRounds(await federation.metrics());
+    const first = accuracies[0] ?? Number.NaN;
+    const last = accuracies.at(-1) ?? Number.NaN;
+    if (accuracies.length !== ROUNDS)
+      failures.push(`${accuracies.length} of ${ROUNDS} rounds ended`);
+    if (!(last > first)) failures.push(`accuracy did not rise: ${first} -> ${last}`);
+    const best = await federation.model("best");
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (failures.length > 0) {
+      console.error(`demo FAILED after ${seconds} s:\n  ${failures.join("\n  ")}`);
+      return 1;
+    }
+    console.log(
+      `done in ${seconds} s: aggregated model accuracy rose from ${pct(first)} to ${pct(last)}; OpenFL saved its best model (round ${best?.round}) to best.pbuf.`,
+    );
+    return 0;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** Prints the aggregator's per-round metrics and each collaborator's; returns the accuracies. */
+function printRounds(metrics: readonly MetricRecord[]): number[] {
+  const value = (round: number, origin: string, task: string, name: string) =>
+    metrics.find(
+      (m) =>
+        m.round === round &&
+        m.metric_origin === origin &&
+        m.task_name === task &&
+        m.metric_name === name,
+    )?.metric_value;
+  const origins = [...NODE_COLLABORATORS, PYTHON_COLLABORATOR];
+  console.log(
+    `round  aggregated model accuracy  (train loss)  local accuracy: ${origins.join(" / ")}`,
+  );
+  const accuracies: number[] = [];
+  for (let round = 0; ; round++) {
+    const accuracy = value(round, "aggregator", "aggregated_model_validation", "accuracy");
+    if (accuracy === undefined) break;
+    accuracies.push(accuracy);
+    const loss = value(round, "aggregator", "train", "loss");
+    const locals = origins.map((o) => {
+      const v = value(round, o, "locally_tuned_model_validation", "accuracy");
+      return v === undefined ? "?" : pct(v);
+    });
+    console.log(
+      `${String(round).padStart(5)}  ${pct(accuracy).padStart(25)}  ${loss === undefined ? "" : `(${loss.toFixed(3)})`.padStart(12)}  ${locals.join(" / ")}`,
+    );
+  }
+  return accuracies;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(
+      `demo FAILED: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
+    );
+    process.exit(1);
+  },
+);
