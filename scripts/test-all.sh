@@ -25,7 +25,7 @@ bash scripts/check-packages.sh
 step "Envoy config against Envoy's API schema (go-control-plane)"
 bash deploy/envoy/validate/check.sh
 
-step "interop with the real OpenFL 1.9 server and client (Python venv)"
+step "interop with the real OpenFL 1.9 server, client and Aggregator (Python venv)"
 bash scripts/test-interop.sh
 
 step "browser end-to-end: dashboard in Chromium -> grpcwebproxy -> aggregators over mTLS"
