@@ -21,8 +21,6 @@ import json
 import logging
 import os
 import queue
-import signal
-import socket
 import sys
 import threading
 import time
@@ -42,9 +40,15 @@ from openfl.component.collaborator import Collaborator  # noqa: E402
 from openfl.interface.aggregation_functions import WeightedAverage  # noqa: E402
 from openfl.pipelines import NoCompressionPipeline  # noqa: E402
 from openfl.protocols import utils as proto_utils  # noqa: E402
-from openfl.transport.grpc import aggregator_server as openfl_aggregator_server  # noqa: E402
 from openfl.transport.grpc.aggregator_client import AggregatorGRPCClient  # noqa: E402
 from openfl.utilities import TensorKey  # noqa: E402
+from openfl_serving import (  # noqa: E402
+    CreatedServers,
+    ServeFailed,
+    serve_in_thread,
+    stop_on_signals,
+    tls_server,
+)
 
 log = logging.getLogger("openfl_federation")
 
@@ -569,12 +573,6 @@ class PythonCollaborator:
 
 
 # ---- main ---------------------------------------------------------------------------------------
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def parse_bool(value: str) -> bool:
     v = value.strip().lower()
     if v in ("true", "1", "yes"):
@@ -733,76 +731,30 @@ def main(argv=None) -> int:
         Aggregator._get_sleep_time = staticmethod(lambda: sleep_seconds)
         assert openfl_aggregator_module.Aggregator._get_sleep_time() == sleep_seconds
 
-    stop = threading.Event()
-
-    def on_signal(signum, _frame):
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    # serve() builds its grpc.Server internally; keep a handle so we can stop it ourselves (at the
-    # end, or at once on SIGTERM, instead of waiting for serve()'s 5 s poll). The real factory runs.
-    servers = []
-    real_create = openfl_aggregator_server.create_grpc_server
-
-    def create_and_keep(*a, **kw):
-        server = real_create(*a, **kw)
-        servers.append(server)
-        return server
-
-    openfl_aggregator_server.create_grpc_server = create_and_keep
-
-    def stop_servers(grace: float) -> None:
-        for server in servers:
-            server.stop(grace=grace).wait(grace + 2)
+    stop = stop_on_signals()
+    created = CreatedServers()
+    stop_servers = created.stop
 
     aggregator = build_aggregator(args, records)
     ready = threading.Event()
     all_quit_jobs_sent = instrument_aggregator(aggregator, records, ready)
 
-    attempts = 1 if args.port else 5
-    port = args.port
-    for attempt in range(attempts):
-        port = args.port or free_port(HOST)
+    def make(port):
         ready.clear()
-        grpc_server = openfl_aggregator_server.AggregatorGRPCServer(
-            aggregator,
-            port,
-            use_tls=True,
-            require_client_auth=True,
-            root_certificate=args.root_ca,
-            certificate=args.cert,
-            private_key=args.key,
-        )
-        # The real class binds "[::]:<port>"; listen on loopback only.
-        grpc_server.uri = f"{HOST}:{port}"
-        instrument_server(grpc_server, records)
-        failure: list[BaseException] = []
+        server = tls_server(aggregator, HOST, port, args.root_ca, args.cert, args.key)
+        instrument_server(server, records)
+        return server, ready
 
-        def run(gs=grpc_server, failure=failure):
-            try:
-                gs.serve()
-            except BaseException as e:  # noqa: BLE001 - bind failure etc.
-                failure.append(e)
-            finally:
-                ready.set()
-
-        serve_thread = threading.Thread(target=run, name="openfl-serve", daemon=True)
-        serve_thread.start()
-        while not ready.wait(0.1):
-            if stop.is_set():
-                stop_servers(0)
-                records.close()
-                return 0
-        if failure:
-            log.error("serve() failed on %s: %r", grpc_server.uri, failure[0])
-            if attempt + 1 < attempts:
-                continue
-            records.close()
-            return 1
-        break
+    try:
+        started = serve_in_thread(HOST, args.port, make, stop)
+    except ServeFailed:
+        records.close()
+        return 1
+    if started is None:
+        stop_servers(0)
+        records.close()
+        return 0
+    _grpc_server, port, _serve_thread = started
 
     sys.stdout.write(json.dumps({"ready": True, "port": port}) + "\n")
     sys.stdout.flush()

@@ -18,8 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -33,8 +31,14 @@ import numpy as np  # noqa: E402
 
 from openfl.pipelines import NoCompressionPipeline, TensorCodec  # noqa: E402
 from openfl.protocols import base_pb2, utils  # noqa: E402
-from openfl.transport.grpc import aggregator_server as openfl_aggregator_server  # noqa: E402
 from openfl.utilities import TaskResultKey, TensorKey, change_tags  # noqa: E402
+from openfl_serving import (  # noqa: E402
+    CreatedServers,
+    ServeFailed,
+    serve_in_thread,
+    stop_on_signals,
+    tls_server,
+)
 
 log = logging.getLogger("openfl_server_fixture")
 
@@ -345,12 +349,6 @@ class FixtureAggregator:
                     self._add_model(self.round_number)
 
 
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--root-ca", required=True, help="PEM CA that signed the collaborator certs")
@@ -402,30 +400,10 @@ def main(argv=None) -> int:
             return 2
     os.makedirs(args.record_dir, exist_ok=True)
 
-    stop = threading.Event()
+    stop = stop_on_signals()
+    created = CreatedServers()
 
-    def on_signal(signum, _frame):
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    # serve() builds its grpc.Server internally; keep a handle to it so SIGTERM can stop it at
-    # once instead of waiting for serve()'s 5 s all_quit_jobs_sent() poll. The real factory runs.
-    servers = []
-    real_create = openfl_aggregator_server.create_grpc_server
-
-    def create_and_keep(*a, **kw):
-        server = real_create(*a, **kw)
-        servers.append(server)
-        return server
-
-    openfl_aggregator_server.create_grpc_server = create_and_keep
-
-    attempts = 1 if args.port else 5
-    for attempt in range(attempts):
-        port = args.port or free_port(args.host)
+    def make(port):
         aggregator = FixtureAggregator(
             aggregator_uuid=args.aggregator_uuid,
             federation_uuid=args.federation_uuid,
@@ -438,39 +416,19 @@ def main(argv=None) -> int:
             tensor_wait=args.tensor_wait,
             exit_after_quit=args.exit_after_quit,
         )
-        grpc_server = openfl_aggregator_server.AggregatorGRPCServer(
-            aggregator,
-            port,
-            use_tls=True,
-            require_client_auth=True,
-            root_certificate=args.root_ca,
-            certificate=args.cert,
-            private_key=args.key,
-        )
-        # The real class binds "[::]:<port>"; listen on loopback only.
-        grpc_server.uri = f"{args.host}:{port}"
+        server = tls_server(aggregator, args.host, port, args.root_ca, args.cert, args.key)
+        made.append(aggregator)
+        return server, aggregator.ready
 
-        failure = []
-
-        def run(gs=grpc_server, agg=aggregator, failure=failure):
-            try:
-                gs.serve()
-            except BaseException as e:  # bind failure etc.
-                failure.append(e)
-            finally:
-                agg.ready.set()
-
-        thread = threading.Thread(target=run, name="openfl-serve", daemon=True)
-        thread.start()
-        while not aggregator.ready.wait(0.1):
-            if stop.is_set():
-                return 0
-        if failure:
-            log.error("serve() failed on %s: %r", grpc_server.uri, failure[0])
-            if attempt + 1 < attempts:
-                continue
-            return 1
-        break
+    made: list[FixtureAggregator] = []
+    try:
+        started = serve_in_thread(args.host, args.port, make, stop)
+    except ServeFailed:
+        return 1
+    if started is None:
+        return 0
+    grpc_server, port, thread = started
+    aggregator = made[-1]
 
     sys.stdout.write(json.dumps({"ready": True, "port": port}) + "\n")
     sys.stdout.flush()
@@ -487,8 +445,7 @@ def main(argv=None) -> int:
 
     if stop.is_set():
         aggregator.stop_requested.set()
-        for server in servers:
-            server.stop(grace=0.5).wait(2)
+        created.stop(0.5)
         log.info("stopped")
     else:
         log.info("all collaborators received quit; serve() returned")

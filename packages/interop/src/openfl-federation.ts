@@ -11,6 +11,7 @@ import {
   PYTHON,
   REPO_ROOT,
   requirePython,
+  stopChild,
 } from "./openfl-fixture.js";
 
 const SCRIPT = join(REPO_ROOT, "packages", "interop", "python", "openfl_federation.py");
@@ -161,13 +162,7 @@ export async function startOpenFLFederation(
       }
     },
     stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }
 
