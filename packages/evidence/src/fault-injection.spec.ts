@@ -40,17 +40,26 @@ interface OpOutcome {
 }
 
 /** 0-2 faults at random offsets within the bytes the op moves, mostly in its main direction. */
+/** Bytes a client sends in its TLS handshake (hello, certificate, verify, finished), rounded up. */
+const CLIENT_HANDSHAKE_BYTES = 4096;
+
 function drawFaults(random: SeededRandom, main: Direction, bytes: number): Fault[] {
   const roll = random.next();
   const count = roll < 0.3 ? 0 : roll < 0.8 ? 1 : 2;
   return Array.from({ length: count }, () => {
     const k = random.next();
-    const kind: Fault["kind"] = k < 0.55 ? "reset" : k < 0.85 ? "corrupt" : "stall";
-    if (random.next() < 0.75) return { kind, direction: main, atByte: random.int(0, bytes + 2048) };
+    const drawn: Fault["kind"] = k < 0.55 ? "reset" : k < 0.85 ? "corrupt" : "stall";
+    const mainSide = random.next() < 0.75;
     // The other direction carries little (handshake, headers, the reply): a fault there often
     // hits the reply after the aggregator has the upload, so the resend must be deduplicated.
-    const other = main === "to-server" ? "to-client" : "to-server";
-    return { kind, direction: other, atByte: random.int(0, 600) };
+    const direction = mainSide ? main : main === "to-server" ? "to-client" : "to-server";
+    const atByte = mainSide ? random.int(0, bytes + 2048) : random.int(0, 600);
+    // Corrupting the client's first bytes can hit its TLS handshake, and the server then answers
+    // a handshake_failure alert: on the wire that is a refused client certificate, which the
+    // client rightly does not retry. Such a fault is a reset here.
+    const hitsHandshake = direction === "to-server" && atByte < CLIENT_HANDSHAKE_BYTES;
+    const kind = drawn === "corrupt" && hitsHandshake ? "reset" : drawn;
+    return { kind, direction, atByte };
   });
 }
 
