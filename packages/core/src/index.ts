@@ -52,3 +52,4 @@ export {
   receivedTags,
 } from "./tensor-codec.js";
 export { validateResponseHeader } from "./validate-response.js";
+export { wholeEnvelopes } from "./whole-envelopes.js";

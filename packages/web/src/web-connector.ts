@@ -3,6 +3,10 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core";
 import { withConnectionSignal } from "./connection-signal.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";
+import { withWholeEnvelopes } from "./whole-envelope-fetch.js";
+
+/** connect-web's default read limit, applied by its decoder after the messages are assembled. */
+const READ_MAX_BYTES = 0xffffffff;
 
 export interface WebConnectorSettings {
   /** The gRPC-web proxy's URL, e.g. "https://openfl-proxy.example.org" (no trailing path needed). */
@@ -38,7 +42,11 @@ export class WebConnector implements AggregatorConnector {
     const transport = createGrpcWebTransport({
       baseUrl: s.proxyUrl,
       useBinaryFormat: true,
-      ...(s.fetch === undefined ? {} : { fetch: s.fetch }),
+      // Bound when the call is made, so a test may replace globalThis.fetch afterwards.
+      fetch: withWholeEnvelopes(
+        s.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+        READ_MAX_BYTES,
+      ),
       ...(s.interceptors === undefined ? {} : { interceptors: s.interceptors }),
     });
     return {

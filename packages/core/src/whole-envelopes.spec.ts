@@ -1,6 +1,6 @@
-// Pins the behaviour of connect-es's envelope decoder as patched by this project
-// (patches/@connectrpc__connect@2.3.0.patch): any split of a stream of enveloped messages
-// into chunks decodes to exactly those messages.
+// wholeEnvelopes in front of connect-es's own (stock) envelope decoder, as both adapters use it:
+// any split of a stream of enveloped messages into chunks comes out as one chunk per envelope,
+// the same bytes, and decodes to exactly those messages; the decoder's errors are unchanged.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -8,6 +8,7 @@ import {
   encodeEnvelope,
   transformSplitEnvelope,
 } from "@connectrpc/connect/protocol";
+import { wholeEnvelopes } from "./whole-envelopes.js";
 
 function seeded(seed: number) {
   let s = seed;
@@ -17,16 +18,24 @@ function seeded(seed: number) {
   };
 }
 
-async function split(chunks: Uint8Array[], readMaxBytes = 1e9): Promise<EnvelopedMessage[]> {
-  async function* source() {
-    yield* chunks;
-  }
-  const out: EnvelopedMessage[] = [];
-  for await (const env of transformSplitEnvelope(readMaxBytes)(source())) out.push(env);
+async function* source(chunks: Uint8Array[]) {
+  yield* chunks;
+}
+
+async function rechunk(chunks: Uint8Array[], readMaxBytes = 1e9): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of wholeEnvelopes(source(chunks), readMaxBytes)) out.push(chunk);
   return out;
 }
 
-describe("connect envelope decoder (patched)", () => {
+async function split(chunks: Uint8Array[], readMaxBytes = 1e9): Promise<EnvelopedMessage[]> {
+  const out: EnvelopedMessage[] = [];
+  const whole = wholeEnvelopes(source(chunks), readMaxBytes);
+  for await (const env of transformSplitEnvelope(readMaxBytes)(whole)) out.push(env);
+  return out;
+}
+
+describe("wholeEnvelopes + connect's envelope decoder", () => {
   it("decodes any chunking of any message sequence exactly, leaving nothing buffered", async () => {
     const random = seeded(7);
     for (let trial = 0; trial < 1500; trial++) {
@@ -41,6 +50,12 @@ describe("connect envelope decoder (patched)", () => {
         chunks.push(stream.subarray(offset, offset + size));
         offset += size;
       }
+      const whole = await rechunk(chunks);
+      assert.deepEqual(
+        whole.map((c) => Buffer.from(c).toString("hex")),
+        messages.map((m) => Buffer.from(encodeEnvelope(m.flags, m.data)).toString("hex")),
+        `trial ${trial}: one chunk per envelope, same bytes`,
+      );
       // A leftover partial message would throw "incomplete envelope".
       const decoded = await split(chunks);
       assert.equal(decoded.length, messages.length, `trial ${trial}`);
@@ -58,10 +73,20 @@ describe("connect envelope decoder (patched)", () => {
     );
   });
 
-  it("still enforces the read limit", async () => {
-    await assert.rejects(
-      split([encodeEnvelope(0, new Uint8Array(200))], 100),
-      /larger than configured readMaxBytes/,
-    );
+  it("still enforces the read limit, without assembling the oversized message", async () => {
+    const oversized = encodeEnvelope(0, new Uint8Array(200));
+    assert.deepEqual(await rechunk([oversized.subarray(0, 3), oversized.subarray(3)], 100), [
+      oversized.subarray(0, 5),
+    ]);
+    await assert.rejects(split([oversized], 100), /larger than configured readMaxBytes/);
+  });
+
+  it("passes an empty message on as soon as its prefix is complete", async () => {
+    const empty = encodeEnvelope(0x80, new Uint8Array(0));
+    const chunks: Uint8Array[] = [];
+    for await (const c of wholeEnvelopes(source([empty.subarray(0, 2), empty.subarray(2)]), 10)) {
+      chunks.push(c);
+    }
+    assert.deepEqual(chunks, [empty]);
   });
 });
