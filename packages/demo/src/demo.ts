@@ -12,13 +12,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import {
+  type CollaboratorConfig,
+  createCollaborator,
+  createLogger,
+  silentLogger as silentCollaboratorLogger,
+} from "@openfl-connect/collaborator";
+import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { createCollaborator } from "./collaborator-from-config.js";
-import type { CollaboratorConfig } from "./config.js";
 import { type DemoDashboard, startDemoDashboard } from "./demo-dashboard.js";
-import { createLogger, silentLogger as silentCollaboratorLogger } from "./logger.js";
-import * as softmax from "./tasks/softmax-regression.js";
 
 const ROUNDS = 5;
 const COLLABORATORS = ["col1", "col2", "col3"] as const;
@@ -85,7 +88,9 @@ async function main(): Promise<number> {
     });
 
     const timeout = AbortSignal.any([AbortSignal.timeout(TIME_LIMIT_MS), interrupted.signal]);
-    const tasksModule = fileURLToPath(new URL("./tasks/softmax-regression.ts", import.meta.url));
+    const tasksModule = fileURLToPath(
+      import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
+    );
     const runs = await Promise.allSettled(
       COLLABORATORS.map(async (name) => {
         const pair = pki.collaborators[name];

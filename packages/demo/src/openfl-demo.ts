@@ -23,9 +23,17 @@ import {
   collaboratorShard,
   type Dataset,
 } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import {
+  type MetricRecord,
+  startOpenFLFederation,
+} from "@openfl-connect/interop/openfl-federation";
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+  PYTHON,
+  REPO_ROOT,
+} from "@openfl-connect/interop/openfl-fixture";
 import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { type MetricRecord, startOpenFLFederation } from "./openfl-federation.js";
-import { AGGREGATOR_UUID, FEDERATION_UUID, PYTHON, REPO_ROOT } from "./openfl-fixture.js";
 
 const ROUNDS = 5;
 const NODE_COLLABORATORS = ["node-col1", "node-col2"] as const;

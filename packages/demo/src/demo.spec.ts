@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
 import { AggregatorWebClient } from "@openfl-connect/web";
 
-const demo = new URL("./demo.ts", import.meta.url).pathname;
+const demo = new URL("./main.ts", import.meta.url).pathname;
 
 function hasGo(): boolean {
   try {
