@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and packs the libraries (core, node, web) as they would be published, installs the
-# tarballs into an empty project with npm, and runs scripts/package-smoke.mjs there with plain Node.
+# Builds and packs the libraries (core, node, web) as they would be published, checks each with
+# `npm publish --dry-run`, installs the tarballs into an empty project with npm (peer dependencies
+# come from the registry), and runs scripts/package-smoke.mjs there with plain Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -10,9 +11,27 @@ for pkg in core node web; do
   pnpm --filter "@openfl-connect/$pkg" run build
   (cd "packages/$pkg" && pnpm pack --pack-destination "$out" >/dev/null)
 done
+for tarball in "$out"/openfl-connect-*.tgz; do
+  report=$(npm publish --dry-run --access public "$tarball" 2>&1) || {
+    echo "check-packages: npm publish --dry-run refused $tarball:" >&2
+    echo "$report" >&2
+    exit 1
+  }
+  for expected in "LICENSE" "dist/index.d.ts" "^[+] @openfl-connect/"; do
+    grep -qE "$expected" <<<"$report" || {
+      echo "check-packages: $tarball lacks $expected:" >&2
+      echo "$report" >&2
+      exit 1
+    }
+  done
+  grep -E "^\+ @openfl-connect/" <<<"$report"
+done
 mkdir "$out/app"
 cp scripts/package-smoke.mjs "$out/app/"
 cd "$out/app"
 echo '{ "name": "smoke", "private": true, "type": "module" }' > package.json
-npm install --no-audit --no-fund --loglevel=error "$out"/openfl-connect-*.tgz @connectrpc/connect-node@2.3.0
+npm install --no-audit --no-fund --loglevel=error "$out"/openfl-connect-*.tgz
+# One copy of core and of connect, shared by node and web (peer dependencies).
+test "$(find node_modules -path '*/@openfl-connect/core/package.json' | wc -l)" -eq 1
+test "$(find node_modules -path '*/@connectrpc/connect/package.json' | wc -l)" -eq 1
 node package-smoke.mjs
