@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and packs the libraries (core, node, web) as they would be published, checks each with
+# Builds and packs the libraries (core, node, web, collaborator) as they would be published, checks each with
 # `npm publish --dry-run`, installs the tarballs into an empty project with npm (peer dependencies
 # come from the registry), and runs scripts/package-smoke.mjs there with plain Node.
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for pkg in core node web; do
+for pkg in core node web collaborator; do
   pnpm --filter "@openfl-connect/$pkg" run build
   (cd "packages/$pkg" && pnpm pack --pack-destination "$out" >/dev/null)
 done
@@ -35,3 +35,6 @@ npm install --no-audit --no-fund --loglevel=error "$out"/openfl-connect-*.tgz
 test "$(find node_modules -path '*/@openfl-connect/core/package.json' | wc -l)" -eq 1
 test "$(find node_modules -path '*/@connectrpc/connect/package.json' | wc -l)" -eq 1
 node package-smoke.mjs
+# The collaborator CLI is compiled JavaScript: it runs on plain Node, no TypeScript loader.
+./node_modules/.bin/openfl-collaborator --help | grep -q -- "--config"
+echo "packed openfl-collaborator CLI runs under plain Node"

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http2";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { CollaboratorService } from "@openfl-connect/collaborator";
+import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import {
   Aggregator,
   decodeNamedTensor,
@@ -51,4 +53,50 @@ await client.disconnect();
 server.close();
 
 new AggregatorWebClient({ ...identity, proxyUrl: "https://proxy.example.org" });
-console.log("packed @openfl-connect/core, node and web work under plain Node");
+
+// The collaborator library's loop and the softmax task set, against the same kind of server.
+let sent = 0;
+const loopServer = createServer(
+  connectNodeAdapter({
+    routes: ({ service }) =>
+      service(Aggregator, {
+        getTasks: () => ({
+          header: expectedResponseHeader(identity),
+          roundNumber: 0,
+          tasks: sent === 0 ? [{ name: "train" }] : [],
+          quit: sent > 0,
+        }),
+        getAggregatedTensor: (request) => ({
+          header: expectedResponseHeader(identity),
+          tensor: encodeNamedTensor(softmax.initialModel()[request.tensorName], {
+            name: request.tensorName,
+            roundNumber: 0,
+            tags: ["model"],
+          }),
+        }),
+        sendLocalTaskResults: async (stream) => {
+          for await (const _ of stream);
+          sent++;
+          return { header: expectedResponseHeader(identity) };
+        },
+      }),
+  }),
+);
+await new Promise((resolve) => loopServer.listen(0, "127.0.0.1", resolve));
+const loopClient = new AggregatorGRPCClient({
+  ...identity,
+  aggAddr: "127.0.0.1",
+  aggPort: loopServer.address().port,
+  useTls: false,
+  warn: () => {},
+});
+const outcome = await new CollaboratorService({
+  client: loopClient,
+  collaboratorName: identity.collaboratorName,
+  taskSet: softmax,
+}).run();
+assert.deepEqual(outcome, { t: "quit", roundsWorked: 1, tasksRun: 1 });
+assert.equal(sent, 1);
+await loopClient.disconnect();
+loopServer.close();
+console.log("packed @openfl-connect/core, node, web and collaborator work under plain Node");

@@ -1,5 +1,6 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 // The collaborator CLI: runs OpenFL's collaborator loop with a task module. See USAGE.
+import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { configKeys, envName, flagName, loadConfig } from "./config.js";
@@ -111,7 +112,18 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** Run as a program (also through a symlink such as node_modules/.bin), not imported. */
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
