@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type CliFederation, runCli, startCliFederation } from "./cli-test-support.js";
+import {
+  type CliFederation,
+  runCli,
+  startCliFederation,
+} from "@openfl-connect/test-support/collaborator-cli";
 
 function resultsOf(fed: CliFederation, collaborator: string, round: number, taskName: string) {
   return fed.aggregator.state.receivedResults.filter(

@@ -17,8 +17,12 @@ import type { TaskSet } from "./task-set.js";
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
 const FIXTURE = join(REPO_ROOT, "packages", "interop", "python", "openfl_server_fixture.py");
-const FEDERATION_UUID = "plan.yaml_4ebcd576";
-const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+} from "@openfl-connect/test-support/federation-constants";
+
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
 
 /** The fixture's model: conv.weight = arange(60).reshape(3,4,5)/7 + round, scale = 0.25 + round. */

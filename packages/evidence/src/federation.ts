@@ -17,8 +17,12 @@ import {
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
 
-export const FEDERATION_UUID = "plan.yaml_4ebcd576";
-export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+} from "@openfl-connect/test-support/federation-constants";
+
+export { AGGREGATOR_UUID, FEDERATION_UUID };
 
 /** One accepted TaskResults, as the aggregator decoded it. */
 export interface Arrival {

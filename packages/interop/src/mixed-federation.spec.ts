@@ -6,12 +6,12 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { type CliRun, runCli, SOFTMAX_TASKS } from "@openfl-connect/collaborator/cli-test-support";
 import {
   collaboratorShard,
   type Dataset,
 } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { type CliRun, runCli, SOFTMAX_TASKS } from "@openfl-connect/test-support/collaborator-cli";
 import {
   type Arrival,
   type MetricRecord,

@@ -17,8 +17,12 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
 const PYTHON_DIR = join(REPO_ROOT, "packages", "interop", "python");
 
-export const FEDERATION_UUID = "plan.yaml_4ebcd576";
-export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+} from "@openfl-connect/test-support/federation-constants";
+
+export { AGGREGATOR_UUID, FEDERATION_UUID };
 
 /** How long the fixture may take to print its ready line. */
 const READY_TIMEOUT_MS = 60_000;

@@ -10,8 +10,12 @@ import {
   HeaderMismatchError,
 } from "@openfl-connect/core";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { startTcpRelay } from "./tcp-relay.js";
-import { FEDERATION_UUID, startTestFederation, type TestFederation } from "./test-federation.js";
+import {
+  FEDERATION_UUID,
+  startTestFederation,
+  type TestFederation,
+} from "@openfl-connect/test-support/reference-federation";
+import { startTcpRelay } from "@openfl-connect/test-support/tcp-relay";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 

@@ -15,12 +15,15 @@ import {
   type NamedTensor,
   TaskResultsSchema,
 } from "@openfl-connect/core";
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+} from "@openfl-connect/test-support/federation-constants";
 import type { ReferenceAggregatorOptions } from "./aggregator-server.js";
 import { silentLogger } from "./logger.js";
 import { type CertificatePair, createTestPki, type TestPki } from "./pki.js";
 
-export const FEDERATION_UUID = "plan.yaml_4ebcd576";
-export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+export { AGGREGATOR_UUID, FEDERATION_UUID };
 
 export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "openfl-ref-agg-"));

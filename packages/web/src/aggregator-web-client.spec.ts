@@ -14,8 +14,8 @@ import {
   OPENFL_CHUNK_BYTES,
   TaskResultsSchema,
 } from "@openfl-connect/core";
+import { failingFetch, inMemoryGrpcWeb } from "@openfl-connect/test-support/in-memory-grpc-web";
 import { AggregatorWebClient, type AggregatorWebClientOptions } from "./aggregator-web-client.js";
-import { failingFetch, inMemoryGrpcWeb } from "./in-memory-grpc-web.js";
 
 const identity = {
   aggregatorUuid: "aggregator_plan.yaml_0123abcd",

@@ -15,8 +15,8 @@ import {
   joinDataStreamChunks,
   MessageHeaderSchema,
 } from "@openfl-connect/core";
+import { inMemoryGrpcWeb } from "@openfl-connect/test-support/in-memory-grpc-web";
 import { withConnectionSignal } from "./connection-signal.js";
-import { inMemoryGrpcWeb } from "./in-memory-grpc-web.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";
 
 const header = create(MessageHeaderSchema, { sender: "agg", receiver: "col", federationUuid: "f" });

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { initialModel } from "@openfl-connect/collaborator/tasks/softmax-regression";
 import {
   ReferenceAggregator,
   type ReferenceAggregatorOptions,
@@ -15,12 +16,17 @@ import {
   createTestPki,
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
-import { initialModel } from "./tasks/softmax-regression.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "./federation-constants.js";
 
-export const FEDERATION_UUID = "plan.yaml_4ebcd576";
-export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
-const PACKAGE_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
-export const SOFTMAX_TASKS = join(PACKAGE_DIR, "src", "tasks", "softmax-regression.ts");
+export { AGGREGATOR_UUID, FEDERATION_UUID };
+
+/** The collaborator CLI's source (run with tsx) and its package directory. */
+const CLI = fileURLToPath(import.meta.resolve("@openfl-connect/collaborator/cli"));
+const PACKAGE_DIR = dirname(dirname(CLI));
+/** The softmax-regression task module, as a path for a collaborator config. */
+export const SOFTMAX_TASKS = fileURLToPath(
+  import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
+);
 
 export interface CliFederation {
   readonly dir: string;
@@ -94,15 +100,11 @@ export interface CliRun {
 }
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(PACKAGE_DIR, "src", "cli.ts"), ...args],
-    {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffered = "";

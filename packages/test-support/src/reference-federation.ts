@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AggregatorGRPCClient, type AggregatorGRPCClientOptions } from "@openfl-connect/node";
 import {
   ReferenceAggregator,
   type ReferenceAggregatorOptions,
@@ -13,13 +14,9 @@ import {
   createTestPki,
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
-import {
-  AggregatorGRPCClient,
-  type AggregatorGRPCClientOptions,
-} from "./aggregator-grpc-client.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "./federation-constants.js";
 
-export const FEDERATION_UUID = "plan.yaml_4ebcd576";
-export const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
+export { AGGREGATOR_UUID, FEDERATION_UUID };
 
 export interface TestFederation {
   readonly dir: string;
