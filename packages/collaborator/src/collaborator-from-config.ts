@@ -1,10 +1,9 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ResendBuffer } from "@openfl-connect/core";
-import { AggregatorGRPCClient } from "@openfl-connect/node";
+import { AggregatorGRPCClient, FileResendBuffer } from "@openfl-connect/node";
 import { CollaboratorService } from "./collaborator-service.js";
 import { type CollaboratorConfig, ConfigError } from "./config.js";
-import { FileResendBuffer } from "./file-resend-buffer.js";
 import type { Logger } from "./logger.js";
 import { type TaskSet, taskSetProblem } from "./task-set.js";
 

@@ -28,7 +28,6 @@ export {
   TaskFailedError,
 } from "./encode-results.js";
 export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
-export { FileResendBuffer } from "./file-resend-buffer.js";
 export {
   createLogger,
   formatBytes,

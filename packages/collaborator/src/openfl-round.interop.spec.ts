@@ -8,10 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { AggregatorGRPCClient } from "@openfl-connect/node";
+import { AggregatorGRPCClient, FileResendBuffer } from "@openfl-connect/node";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { CollaboratorService } from "./collaborator-service.js";
-import { FileResendBuffer } from "./file-resend-buffer.js";
 import type { TaskSet } from "./task-set.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));

@@ -3,6 +3,7 @@ export {
   type AggregatorGRPCClientOptions,
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
+export { FileResendBuffer } from "./file-resend-buffer.js";
 export { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
 export {
   checkKeyMatchesCertificate,
