@@ -7,10 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for pkg in core node web collaborator; do
-  pnpm --filter "@openfl-connect/$pkg" run build
-  (cd "packages/$pkg" && pnpm pack --pack-destination "$out" >/dev/null)
-done
+bash scripts/pack-libraries.sh "$out"
 for tarball in "$out"/openfl-connect-*.tgz; do
   report=$(npm publish --dry-run --access public "$tarball" 2>&1) || {
     echo "check-packages: npm publish --dry-run refused $tarball:" >&2

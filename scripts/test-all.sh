@@ -28,5 +28,8 @@ bash deploy/envoy/validate/check.sh
 step "interop with the real OpenFL 1.9 server, client and Aggregator (Python venv)"
 bash scripts/test-interop.sh
 
+step "packed libraries vs the workspace: 64 MiB downloads from OpenFL's real server (report)"
+bash scripts/bench-packed.sh
+
 step "browser end-to-end: dashboard in Chromium -> grpcwebproxy -> aggregators over mTLS"
 bash scripts/test-browser.sh

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
 import type { BenchClientJob } from "./bench-client.js";
-import { benchTasks } from "./bench-tasks.js";
 import { HERE, PYTHON, REPO_ROOT, runJsonLines, spawnReady, TSX } from "./child-process.js";
 import { topFrames } from "./cpu-profile.js";
+import { startOpenFLBenchServer } from "./openfl-bench-server.js";
 import { machineLines, writeSection } from "./report.js";
 
 const argv = process.argv.slice(2);
@@ -118,21 +118,10 @@ const noteSlowest = (
 };
 
 /** OpenFL's real server (the interop fixture) serving bench<N> tensors of the given sizes. */
-function startOpenFLBenchServer(recordDir: string, mibs: readonly number[]) {
-  return spawnReady(PYTHON, [
-    join(REPO_ROOT, "packages/evidence/python/bench_openfl_server.py"),
-    ...["--root-ca", pki.caCert, "--cert", pki.server.cert, "--key", pki.server.key, "--port", "0"],
-    ...["--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
-    ...["--collaborators", "bench", "--record-dir", join(dir, recordDir)],
-    ...["--tasks", benchTasks().join(","), "--bench-sizes", mibs.join(",")],
-    ...["--log-level", "WARNING"],
-  ]);
-}
-
 // (a) OpenFL's real server
 if (!skipPython) {
   log("(a) OpenFL server: Python client vs Node client");
-  const openfl = await startOpenFLBenchServer("records", sizes);
+  const openfl = await startOpenFLBenchServer(pki, join(dir, "records"), sizes);
   const rows: string[] = [];
   try {
     let nodeTask = 0;
@@ -305,7 +294,7 @@ if (slowest.seconds > 0) {
   // Re-run against a fresh server of the same kind (uploads need a fresh task name).
   const server =
     slowest.server === "OpenFL server"
-      ? await startOpenFLBenchServer("records2", slowest.job.sizes)
+      ? await startOpenFLBenchServer(pki, join(dir, "records2"), slowest.job.sizes)
       : await spawnReady(
           process.execPath,
           [...TSX, join(HERE, "bench-aggregator.ts"), slowest.job.sizes.join(",")],
