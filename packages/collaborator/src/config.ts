@@ -68,15 +68,17 @@ export class ConfigError extends Error {
   }
 }
 
-type Scalar =
+/** The type of one configuration value. */
+export type ConfigScalar =
   | { readonly type: "string"; readonly path?: boolean }
   | { readonly type: "integer"; readonly min?: number; readonly max?: number }
   | { readonly type: "number"; readonly min?: number }
   | { readonly type: "boolean" }
   | { readonly type: "enum"; readonly values: readonly string[] };
-type Field = Scalar & { readonly required?: boolean };
+/** One key of the configuration schema. */
+export type ConfigField = ConfigScalar & { readonly required?: boolean };
 
-const RETRY_SCHEMA: Readonly<Record<string, Field>> = {
+const RETRY_SCHEMA: Readonly<Record<string, ConfigField>> = {
   backoff: { type: "enum", values: ["constant", "exponential"] },
   intervalMs: { type: "number", min: 0 },
   maxIntervalMs: { type: "number", min: 0 },
@@ -88,7 +90,7 @@ const RETRY_SCHEMA: Readonly<Record<string, Field>> = {
 };
 
 /** Every top-level key: its type (and whether it is a path, resolved against the config file). */
-export const CONFIG_SCHEMA: Readonly<Record<string, Field>> = {
+export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField>> = {
   aggAddr: { type: "string", required: true },
   aggPort: { type: "integer", min: 1, max: 65535, required: true },
   aggregatorUuid: { type: "string", required: true },
@@ -220,7 +222,7 @@ function unknownKey(key: string, where: string): ConfigError {
   );
 }
 
-function fieldOf(key: string): Field {
+function fieldOf(key: string): ConfigField {
   const field = key.startsWith("retry.") ? RETRY_SCHEMA[key.slice(6)] : CONFIG_SCHEMA[key];
   if (field === undefined) throw new ConfigError(key, `unknown config key '${key}'`);
   return field;
@@ -229,7 +231,7 @@ function fieldOf(key: string): Field {
 /** Checks a YAML value's type and range; resolves paths against `baseDir`. */
 function checkValue(
   key: string,
-  field: Field,
+  field: ConfigField,
   value: unknown,
   where: string,
   baseDir: string,

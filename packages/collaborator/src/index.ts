@@ -15,6 +15,8 @@ export {
   CONFIG_SCHEMA,
   type CollaboratorConfig,
   ConfigError,
+  type ConfigField,
+  type ConfigScalar,
   configKeys,
   envName,
   flagName,

@@ -10,7 +10,11 @@ export {
   type TaskAssignment,
 } from "./aggregator-client.js";
 export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
-export { type AggregatorClientOptions, resolveClientOptions } from "./client-options.js";
+export {
+  type AggregatorClientOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from "./client-options.js";
 export {
   dataStreamChunks,
   isChunkSize,
@@ -27,6 +31,8 @@ export {
   TensorCodecError,
 } from "./errors.js";
 export { type Classification, classifyFailure, type Disposition } from "./failure-classifier.js";
+/** The generated Task message (the name `Task` is the client's own view of a task). */
+export type { Task as TaskMessage } from "./gen/openfl/protocols/aggregator_pb.js";
 export * from "./gen/openfl/protocols/aggregator_pb.js";
 export * from "./gen/openfl/protocols/base_pb.js";
 export {
@@ -38,6 +44,7 @@ export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./
 export {
   backoffDelayMs,
   defaultRetryPolicy,
+  type ResolvedRetryPolicy,
   type RetryOptions,
   resolveRetryPolicy,
 } from "./retry-policy.js";

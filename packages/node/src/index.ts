@@ -4,10 +4,15 @@ export {
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
 export { FileResendBuffer } from "./file-resend-buffer.js";
-export { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
+export {
+  NodeConnector,
+  type NodeConnectorSettings,
+  OPENFL_MAX_MESSAGE_BYTES,
+} from "./node-connector.js";
 export {
   checkKeyMatchesCertificate,
   commonName,
+  type LoadedPem,
   loadCertificates,
   loadPrivateKey,
 } from "./pem-files.js";
