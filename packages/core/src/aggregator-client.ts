@@ -275,7 +275,10 @@ export class AggregatorClient {
       }
       if (signal?.aborted) throw signal.reason;
       if (error instanceof HeaderMismatchError) throw error;
-      const classification = classifyFailure(error);
+      const classification = classifyFailure(
+        error,
+        this.#options.connector.classifyPlatformFailure,
+      );
       const disposition = this.#retryDisposition(classification);
       if (disposition === "retry-bounded") ambiguousFailures++;
       const delayMs = backoffDelayMs(retry, attemptNumber);

@@ -1,4 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
+import type { PlatformFailureClassifier } from "./failure-classifier.js";
 
 /** One channel to the aggregator (OpenFL: a gRPC channel). */
 export interface AggregatorConnection {
@@ -26,4 +27,9 @@ export interface AggregatorConnector {
    * gRPC-web sends an upload as a single message, so its adapter sets Infinity.
    */
   readonly uploadChunkBytes?: number;
+  /**
+   * What this platform's transport errors mean (errno codes, TLS alerts, fetch TypeErrors), read
+   * before the gRPC code. Default: gRPC codes only.
+   */
+  readonly classifyPlatformFailure?: PlatformFailureClassifier;
 }

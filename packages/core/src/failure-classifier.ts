@@ -18,47 +18,21 @@ export interface Classification {
   readonly code: Code;
 }
 
-/** Node/transport error codes of a broken or refused connection. */
-const connectionCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ERR_HTTP2_GOAWAY_SESSION",
-  "ERR_HTTP2_SESSION_ERROR",
-  "ERR_HTTP2_STREAM_ERROR",
-  "ERR_HTTP2_STREAM_CANCEL",
-  "ERR_HTTP2_INVALID_SESSION",
-  "ERR_HTTP2_INVALID_STREAM",
-  "ERR_HTTP2_ERROR",
-  "ERR_STREAM_DESTROYED",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "ERR_SOCKET_CLOSED",
-]);
+/**
+ * What a platform adapter makes of a failure's transport cause (a Node errno, an OpenSSL alert,
+ * a browser fetch TypeError); core itself knows only gRPC codes.
+ * - "connection": the connection broke or was refused: transient;
+ * - "server-certificate": our verification of the server's certificate failed;
+ * - "client-certificate-refused": the server refused our client certificate.
+ * `failure` says so in words, e.g. "connection failed (ECONNRESET)".
+ */
+export interface PlatformFailure {
+  readonly t: "connection" | "server-certificate" | "client-certificate-refused";
+  readonly failure: string;
+}
 
-/** Our verification of the server's certificate failed. */
-const serverCertificateCodes = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-/** The server refused our client certificate (a TLS alert from its side). */
-const clientCertificateRejected =
-  /alert (certificate required|bad certificate|unknown ca|certificate unknown|certificate expired|certificate revoked|access denied|handshake failure)/i;
+/** An adapter's reading of a failure; undefined when the cause means nothing to it. */
+export type PlatformFailureClassifier = (error: unknown) => PlatformFailure | undefined;
 
 const cannotHealCodes = new Map<Code, string>([
   [
@@ -77,33 +51,26 @@ const cannotHealCodes = new Map<Code, string>([
 ]);
 
 /**
- * The one mapping from a transport failure to what to do next. Classifies on the
- * error's cause chain first (connect-node reports a missing client certificate as
- * Internal and a reset as Aborted), then on the gRPC code.
+ * The one mapping from a failed attempt to what to do next: the platform adapter's reading of
+ * the transport cause first (connect-node reports a missing client certificate as Internal and a
+ * reset as Aborted), then the gRPC code.
  */
-export function classifyFailure(error: unknown): Classification {
+export function classifyFailure(
+  error: unknown,
+  platform?: PlatformFailureClassifier,
+): Classification {
   const ce = ConnectError.from(error);
   const detail = ce.rawMessage || ce.message;
-  const causes = causeChain(error);
-  const codes = new Set(
-    causes.map((c) => c.code).filter((c): c is string => typeof c === "string"),
-  );
-  const messages = causes.map((c) => c.message).join(" | ");
-
-  const serverCertCode = [...codes].find((c) => serverCertificateCodes.has(c));
-  if (serverCertCode) {
+  const seen = platform?.(error);
+  if (seen?.t === "server-certificate") {
     return {
       disposition: "server-certificate",
-      failure: `the aggregator's TLS certificate did not verify (${serverCertCode}): ${detail}`,
+      failure: `${seen.failure}: ${detail}`,
       code: ce.code,
     };
   }
-  if (clientCertificateRejected.test(messages) || clientCertificateRejected.test(detail)) {
-    return {
-      disposition: "cannot-heal",
-      failure: `the aggregator rejected this collaborator's TLS client certificate: ${detail}`,
-      code: ce.code,
-    };
+  if (seen?.t === "client-certificate-refused") {
+    return { disposition: "cannot-heal", failure: `${seen.failure}: ${detail}`, code: ce.code };
   }
   const cannotHeal = cannotHealCodes.get(ce.code);
   if (cannotHeal) {
@@ -113,16 +80,8 @@ export function classifyFailure(error: unknown): Classification {
       code: ce.code,
     };
   }
-  const connectionCode = [...codes].find((c) => connectionCodes.has(c));
-  if (connectionCode) {
-    return {
-      disposition: "retry",
-      failure: `connection failed (${connectionCode}): ${detail}`,
-      code: ce.code,
-    };
-  }
-  if (isBrowserNetworkFailure(causes)) {
-    return { disposition: "retry", failure: `network request failed: ${detail}`, code: ce.code };
+  if (seen?.t === "connection") {
+    return { disposition: "retry", failure: `${seen.failure}: ${detail}`, code: ce.code };
   }
   switch (ce.code) {
     case Code.Unavailable:
@@ -150,13 +109,15 @@ export function classifyFailure(error: unknown): Classification {
   }
 }
 
-interface CauseInfo {
+/** One error of a cause chain, as adapters inspect it. */
+export interface CauseInfo {
   readonly code: unknown;
   readonly message: string;
   readonly name: string;
 }
 
-function causeChain(error: unknown): CauseInfo[] {
+/** The error and its causes (`cause`, recursively), outermost first. */
+export function causeChain(error: unknown): CauseInfo[] {
   const chain: CauseInfo[] = [];
   const seen = new Set<unknown>();
   let current: unknown = error;
@@ -170,9 +131,4 @@ function causeChain(error: unknown): CauseInfo[] {
     current = (current as { cause?: unknown }).cause;
   }
   return chain;
-}
-
-/** fetch() rejects with a TypeError when the network or the CORS check fails. */
-function isBrowserNetworkFailure(causes: readonly CauseInfo[]): boolean {
-  return causes.some((c) => c.name === "TypeError" && /fetch|network/i.test(c.message));
 }

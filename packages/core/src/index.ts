@@ -30,7 +30,15 @@ export {
   OpenFLClientError,
   TensorCodecError,
 } from "./errors.js";
-export { type Classification, classifyFailure, type Disposition } from "./failure-classifier.js";
+export {
+  type CauseInfo,
+  type Classification,
+  causeChain,
+  classifyFailure,
+  type Disposition,
+  type PlatformFailure,
+  type PlatformFailureClassifier,
+} from "./failure-classifier.js";
 /** The generated Task message (the name `Task` is the client's own view of a task). */
 export type { Task as TaskMessage } from "./gen/openfl/protocols/aggregator_pb.js";
 export * from "./gen/openfl/protocols/aggregator_pb.js";

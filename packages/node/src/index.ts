@@ -9,6 +9,7 @@ export {
   type NodeConnectorSettings,
   OPENFL_MAX_MESSAGE_BYTES,
 } from "./node-connector.js";
+export { classifyNodeFailure } from "./node-failure.js";
 export {
   checkKeyMatchesCertificate,
   commonName,

@@ -8,6 +8,7 @@ import {
   type AggregatorConnector,
   wholeEnvelopes,
 } from "@openfl-connect/core";
+import { classifyNodeFailure } from "./node-failure.js";
 import { loadCertificates } from "./pem-files.js";
 
 /** OpenFL's gRPC message limit, both ways: 1 GiB. */
@@ -28,6 +29,7 @@ export interface NodeConnectorSettings {
 /** Opens gRPC channels (HTTP/2 sessions) for the core client. One job: build transports. */
 export class NodeConnector implements AggregatorConnector {
   readonly target: string;
+  readonly classifyPlatformFailure = classifyNodeFailure;
   #settings: NodeConnectorSettings;
 
   constructor(settings: NodeConnectorSettings) {

@@ -3,6 +3,7 @@ export {
   type AggregatorWebClientOptions,
   createWebConnector,
 } from "./aggregator-web-client.js";
+export { classifyBrowserFailure } from "./browser-failure.js";
 export { withConnectionSignal } from "./connection-signal.js";
 export { withSingleMessageClientStreams } from "./single-message-streams.js";
 export { WebConnector, type WebConnectorSettings } from "./web-connector.js";

@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core";
+import { classifyBrowserFailure } from "./browser-failure.js";
 import { withConnectionSignal } from "./connection-signal.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";
 import { withWholeEnvelopes } from "./whole-envelope-fetch.js";
@@ -29,6 +30,7 @@ export interface WebConnectorSettings {
 export class WebConnector implements AggregatorConnector {
   readonly target: string;
   readonly uploadChunkBytes = Number.POSITIVE_INFINITY;
+  readonly classifyPlatformFailure = classifyBrowserFailure;
   readonly #settings: WebConnectorSettings;
 
   constructor(settings: WebConnectorSettings) {
