@@ -1,7 +1,6 @@
 import {
   AggregatorCallError,
   CertificateLoadError,
-  HeaderMismatchError,
   InvalidOptionError,
 } from "@openfl-connect/core";
 import { UnknownTaskError } from "./collaborator-service.js";
@@ -33,7 +32,8 @@ export function exitCodeFor(error: unknown): number {
   ) {
     return EXIT_CODES.config;
   }
-  if (error instanceof AggregatorCallError || error instanceof HeaderMismatchError) {
+  // Every failed call, a response header mismatch included.
+  if (error instanceof AggregatorCallError) {
     return EXIT_CODES.aggregator;
   }
   return EXIT_CODES.task;

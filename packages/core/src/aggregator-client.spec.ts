@@ -16,6 +16,7 @@ import {
 import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
 import { expectedResponseHeader } from "./message-header.js";
 import { InMemoryResendBuffer, type ResendBuffer } from "./resend-buffer.js";
+import { concatParts } from "./task-results-parts.js";
 import { encodeNamedTensor } from "./tensor-codec.js";
 
 const identity = {
@@ -359,7 +360,7 @@ describe("AggregatorClient", () => {
       (e: unknown) =>
         e instanceof AggregatorCallError &&
         e.unsentRequest !== undefined &&
-        fromBinary(TaskResultsSchema, e.unsentRequest).taskName === "train",
+        fromBinary(TaskResultsSchema, concatParts(e.unsentRequest)).taskName === "train",
     );
     assert.equal((await c.resendBuffer.list()).length, 0);
   });

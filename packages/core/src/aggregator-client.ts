@@ -233,11 +233,8 @@ export class AggregatorClient {
       );
     } catch (error) {
       // Resending cannot help: take it out of the buffer, but hand the bytes to the caller.
-      const cannotHeal =
-        error instanceof HeaderMismatchError ||
-        (error instanceof AggregatorCallError && error.reason === "cannot-heal");
-      if (cannotHeal) {
-        error.unsentRequest = concatParts(pending.parts);
+      if (error instanceof AggregatorCallError && error.reason === "cannot-heal") {
+        error.unsentRequest = pending.parts;
         const buffer = this.#options.resendBuffer;
         await (buffer.discard
           ? buffer.discard(pending.id, error.message)

@@ -1,25 +1,8 @@
-import type { Code } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 
 /** Base of every error this library throws, so callers can catch the family at once. */
 export class OpenFLClientError extends Error {
   override name = "OpenFLClientError";
-}
-
-/** A response header field differs from what this collaborator expects. Never retried. */
-export class HeaderMismatchError extends OpenFLClientError {
-  override name = "HeaderMismatchError";
-  /** For an upload: the serialized request, no longer in the resend buffer. */
-  unsentRequest: Uint8Array | undefined;
-  constructor(
-    readonly rpc: string,
-    readonly field: string,
-    readonly expected: string,
-    readonly actual: string,
-  ) {
-    super(
-      `${rpc}: response header field '${field}' is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
-    );
-  }
 }
 
 /** Why a call stopped retrying. */
@@ -31,14 +14,15 @@ export type GiveUpReason =
   | "ambiguous-budget";
 
 /**
- * A call to the aggregator failed for good. `code` is the gRPC status (as a Connect
- * `Code`), `failure` names what went wrong in words, `reason` why no further attempt
- * was made. `unsentRequest` holds the serialized request when it was dropped from the
- * resend buffer, so that nothing is lost.
+ * A call to the aggregator failed for good: the one type every failed call ends in. `code` is
+ * the gRPC status (as a Connect `Code`), `failure` names what went wrong in words, `reason` why
+ * no further attempt was made. `unsentRequest` holds an upload dropped from the resend buffer as
+ * the parts it was sent from (protobuf framing and views of the tensors' bytes; `concatParts`
+ * joins them), so that nothing is lost and nothing is copied.
  */
 export class AggregatorCallError extends OpenFLClientError {
   override name = "AggregatorCallError";
-  unsentRequest: Uint8Array | undefined;
+  unsentRequest: readonly Uint8Array[] | undefined;
   constructor(
     readonly rpc: string,
     readonly code: Code,
@@ -48,6 +32,25 @@ export class AggregatorCallError extends OpenFLClientError {
     options: { cause: unknown },
   ) {
     super(`${rpc} failed after ${attempts} attempt(s) (${reason}): ${failure}`, options);
+  }
+}
+
+/**
+ * A response header field differs from what this collaborator expects (OpenFL:
+ * validate_response). Never retried: reason "cannot-heal", code Internal (the response breaks
+ * the protocol's contract, whatever its gRPC status).
+ */
+export class HeaderMismatchError extends AggregatorCallError {
+  override name = "HeaderMismatchError";
+  constructor(
+    rpc: string,
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    const failure = `response header field '${field}' is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
+    super(rpc, Code.Internal, failure, "cannot-heal", 1, { cause: undefined });
+    this.message = `${rpc}: ${failure}`;
   }
 }
 

@@ -25,7 +25,7 @@ export interface ResendBuffer {
    * Called instead of `acknowledge` when the request can never be delivered as it is (the
    * failure cannot heal, e.g. UNAUTHENTICATED or a response header mismatch). A durable buffer
    * keeps it aside for a person to look at; without this method it is dropped. Either way
-   * the bytes are also on the error (`unsentRequest`).
+   * its parts are also on the error (`unsentRequest`).
    */
   discard?(id: string, reason: string): void | Promise<void>;
   list(): readonly PendingRequest[] | Promise<readonly PendingRequest[]>;
