@@ -127,5 +127,9 @@ describe("AggregatorWebClient", () => {
         } as unknown as Partial<AggregatorWebClientOptions>),
       /refetchServerCertificate/,
     );
+    assert.throws(
+      () => client({ uploadChunkBytes: 1024 } as unknown as Partial<AggregatorWebClientOptions>),
+      /option 'uploadChunkBytes': expected nothing \(gRPC-web sends an upload as one message/,
+    );
   });
 });

@@ -9,10 +9,14 @@ import { WebConnector, type WebConnectorSettings } from "./web-connector.js";
  * Options of the browser client: the core client's options (identity, retry, resend
  * buffer) plus where the gRPC-web proxy is. There are no certificate options: the
  * proxy holds the collaborator's certificate and key, and a page cannot change which
- * CAs the browser trusts (so no refetchServerCertificate either).
+ * CAs the browser trusts (so no refetchServerCertificate either). No uploadChunkBytes: gRPC-web
+ * sends an upload as one message.
  */
 export interface AggregatorWebClientOptions
-  extends Omit<AggregatorClientOptions, "connector" | "refetchServerCertificate">,
+  extends Omit<
+      AggregatorClientOptions,
+      "connector" | "refetchServerCertificate" | "uploadChunkBytes"
+    >,
     WebConnectorSettings {}
 
 /**
@@ -34,6 +38,13 @@ export function createWebConnector(options: AggregatorWebClientOptions): WebConn
       "refetchServerCertificate",
       "nothing (a browser cannot change which CAs it trusts; the proxy verifies the aggregator)",
       (options as { refetchServerCertificate: unknown }).refetchServerCertificate,
+    );
+  }
+  if ("uploadChunkBytes" in options && options.uploadChunkBytes !== undefined) {
+    throw new InvalidOptionError(
+      "uploadChunkBytes",
+      "nothing (gRPC-web sends an upload as one message, as the proxy forwards it)",
+      (options as { uploadChunkBytes: unknown }).uploadChunkBytes,
     );
   }
   if (!isHttpUrl(options.proxyUrl)) {
