@@ -5,12 +5,9 @@ import { createServer } from "node:http2";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { CollaboratorService } from "@openfl-connect/collaborator";
 import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
-import {
-  Aggregator,
-  decodeNamedTensor,
-  encodeNamedTensor,
-  expectedResponseHeader,
-} from "@openfl-connect/core";
+import { decodeNamedTensor, encodeNamedTensor } from "@openfl-connect/core";
+import { expectedResponseHeader } from "@openfl-connect/core/internal";
+import { Aggregator } from "@openfl-connect/core/protocol";
 import { AggregatorGRPCClient } from "@openfl-connect/node";
 import { AggregatorWebClient } from "@openfl-connect/web";
 

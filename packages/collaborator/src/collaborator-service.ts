@@ -1,4 +1,5 @@
-import { type AggregatorClient, abortableSleep, type Float32Tensor } from "@openfl-connect/core";
+import type { AggregatorClient, Float32Tensor } from "@openfl-connect/core";
+import { abortableSleep } from "@openfl-connect/core/internal";
 import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 import { formatBytes, type Logger, silentLogger } from "./logger.js";
 import { RoundModelCache } from "./round-model-cache.js";

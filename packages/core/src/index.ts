@@ -1,4 +1,5 @@
-export { abortableSleep } from "./abortable-sleep.js";
+// @openfl-connect/core: what an application uses. Adapters and tools built on core import
+// `@openfl-connect/core/internal`; the generated protobuf code is `@openfl-connect/core/protocol`.
 export {
   type AggregatedTensorOptions,
   AggregatorClient,
@@ -9,18 +10,8 @@ export {
   type Task,
   type TaskAssignment,
 } from "./aggregator-client.js";
-export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
-export {
-  type AggregatorClientOptions,
-  type ResolvedClientOptions,
-  resolveClientOptions,
-} from "./client-options.js";
-export {
-  dataStreamChunks,
-  isChunkSize,
-  joinDataStreamChunks,
-  OPENFL_CHUNK_BYTES,
-} from "./datastream-chunks.js";
+export type { AggregatorClientOptions } from "./client-options.js";
+export { OPENFL_CHUNK_BYTES } from "./datastream-chunks.js";
 export {
   AggregatorCallError,
   CertificateLoadError,
@@ -30,33 +21,11 @@ export {
   OpenFLClientError,
   TensorCodecError,
 } from "./errors.js";
-export {
-  type CauseInfo,
-  type Classification,
-  causeChain,
-  classifyFailure,
-  type Disposition,
-  type PlatformFailure,
-  type PlatformFailureClassifier,
-} from "./failure-classifier.js";
-/** The generated Task message (the name `Task` is the client's own view of a task). */
-export type { Task as TaskMessage } from "./gen/openfl/protocols/aggregator_pb.js";
-export * from "./gen/openfl/protocols/aggregator_pb.js";
-export * from "./gen/openfl/protocols/base_pb.js";
-export {
-  type CollaboratorIdentity,
-  expectedResponseHeader,
-  requestHeader,
-} from "./message-header.js";
+export type { MetadataProto, NamedTensor } from "./gen/openfl/protocols/base_pb.js";
+export type { CollaboratorIdentity } from "./message-header.js";
 export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./resend-buffer.js";
-export {
-  backoffDelayMs,
-  defaultRetryPolicy,
-  type ResolvedRetryPolicy,
-  type RetryOptions,
-  resolveRetryPolicy,
-} from "./retry-policy.js";
-export { concatParts, partsByteLength, serializeTaskResultsParts } from "./task-results-parts.js";
+export type { RetryOptions } from "./retry-policy.js";
+export { concatParts, partsByteLength } from "./task-results-parts.js";
 export {
   COMPRESSED_TAG,
   decodeNamedTensor,
@@ -66,5 +35,3 @@ export {
   LOSSY_COMPRESSED_TAG,
   receivedTags,
 } from "./tensor-codec.js";
-export { validateResponseHeader } from "./validate-response.js";
-export { wholeEnvelopes } from "./whole-envelopes.js";

@@ -1,13 +1,8 @@
 // Random (seeded) tensors for uploads and downloads, identified by SHA-256 of their bytes.
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import {
-  COMPRESSED_TAG,
-  type Float32Tensor,
-  MetadataProtoSchema,
-  type NamedTensor,
-  NamedTensorSchema,
-} from "@openfl-connect/core";
+import { COMPRESSED_TAG, type Float32Tensor, type NamedTensor } from "@openfl-connect/core";
+import { MetadataProtoSchema, NamedTensorSchema } from "@openfl-connect/core/protocol";
 import type { SeededRandom } from "./seeded-random.js";
 
 export const MiB = 1024 * 1024;

@@ -9,18 +9,17 @@ import { after, before, describe, it } from "node:test";
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { encodeNamedTensor, type NamedTensor } from "@openfl-connect/core";
 import {
   Aggregator,
   type DataStreamSchema,
-  encodeNamedTensor,
   GetAggregatedTensorResponseSchema,
   GetTasksResponseSchema,
   MessageHeaderSchema,
-  type NamedTensor,
   PingResponseSchema,
   SendLocalTaskResultsResponseSchema,
   TaskResultsSchema,
-} from "@openfl-connect/core";
+} from "@openfl-connect/core/protocol";
 import type { ReferenceAggregator } from "@openfl-connect/reference-aggregator";
 import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
 import {

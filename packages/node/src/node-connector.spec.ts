@@ -3,7 +3,8 @@ import { createServer, type Http2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Aggregator, expectedResponseHeader } from "@openfl-connect/core";
+import { expectedResponseHeader } from "@openfl-connect/core/internal";
+import { Aggregator } from "@openfl-connect/core/protocol";
 import { AggregatorGRPCClient } from "./aggregator-grpc-client.js";
 
 const identity = {

@@ -7,7 +7,7 @@ import {
   type AggregatorConnection,
   type AggregatorConnector,
   wholeEnvelopes,
-} from "@openfl-connect/core";
+} from "@openfl-connect/core/internal";
 import { classifyNodeFailure } from "./node-failure.js";
 import { loadCertificates } from "./pem-files.js";
 

@@ -1,4 +1,4 @@
-import { causeChain, type PlatformFailure } from "@openfl-connect/core";
+import { causeChain, type PlatformFailure } from "@openfl-connect/core/internal";
 
 /** Node error codes of a broken or refused connection (net, tls, http2, streams, dns). */
 const connectionCodes = new Set([

@@ -4,11 +4,9 @@ import { rm } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  decodeNamedTensor,
-  expectedResponseHeader,
-  InteropMessageSchema,
-} from "@openfl-connect/core";
+import { decodeNamedTensor } from "@openfl-connect/core";
+import { expectedResponseHeader } from "@openfl-connect/core/internal";
+import { InteropMessageSchema } from "@openfl-connect/core/protocol";
 import { ReferenceAggregator } from "./aggregator-server.js";
 import type { TestPki } from "./pki.js";
 import {

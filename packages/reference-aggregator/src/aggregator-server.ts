@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Aggregator } from "@openfl-connect/core";
+import { Aggregator } from "@openfl-connect/core/protocol";
 import {
   type AggregatorServiceOptions,
   createAggregatorService,

@@ -23,7 +23,7 @@ import {
   type TaskResults,
   TaskResultsSchema,
   TaskSchema,
-} from "@openfl-connect/core";
+} from "@openfl-connect/core/protocol";
 import type { AggregatorState } from "./aggregator-state.js";
 
 /** What the TLS layer says about the caller, read once per request. */

@@ -7,8 +7,8 @@ import {
   type Float32Tensor,
   LOSSY_COMPRESSED_TAG,
   type NamedTensor,
-  NamedTensorSchema,
 } from "@openfl-connect/core";
+import { NamedTensorSchema } from "@openfl-connect/core/protocol";
 import { type AggregatorLogger, defaultLogger } from "./logger.js";
 
 /** OpenFL's default task list for a TaskRunner federation. */

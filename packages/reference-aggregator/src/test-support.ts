@@ -5,16 +5,15 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { encodeNamedTensor, type NamedTensor } from "@openfl-connect/core";
+import { dataStreamChunks } from "@openfl-connect/core/internal";
 import {
   Aggregator,
   DataStreamSchema,
-  dataStreamChunks,
-  encodeNamedTensor,
   type MessageHeader,
   MessageHeaderSchema,
-  type NamedTensor,
   TaskResultsSchema,
-} from "@openfl-connect/core";
+} from "@openfl-connect/core/protocol";
 import {
   AGGREGATOR_UUID,
   FEDERATION_UUID,

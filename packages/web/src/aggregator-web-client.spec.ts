@@ -3,17 +3,15 @@ import { describe, it } from "node:test";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  Aggregator,
   AggregatorCallError,
   decodeNamedTensor,
   encodeNamedTensor,
   HeaderMismatchError,
   InvalidOptionError,
-  joinDataStreamChunks,
-  MessageHeaderSchema,
   OPENFL_CHUNK_BYTES,
-  TaskResultsSchema,
 } from "@openfl-connect/core";
+import { joinDataStreamChunks } from "@openfl-connect/core/internal";
+import { Aggregator, MessageHeaderSchema, TaskResultsSchema } from "@openfl-connect/core/protocol";
 import { failingFetch, inMemoryGrpcWeb } from "@openfl-connect/test-support/in-memory-grpc-web";
 import { AggregatorWebClient, type AggregatorWebClientOptions } from "./aggregator-web-client.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { classifyFailure } from "@openfl-connect/core";
+import { classifyFailure } from "@openfl-connect/core/internal";
 import { classifyBrowserFailure } from "./browser-failure.js";
 
 describe("classifyBrowserFailure", () => {

@@ -1,4 +1,4 @@
-import { causeChain, type PlatformFailure } from "@openfl-connect/core";
+import { causeChain, type PlatformFailure } from "@openfl-connect/core/internal";
 
 /**
  * What a failure's browser cause means (the adapter's `classifyPlatformFailure`): fetch()

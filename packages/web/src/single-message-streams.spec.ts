@@ -9,12 +9,8 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import {
-  Aggregator,
-  DataStreamSchema,
-  joinDataStreamChunks,
-  MessageHeaderSchema,
-} from "@openfl-connect/core";
+import { joinDataStreamChunks } from "@openfl-connect/core/internal";
+import { Aggregator, DataStreamSchema, MessageHeaderSchema } from "@openfl-connect/core/protocol";
 import { inMemoryGrpcWeb } from "@openfl-connect/test-support/in-memory-grpc-web";
 import { withConnectionSignal } from "./connection-signal.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";

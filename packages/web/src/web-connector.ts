@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core";
+import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core/internal";
 import { classifyBrowserFailure } from "./browser-failure.js";
 import { withConnectionSignal } from "./connection-signal.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";

@@ -1,4 +1,4 @@
-import { wholeEnvelopes } from "@openfl-connect/core";
+import { wholeEnvelopes } from "@openfl-connect/core/internal";
 
 /**
  * Wraps `fetch` so the response body reaches connect-web's envelope decoder one whole gRPC-web

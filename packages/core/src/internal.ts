@@ -1,0 +1,27 @@
+// @openfl-connect/core/internal: the building blocks the adapters (node, web) and the tools of
+// this repository use: connectors, failure classification, framing, headers, option resolution.
+// Not for applications, and not kept under semantic versioning.
+export { abortableSleep } from "./abortable-sleep.js";
+export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
+export { type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
+export { dataStreamChunks, isChunkSize, joinDataStreamChunks } from "./datastream-chunks.js";
+export {
+  type CauseInfo,
+  type Classification,
+  causeChain,
+  classifyFailure,
+  type Disposition,
+  type PlatformFailure,
+  type PlatformFailureClassifier,
+} from "./failure-classifier.js";
+export { expectedResponseHeader, requestHeader } from "./message-header.js";
+export {
+  backoffDelayMs,
+  defaultRetryPolicy,
+  type ResolvedRetryPolicy,
+  resolveRetryPolicy,
+} from "./retry-policy.js";
+export { serializeTaskResultsParts } from "./task-results-parts.js";
+export { readFloat32LittleEndian } from "./tensor-codec.js";
+export { validateResponseHeader } from "./validate-response.js";
+export { wholeEnvelopes } from "./whole-envelopes.js";
