@@ -4,8 +4,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { AggregatorGRPCClient } from "@openfl-connect/node";
+import {
+  type Direction,
+  type Fault,
+  type FaultProxy,
+  startFaultProxy,
+} from "@openfl-connect/test-support/fault-proxy";
 import { activeResources, leftoversAfterClose } from "./active-resources.js";
-import { type Direction, type Fault, type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { type Federation, startFederation } from "./federation.js";
 import { logUniformSize, MiB, modelTensor, sha256, trainedTensor } from "./payloads.js";
 import { type SeededRandom, seededRandom, seedFrom } from "./seeded-random.js";

@@ -10,12 +10,12 @@ import {
   HeaderMismatchError,
 } from "@openfl-connect/core";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { startFaultProxy } from "@openfl-connect/test-support/fault-proxy";
 import {
   FEDERATION_UUID,
   startTestFederation,
   type TestFederation,
 } from "@openfl-connect/test-support/reference-federation";
-import { startTcpRelay } from "@openfl-connect/test-support/tcp-relay";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
@@ -228,13 +228,15 @@ describe("resend on reconnection with a real server", () => {
 describe("an aggregator restart in the middle of an upload", () => {
   it("the upload completes after the restart and the aggregator holds it once", async () => {
     const fed = await startTestFederation();
-    const relay = await startTcpRelay(fed.port, (total) => {
-      if (total > 4 * 1024 * 1024 && !restarting) {
-        restarting = fed.aggregator
-          .stop()
-          .then(() => new Promise((r) => setTimeout(r, 200)))
-          .then(() => fed.aggregator.start());
-      }
+    const relay = await startFaultProxy(fed.port, {
+      onBytesToServer: (total) => {
+        if (total > 4 * 1024 * 1024 && !restarting) {
+          restarting = fed.aggregator
+            .stop()
+            .then(() => new Promise((r) => setTimeout(r, 200)))
+            .then(() => fed.aggregator.start());
+        }
+      },
     });
     let restarting: Promise<unknown> | undefined;
     try {

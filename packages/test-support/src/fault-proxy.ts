@@ -1,4 +1,5 @@
-// A TCP proxy between a client and the aggregator that injects faults at chosen byte offsets:
+// The one TCP relay of the test suites: between a client and the aggregator, it counts the bytes
+// going to the server (so a test can act mid-transfer) and injects faults at chosen byte offsets:
 // resets (RST), stalls (bytes stop flowing, the connection stays open) and corruption.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -21,6 +22,8 @@ export interface Fault {
 export interface FaultProxyOptions {
   /** Rewrites every chunk relayed (after faults), e.g. to answer garbage. Default: identity. */
   readonly transform?: (direction: Direction, chunk: Buffer) => Buffer;
+  /** Told the bytes relayed towards the server so far, after each chunk. Default: nothing. */
+  readonly onBytesToServer?: (total: number) => void;
 }
 
 export interface FaultProxy {
@@ -74,7 +77,10 @@ export async function startFaultProxy(
   /** Relays one chunk, applying the head fault when its offset falls inside the chunk. */
   const relay = (link: Link, direction: Direction, chunk: Buffer, to: Socket, from: Socket) => {
     if (link.stalled) return;
-    if (direction === "to-server") bytesToServer += chunk.byteLength;
+    if (direction === "to-server") {
+      bytesToServer += chunk.byteLength;
+      options.onBytesToServer?.(bytesToServer);
+    }
     let out = chunk;
     const head = queue[0];
     if (head !== undefined && head.direction === direction) {
