@@ -21,7 +21,8 @@ const config: PlaywrightTestConfig = {
   expect: { timeout: 15_000 },
   workers: 1,
   fullyParallel: false,
-  forbidOnly: Boolean(process.env.CI),
+  // A focused spec (test.only) would silently skip the rest: refused everywhere, not only on CI.
+  forbidOnly: true,
   reporter: [["list"], ["html", { outputFolder: "playwright-report", open: "never" }]],
   use: {
     browserName: "chromium",

@@ -6,6 +6,7 @@ import {
   type CliFederation,
   runCli,
   startCliFederation,
+  stopCliRuns,
 } from "@openfl-connect/test-support/collaborator-cli";
 
 function resultsOf(fed: CliFederation, collaborator: string, round: number, taskName: string) {
@@ -13,6 +14,9 @@ function resultsOf(fed: CliFederation, collaborator: string, round: number, task
     (r) => r.collaborator === collaborator && r.round === round && r.taskName === taskName,
   );
 }
+
+// A failed assertion must not leave a CLI child running (it would keep the run alive).
+after(stopCliRuns);
 
 describe("collaborator CLI: configuration errors (exit 1)", () => {
   let fed: CliFederation;

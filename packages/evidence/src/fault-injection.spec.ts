@@ -18,6 +18,10 @@ import { type SeededRandom, seededRandom, seedFrom } from "./seeded-random.js";
 const SEED = seedFrom(process.env, "FAULT_SEED");
 const LANES = 4;
 const OPS_PER_LANE = Number(process.env.FAULT_OPS_PER_LANE ?? 50);
+if (!Number.isInteger(OPS_PER_LANE) || OPS_PER_LANE < 1) {
+  // A run with nothing in it would pass without testing anything.
+  throw new RangeError(`FAULT_OPS_PER_LANE must be a whole number >= 1, got ${OPS_PER_LANE}`);
+}
 const COLLABORATORS_PER_LANE = 2;
 const TASKS = Array.from({ length: 40 }, (_, i) => `task${i}`);
 const MODEL_TENSORS = 6;

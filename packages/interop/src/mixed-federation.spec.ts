@@ -5,13 +5,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import {
   collaboratorShard,
   type Dataset,
 } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { type CliRun, runCli, SOFTMAX_TASKS } from "@openfl-connect/test-support/collaborator-cli";
+import {
+  type CliRun,
+  runCli,
+  SOFTMAX_TASKS,
+  stopCliRuns,
+} from "@openfl-connect/test-support/collaborator-cli";
 import {
   type Arrival,
   type MetricRecord,
@@ -20,6 +25,9 @@ import {
   startOpenFLFederation,
 } from "./openfl-federation.js";
 import { AGGREGATOR_UUID, FEDERATION_UUID, removeDir } from "./openfl-fixture.js";
+
+// A failed assertion must not leave a CLI child running (it would keep the run alive).
+after(stopCliRuns);
 
 const NODE_COLLABORATORS = ["node-alpha", "node-bravo"];
 const PYTHON_COLLABORATOR = "openfl-charlie";

@@ -99,12 +99,25 @@ export interface CliRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** CLI processes started by runCli that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs every CLI process runCli started that is still running. Call it in an `after` hook:
+ * a failed assertion must not leave a child that keeps the test process (and the run) alive.
+ */
+export function stopCliRuns(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+
 export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffered = "";

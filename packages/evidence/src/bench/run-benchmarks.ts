@@ -31,6 +31,13 @@ const pair = pki.collaborators.bench;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 type Row = Record<string, number | string | boolean>;
+/**
+ * "holds" or "MISSED" for a target, or "no figure" when a figure it needs is missing (a run that
+ * failed leaves no rows, and the best of no rows is Infinity): a missing run never "holds".
+ */
+const verdict = (ok: boolean, ...figures: number[]) =>
+  figures.every(Number.isFinite) ? (ok ? "holds" : "MISSED") : "no figure";
+
 const best = (rows: Row[], op: string, mib: number) =>
   Math.min(...rows.filter((r) => r.op === op && r.mib === mib).map((r) => Number(r.seconds)));
 
@@ -117,7 +124,6 @@ const noteSlowest = (
   if (seconds > slowest.seconds) Object.assign(slowest, { seconds, job, server });
 };
 
-/** OpenFL's real server (the interop fixture) serving bench<N> tensors of the given sizes. */
 // (a) OpenFL's real server
 if (!skipPython) {
   log("(a) OpenFL server: Python client vs Node client");
@@ -153,7 +159,7 @@ if (!skipPython) {
         `| ${mib} | ${fmt(pu)} | ${fmt(nu)} | ${ratio(pu, nu)} | ${fmt(nu32)} | ${ratio(pu, nu32)} | ${fmt(pd)} | ${fmt(nd)} | ${ratio(pd, nd)} |`,
       );
       targets.push(
-        `(a) ${mib} MiB upload (target >= ${UPLOAD_SPEEDUP}x the Python client) 2 MiB chunks: ${pu / nu >= UPLOAD_SPEEDUP ? "holds" : "MISSED"} (${ratio(pu, nu)}); 32 MiB chunks: ${pu / nu32 >= UPLOAD_SPEEDUP ? "holds" : "MISSED"} (${ratio(pu, nu32)}); download (target >= 1x): ${nd <= pd ? "holds" : "MISSED"} (${ratio(pd, nd)})`,
+        `(a) ${mib} MiB upload (target >= ${UPLOAD_SPEEDUP}x the Python client) 2 MiB chunks: ${verdict(pu / nu >= UPLOAD_SPEEDUP, pu, nu)} (${ratio(pu, nu)}); 32 MiB chunks: ${verdict(pu / nu32 >= UPLOAD_SPEEDUP, pu, nu32)} (${ratio(pu, nu32)}); download (target >= 1x): ${verdict(nd <= pd, nd, pd)} (${ratio(pd, nd)})`,
       );
     }
   } finally {
@@ -211,7 +217,7 @@ try {
       `| ${mib} | ${fmt(nu)} (${mbps(nu)} MiB/s) | ${fmt(ru)} (${mbps(ru)} MiB/s) | ${ratio(ru, nu)} | ${fmt(nd)} (${mbps(nd)} MiB/s) | ${fmt(rd)} (${mbps(rd)} MiB/s) | ${ratio(rd, nd)} | ${fmt(best(py, "upload", mib))} | ${fmt(best(py, "download", mib))} |`,
     );
     targets.push(
-      `(b) ${mib} MiB: upload ${ru / nu >= 0.5 ? "holds" : "MISSED"} (${ratio(ru, nu)} of raw TLS throughput), download ${rd / nd >= 0.5 ? "holds" : "MISSED"} (${ratio(rd, nd)})`,
+      `(b) ${mib} MiB: upload ${verdict(ru / nu >= 0.5, ru, nu)} (${ratio(ru, nu)} of raw TLS throughput), download ${verdict(rd / nd >= 0.5, rd, nd)} (${ratio(rd, nd)})`,
     );
     log(`  ${mib} MiB RSS`);
     const rssJob: BenchClientJob = {
@@ -231,10 +237,10 @@ try {
     const growthOk = growth <= 1.5 * mib;
     const own = growth - mib;
     rowsD.push(
-      `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${own.toFixed(0)} (${(own / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${peak <= limit ? "holds" : "MISSED"} | ${growthOk ? "holds" : "MISSED"} |`,
+      `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${own.toFixed(0)} (${(own / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${verdict(peak <= limit, peak)} | ${verdict(growthOk, growth)} |`,
     );
     targets.push(
-      `(d) ${mib} MiB: peak RSS ${peak.toFixed(0)} MiB vs limit ${limit.toFixed(0)}: ${peak <= limit ? "holds" : "MISSED"}; growth while sending ${growth.toFixed(0)} MiB vs 1.5 x N = ${(1.5 * mib).toFixed(0)}: ${growthOk ? "holds" : "MISSED"}`,
+      `(d) ${mib} MiB: peak RSS ${peak.toFixed(0)} MiB vs limit ${limit.toFixed(0)}: ${verdict(peak <= limit, peak)}; growth while sending ${growth.toFixed(0)} MiB vs 1.5 x N = ${(1.5 * mib).toFixed(0)}: ${verdict(growthOk, growth)}`,
     );
   }
   log("(c) getTasks latency");
