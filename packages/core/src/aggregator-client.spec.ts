@@ -14,7 +14,6 @@ import {
   TaskResultsSchema,
 } from "./gen/openfl/protocols/aggregator_pb.js";
 import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
-import { expectedResponseHeader } from "./message-header.js";
 import { InMemoryResendBuffer, type ResendBuffer } from "./resend-buffer.js";
 import { concatParts } from "./task-results-parts.js";
 import { encodeNamedTensor } from "./tensor-codec.js";
@@ -24,7 +23,13 @@ const identity = {
   federationUuid: "fed",
   collaboratorName: "one",
 };
-const okHeader = expectedResponseHeader(identity);
+/** The header OpenFL's server answers this collaborator with, written out (not computed). */
+const okHeader = {
+  sender: "aggregator_fed",
+  receiver: "one",
+  federationUuid: "fed",
+  singleColCertCommonName: "",
+};
 
 /** An in-memory aggregator; counts channels opened and closed. */
 function fakeConnector(impl: Partial<ServiceImpl<typeof Aggregator>>) {
@@ -435,7 +440,10 @@ describe("AggregatorClient", () => {
     const { client: c } = client({});
     c.validateResponse({ header: create(MessageHeaderSchema, okHeader) });
     assert.throws(
-      () => c.validateResponse({ header: { ...okHeader, receiver: "two" } }),
+      () =>
+        c.validateResponse({
+          header: create(MessageHeaderSchema, { ...okHeader, receiver: "two" }),
+        }),
       HeaderMismatchError,
     );
   });

@@ -10,9 +10,11 @@ describe("dataStreamChunks", () => {
   });
 
   it("splits at exactly 2 MiB and keeps the remainder last", () => {
-    const bytes = new Uint8Array(2 * OPENFL_CHUNK_BYTES + 5);
+    // OpenFL's client sends 2 MiB chunks (utils.proto_to_datastream, 2 * 1024 * 1024 bytes).
+    const bytes = new Uint8Array(2 * 2_097_152 + 5);
     const sizes = [...dataStreamChunks(bytes)].map((c) => c.size);
-    assert.deepEqual(sizes, [OPENFL_CHUNK_BYTES, OPENFL_CHUNK_BYTES, 5]);
+    assert.deepEqual(sizes, [2_097_152, 2_097_152, 5]);
+    assert.equal(OPENFL_CHUNK_BYTES, 2_097_152);
   });
 
   it("yields views into the one serialized buffer, never copies", () => {

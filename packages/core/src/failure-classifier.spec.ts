@@ -7,6 +7,34 @@ import { causeChain, classifyFailure, type PlatformFailure } from "./failure-cla
 const reads = (verdict: PlatformFailure) => () => verdict;
 
 describe("classifyFailure by gRPC code", () => {
+  // Every gRPC status, written out: what resending can heal (a transient failure), what it may
+  // heal (ambiguous: bounded), what it cannot (the same request would fail the same way).
+  const expected: [Code, string][] = [
+    [Code.Canceled, "retry"],
+    [Code.Unknown, "retry-bounded"],
+    [Code.InvalidArgument, "cannot-heal"],
+    [Code.DeadlineExceeded, "retry"],
+    [Code.NotFound, "cannot-heal"],
+    [Code.AlreadyExists, "cannot-heal"],
+    [Code.PermissionDenied, "cannot-heal"],
+    [Code.ResourceExhausted, "cannot-heal"],
+    [Code.FailedPrecondition, "cannot-heal"],
+    [Code.Aborted, "retry-bounded"],
+    [Code.OutOfRange, "cannot-heal"],
+    [Code.Unimplemented, "cannot-heal"],
+    [Code.Internal, "retry-bounded"],
+    [Code.Unavailable, "retry"],
+    [Code.DataLoss, "cannot-heal"],
+    [Code.Unauthenticated, "cannot-heal"],
+  ];
+  it("has a disposition for each of the 16 error codes (OK is not a failure)", () => {
+    assert.equal(expected.length, 16);
+    assert.deepEqual(
+      expected.map(([code]) => [code, classifyFailure(new ConnectError("x", code)).disposition]),
+      expected,
+    );
+  });
+
   it("retries UNAVAILABLE and deadlines", () => {
     assert.equal(classifyFailure(new ConnectError("down", Code.Unavailable)).disposition, "retry");
     assert.equal(
