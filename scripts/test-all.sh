@@ -19,6 +19,9 @@ pnpm -r --workspace-concurrency=1 run typecheck
 step "unit and integration tests (real mTLS on 127.0.0.1)"
 pnpm -r --workspace-concurrency=1 run test
 
+step "mutation check: core's suite catches each of a handful of broken rules"
+bash scripts/mutation-check.sh
+
 step "API reference of the published libraries (TypeDoc, warnings are errors) -> docs/api"
 pnpm exec typedoc
 
