@@ -10,18 +10,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  type CollaboratorConfig,
-  createCollaborator,
-  createLogger,
-  silentLogger as silentCollaboratorLogger,
-} from "@openfl-connect/collaborator";
-import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
+import { initialModel } from "@openfl-connect/collaborator/tasks/softmax-regression";
 import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { type DemoDashboard, startDemoDashboard } from "./demo-dashboard.js";
+import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
 const COLLABORATORS = ["col1", "col2", "col3"] as const;
@@ -62,7 +56,7 @@ async function main(): Promise<number> {
       authorizedCollaborators: withDashboard ? [...COLLABORATORS, DASHBOARD] : COLLABORATORS,
       roundParticipants: COLLABORATORS,
       rounds: ROUNDS,
-      initialModel: softmax.initialModel(),
+      initialModel: initialModel(),
       tls: {
         rootCertificate: pki.caCert,
         certificate: pki.server.cert,
@@ -88,36 +82,15 @@ async function main(): Promise<number> {
     });
 
     const timeout = AbortSignal.any([AbortSignal.timeout(TIME_LIMIT_MS), interrupted.signal]);
-    const tasksModule = fileURLToPath(
-      import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
-    );
-    const runs = await Promise.allSettled(
-      COLLABORATORS.map(async (name) => {
-        const pair = pki.collaborators[name];
-        const config: CollaboratorConfig = {
-          aggAddr: "localhost",
-          aggPort: port,
-          aggregatorUuid: AGGREGATOR_UUID,
-          federationUuid: FEDERATION_UUID,
-          collaboratorName: name,
-          rootCertificate: pki.caCert,
-          certificate: pair?.cert,
-          privateKey: pair?.key,
-          tasks: tasksModule,
-          pendingDir: join(dir, `pending-${name}`),
-          maxSleepSeconds: 0.2,
-        };
-        const logger = values.verbose
-          ? createLogger("pretty", process.stdout, { collaborator: name })
-          : silentCollaboratorLogger;
-        const { client, service } = await createCollaborator(config, { logger, taskSet: softmax });
-        try {
-          return await service.run({ signal: timeout });
-        } finally {
-          await client.disconnect();
-        }
-      }),
-    );
+    const failures = await runSoftmaxCollaborators({
+      names: COLLABORATORS,
+      pki,
+      endpoint: { port, aggregatorUuid: AGGREGATOR_UUID, federationUuid: FEDERATION_UUID },
+      dir,
+      signal: timeout,
+      verbose: values.verbose,
+      extra: { maxSleepSeconds: 0.2 },
+    });
     if (interrupted.signal.aborted) {
       console.log("interrupted; stopping.");
       return 130;
@@ -126,15 +99,6 @@ async function main(): Promise<number> {
     if (!withDashboard) await aggregator.stop();
     const state = aggregator.state;
 
-    const failures = runs.flatMap((r, i) =>
-      r.status === "rejected"
-        ? [
-            `${COLLABORATORS[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,
-          ]
-        : r.value.t !== "quit"
-          ? [`${COLLABORATORS[i]}: stopped before the aggregator said quit (time limit)`]
-          : [],
-    );
     const accuracies = state.roundSummaries.map((s) => s.metrics[ACCURACY] ?? Number.NaN);
     const first = accuracies[0] ?? Number.NaN;
     const last = accuracies[accuracies.length - 1] ?? Number.NaN;

@@ -10,15 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  type CollaboratorConfig,
-  createCollaborator,
-  createLogger,
-  silentLogger,
-} from "@openfl-connect/collaborator";
-import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import {
   collaboratorShard,
   type Dataset,
@@ -33,7 +25,8 @@ import {
   PYTHON,
   REPO_ROOT,
 } from "@openfl-connect/interop/openfl-fixture";
-import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
 const NODE_COLLABORATORS = ["node-col1", "node-col2"] as const;
@@ -78,38 +71,19 @@ async function main(): Promise<number> {
       `collaborators: ${NODE_COLLABORATORS.join(", ")} (openfl-connect, Node), ${PYTHON_COLLABORATOR} (OpenFL's Collaborator, Python)`,
     );
     const timeout = AbortSignal.timeout(TIME_LIMIT_MS);
-    const runs = await Promise.allSettled(
-      NODE_COLLABORATORS.map(async (name) => {
-        const config: CollaboratorConfig = {
-          ...collaboratorConnection(pki, name, {
-            port: federation.port,
-            aggregatorUuid: AGGREGATOR_UUID,
-            federationUuid: FEDERATION_UUID,
-          }),
-          tasks: fileURLToPath(
-            import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
-          ),
-          pendingDir: join(dir, `pending-${name}`),
-          useDeltaUpdates: values.delta,
-        };
-        const logger = values.verbose
-          ? createLogger("pretty", process.stdout, { collaborator: name })
-          : silentLogger;
-        const { client, service } = await createCollaborator(config, { logger, taskSet: softmax });
-        try {
-          return await service.run({ signal: timeout });
-        } finally {
-          await client.disconnect();
-        }
-      }),
-    );
-    const failures = runs.flatMap((r, i) =>
-      r.status === "rejected"
-        ? [`${NODE_COLLABORATORS[i]}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
-        : r.value.t !== "quit"
-          ? [`${NODE_COLLABORATORS[i]}: stopped before the aggregator said quit (time limit)`]
-          : [],
-    );
+    const failures = await runSoftmaxCollaborators({
+      names: NODE_COLLABORATORS,
+      pki,
+      endpoint: {
+        port: federation.port,
+        aggregatorUuid: AGGREGATOR_UUID,
+        federationUuid: FEDERATION_UUID,
+      },
+      dir,
+      signal: timeout,
+      verbose: values.verbose,
+      extra: { useDeltaUpdates: values.delta },
+    });
     if (failures.length === 0) await federation.done;
     else await federation.stop();
 

@@ -1,0 +1,62 @@
+// The demos' Node collaborators: each a collaborator service with the softmax task set, in this
+// process, until the aggregator says quit (or `signal` aborts). One list of failures for both.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type CollaboratorConfig,
+  createCollaborator,
+  createLogger,
+  silentLogger,
+} from "@openfl-connect/collaborator";
+import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
+import { collaboratorConnection, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+
+export interface SoftmaxCollaboratorsOptions {
+  readonly names: readonly string[];
+  readonly pki: TestPki;
+  readonly endpoint: {
+    readonly port: number;
+    readonly aggregatorUuid: string;
+    readonly federationUuid: string;
+  };
+  /** Each collaborator's pending uploads go to `<dir>/pending-<name>`. */
+  readonly dir: string;
+  readonly signal: AbortSignal;
+  /** Print the collaborators' log lines. */
+  readonly verbose: boolean;
+  /** Config keys besides the connection, e.g. maxSleepSeconds or useDeltaUpdates. */
+  readonly extra?: Partial<CollaboratorConfig>;
+}
+
+/** Runs them all; returns one line per collaborator that did not end with the aggregator's quit. */
+export async function runSoftmaxCollaborators(o: SoftmaxCollaboratorsOptions): Promise<string[]> {
+  const tasks = fileURLToPath(
+    import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
+  );
+  const runs = await Promise.allSettled(
+    o.names.map(async (name) => {
+      const config: CollaboratorConfig = {
+        ...collaboratorConnection(o.pki, name, o.endpoint),
+        tasks,
+        pendingDir: join(o.dir, `pending-${name}`),
+        ...o.extra,
+      };
+      const logger = o.verbose
+        ? createLogger("pretty", process.stdout, { collaborator: name })
+        : silentLogger;
+      const { client, service } = await createCollaborator(config, { logger, taskSet: softmax });
+      try {
+        return await service.run({ signal: o.signal });
+      } finally {
+        await client.disconnect();
+      }
+    }),
+  );
+  return runs.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [`${o.names[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`]
+      : r.value.t !== "quit"
+        ? [`${o.names[i]}: stopped before the aggregator said quit (time limit)`]
+        : [],
+  );
+}
