@@ -17,6 +17,37 @@ function withCause(code: Code, cause: Error, message = "failed"): ConnectError {
 const disposition = (error: unknown) => classifyFailure(error, classifyNodeFailure).disposition;
 
 describe("classifyNodeFailure", () => {
+  // Every Node error code of a broken or refused connection, written out: each is retried.
+  for (const code of [
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ECONNABORTED",
+    "EPIPE",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ERR_HTTP2_GOAWAY_SESSION",
+    "ERR_HTTP2_SESSION_ERROR",
+    "ERR_HTTP2_STREAM_ERROR",
+    "ERR_HTTP2_STREAM_CANCEL",
+    "ERR_HTTP2_INVALID_SESSION",
+    "ERR_HTTP2_INVALID_STREAM",
+    "ERR_HTTP2_ERROR",
+    "ERR_STREAM_DESTROYED",
+    "ERR_STREAM_PREMATURE_CLOSE",
+    "ERR_SOCKET_CLOSED",
+  ]) {
+    it(`retries ${code}, even when it surfaces as UNKNOWN`, () => {
+      const c = classifyFailure(withCause(Code.Unknown, nodeError(code)), classifyNodeFailure);
+      assert.deepEqual(
+        [c.disposition, c.failure.startsWith(`connection failed (${code})`)],
+        ["retry", true],
+      );
+    });
+  }
+
   it("retries a reset reported as Aborted and a GOAWAY reported as Internal", () => {
     assert.equal(disposition(withCause(Code.Aborted, nodeError("ECONNRESET"))), "retry");
     assert.equal(
