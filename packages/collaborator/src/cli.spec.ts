@@ -15,6 +15,13 @@ function resultsOf(fed: CliFederation, collaborator: string, round: number, task
   );
 }
 
+/** Complete uploads of that task that reached the aggregator, duplicates included. */
+function copiesOnWire(fed: CliFederation, collaborator: string, round: number, taskName: string) {
+  return fed.aggregator.state.uploadsReceived.filter(
+    (u) => u.collaborator === collaborator && u.round === round && u.taskName === taskName,
+  ).length;
+}
+
 // A failed assertion must not leave a CLI child running (it would keep the run alive).
 after(stopCliRuns);
 
@@ -135,6 +142,13 @@ describe("collaborator CLI: durable resend buffer survives SIGKILL", () => {
         assert.ok(second.lines.some((l) => l.event === "resent pending uploads" && l.count === 1));
         assert.equal(resultsOf(fed, "col1", 0, "train").length, 1);
         assert.equal(resultsOf(fed, "col1", 1, "train").length, 1);
+        // On the wire: killed before sending, the restart sends it once; killed after the
+        // acknowledgement, the restart cannot know and sends it again (the aggregator ignores it).
+        assert.equal(
+          copiesOnWire(fed, "col1", 0, "train"),
+          phase === "pause-after-persist" ? 1 : 2,
+        );
+        assert.equal(copiesOnWire(fed, "col1", 1, "train"), 1);
         assert.equal(fed.aggregator.state.roundSummaries.length, 2);
         assert.deepEqual(readdirSync(pendingDir), []);
       } finally {

@@ -45,13 +45,17 @@ interface OpOutcome {
   readonly op: Op;
   readonly ms: number;
   readonly boundMs: number;
+  /** Faults that fired during the op (its lane runs one op at a time). */
+  readonly fired: readonly Fault[];
+  /** Attempts the client resent during the op. */
+  readonly retries: number;
   readonly error?: unknown;
 }
 
-/** 0-2 faults at random offsets within the bytes the op moves, mostly in its main direction. */
 /** Bytes a client sends in its TLS handshake (hello, certificate, verify, finished), rounded up. */
 const CLIENT_HANDSHAKE_BYTES = 4096;
 
+/** 0-2 faults at random offsets within the bytes the op moves, mostly in its main direction. */
 function drawFaults(random: SeededRandom, main: Direction, bytes: number): Fault[] {
   const roll = random.next();
   const count = roll < 0.3 ? 0 : roll < 0.8 ? 1 : 2;
@@ -135,7 +139,42 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
     assert.ok(fired.length >= outcomes.length / 2, `faults fired: ${fired.length}`);
   });
 
-  it("every upload arrived exactly once, byte-identical; nothing else arrived", () => {
+  it("on the wire, before the aggregator's duplicate filter: each upload arrived once, plus at most one copy per resend", () => {
+    const received = new Map<string, number>();
+    for (const u of federation.aggregator.state.uploadsReceived) {
+      const key = `${u.collaborator}/${u.taskName}/${u.round}`;
+      received.set(key, (received.get(key) ?? 0) + 1);
+    }
+    const uploadOutcomes = outcomes.filter((o) => o.op.t === "upload");
+    const wrong: string[] = [];
+    const extras: string[] = [];
+    let extraCopies = 0;
+    for (const { op, fired, retries } of uploadOutcomes) {
+      if (op.t !== "upload") continue;
+      const copies = received.get(`${op.collaborator}/${op.task}/0`) ?? 0;
+      // An extra copy needs a resend: one whose first attempt reached the aggregator whole but
+      // lost its acknowledgement (a fault on the reply, or a deadline that ran out meanwhile).
+      if (copies < 1 || copies > 1 + retries) {
+        wrong.push(`${describeOp(op)}: ${copies} copies, ${retries} resends`);
+      }
+      if (copies > 1) {
+        extraCopies += copies - 1;
+        extras.push(
+          `${describeOp(op)}: ${copies - 1} extra after [${fired.map((f) => `${f.kind}@${f.direction}:${f.atByte}`).join(", ") || "a deadline"}]`,
+        );
+      }
+    }
+    console.log(`uploads received more than once (the acknowledgement was cut): ${extras.length}`);
+    for (const line of extras) console.log(`  ${line}`);
+    assert.deepEqual(wrong, []);
+    assert.equal(
+      federation.aggregator.state.uploadsReceived.length,
+      uploadOutcomes.length + extraCopies,
+      "nothing else arrived",
+    );
+  });
+
+  it("every upload was accepted exactly once, byte-identical; nothing else was", () => {
     const uploads = outcomes.flatMap((o) => (o.op.t === "upload" ? [o.op] : []));
     const arrived = new Map<string, number>();
     for (const a of federation.arrivals) {
@@ -174,6 +213,7 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
     );
     // One client per collaborator and deadline class, keeping its connection between calls.
     const clients = new Map<string, AggregatorGRPCClient>();
+    let retries = 0;
     const clientFor = (name: string, timeoutMs: number) => {
       const key = `${name}/${timeoutMs}`;
       let client = clients.get(key);
@@ -181,6 +221,9 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
         client = federation.client(name, {
           aggPort: proxy.port,
           retry: { intervalMs: 20, attemptTimeoutMs: timeoutMs },
+          onRetry: () => {
+            retries++;
+          },
         });
         clients.set(key, client);
       }
@@ -213,6 +256,12 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
       const payload = op.t === "upload" ? random.bytes(op.bytes) : undefined;
       proxy.disarm();
       proxy.arm(...op.faults);
+      const firedBefore = proxy.fired.length;
+      const retriesBefore = retries;
+      const during = () => ({
+        fired: proxy.fired.slice(firedBefore),
+        retries: retries - retriesBefore,
+      });
       const t0 = performance.now();
       if (process.env.FAULT_TRACE) console.log(`lane ${lane} op ${i} start ${describeOp(op)}`);
       try {
@@ -230,9 +279,9 @@ describe(`seeded fault injection (FAULT_SEED=${SEED})`, () => {
           });
           assert.equal(sha256(got.dataBytes), modelSha.get(op.tensor)?.sha256, describeOp(op));
         }
-        outcomes.push({ op, ms: performance.now() - t0, boundMs });
+        outcomes.push({ op, ms: performance.now() - t0, boundMs, ...during() });
       } catch (error) {
-        outcomes.push({ op, ms: performance.now() - t0, boundMs, error });
+        outcomes.push({ op, ms: performance.now() - t0, boundMs, ...during(), error });
       }
     }
     proxy.disarm();

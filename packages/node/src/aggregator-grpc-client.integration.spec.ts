@@ -255,6 +255,11 @@ describe("an aggregator restart in the middle of an upload", () => {
       assert.ok(retries.length >= 1, "the client resent after the restart");
       const held = fed.aggregator.state.receivedResults.filter((r) => r.collaborator === "one");
       assert.equal(held.length, 1);
+      // The upload cut by the restart never arrived whole: one complete copy on the wire.
+      assert.equal(
+        fed.aggregator.state.uploadsReceived.filter((u) => u.collaborator === "one").length,
+        1,
+      );
       assert.equal(held[0]?.tensors[0]?.sha256, sha256(tensor.dataBytes));
       assert.equal((await client.resendBuffer.list()).length, 0);
     } finally {

@@ -83,6 +83,13 @@ export interface RoundSummary {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/** One complete upload as it reached the aggregator, before any duplicate filter. */
+export interface UploadReceived {
+  readonly collaborator: string;
+  readonly round: number;
+  readonly taskName: string;
+}
+
 /** What `sendLocalTaskResults` did with the results. */
 export type ResultsOutcome =
   | { readonly t: "accepted"; readonly record: ResultsRecord }
@@ -147,6 +154,11 @@ export class AggregatorState {
   readonly tensorWaitMs: number;
   /** Every accepted TaskResults, in arrival order. */
   readonly receivedResults: ResultsRecord[] = [];
+  /**
+   * Every complete upload that reached sendLocalTaskResults, in arrival order, duplicates and
+   * ignored ones included: what came over the wire, for tests of "exactly once".
+   */
+  readonly uploadsReceived: UploadReceived[] = [];
   readonly roundSummaries: RoundSummary[] = [];
 
   private round = 0;
@@ -313,6 +325,7 @@ export class AggregatorState {
    */
   sendLocalTaskResults(input: TaskResultsInput): ResultsOutcome {
     const { collaborator, roundNumber, taskName } = input;
+    this.uploadsReceived.push({ collaborator, round: roundNumber, taskName });
     if (this.experimentFinished) {
       this.log("warn", "results after the experiment finished; ignoring", {
         collaborator,

@@ -23,6 +23,7 @@ export {
   type TaskAssignment,
   type TaskResultsInput,
   type TensorRequest,
+  type UploadReceived,
 } from "./aggregator-state.js";
 export {
   type AggregatorLogger,
