@@ -13,6 +13,7 @@ import { HERE, PYTHON, REPO_ROOT, runJsonLines, spawnReady, TSX } from "./child-
 import { topFrames } from "./cpu-profile.js";
 import { startOpenFLBenchServer } from "./openfl-bench-server.js";
 import { machineLines, writeSection } from "./report.js";
+import { verdict } from "./verdict.js";
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -31,13 +32,6 @@ const pair = pki.collaborators.bench;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 type Row = Record<string, number | string | boolean>;
-/**
- * "holds" or "MISSED" for a target, or "no figure" when a figure it needs is missing (a run that
- * failed leaves no rows, and the best of no rows is Infinity): a missing run never "holds".
- */
-const verdict = (ok: boolean, ...figures: number[]) =>
-  figures.every(Number.isFinite) ? (ok ? "holds" : "MISSED") : "no figure";
-
 const best = (rows: Row[], op: string, mib: number) =>
   Math.min(...rows.filter((r) => r.op === op && r.mib === mib).map((r) => Number(r.seconds)));
 
