@@ -7,8 +7,7 @@
 # Screenshots and traces: test-results/e2e/; HTML report: playwright-report/.
 #
 # Usage: bash scripts/test-browser.sh [playwright test args...]
-# Env:   CHROMIUM_PATH (default /usr/bin/chromium); E2E_OPENFL=0 skips the specs against
-#        OpenFL's real server (which need the Python venv from scripts/setup-python.sh);
+# Env:   CHROMIUM_PATH (default /usr/bin/chromium);
 #        E2E_PROXY=envoy|grpcwebproxy picks the proxy (default: envoy if on PATH).
 set -euo pipefail
 
@@ -41,10 +40,8 @@ if [[ "$proxy" == envoy ]]; then
 else
   bash scripts/setup-proxy.sh >/dev/null
 fi
-# The OpenFL-server specs need the venv with openfl==1.9; E2E_OPENFL=0 skips them.
-if [[ "${E2E_OPENFL:-1}" != 0 ]]; then
-  bash scripts/setup-python.sh
-fi
+# The OpenFL-server specs need the venv with openfl==1.9.
+bash scripts/setup-python.sh
 
 pnpm() { npx -y pnpm@12.4.2 "$@"; }
 pnpm --filter @openfl-connect/dashboard run build

@@ -1,7 +1,7 @@
 // Starts the test federations (federation-harness.ts) in child processes and hands their
 // addresses to the tests through process.env: E2E_FEDERATION (TypeScript reference
-// aggregator) always, E2E_OPENFL_FEDERATION (OpenFL's real server) when the Python venv
-// exists (bash scripts/setup-python.sh) and E2E_OPENFL is not "0". Returns the teardown.
+// aggregator) and E2E_OPENFL_FEDERATION (OpenFL's real server; needs the Python venv of
+// scripts/setup-python.sh, which scripts/test-browser.sh installs). Returns the teardown.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -24,10 +24,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await Promise.all(harnesses.map(stop));
   };
   try {
-    const kinds: ["reference" | "openfl", string][] = [["reference", "E2E_FEDERATION"]];
-    if (process.env.E2E_OPENFL !== "0" && existsSync(join(repo, ".venv/bin/python"))) {
-      kinds.push(["openfl", "E2E_OPENFL_FEDERATION"]);
+    if (!existsSync(join(repo, ".venv/bin/python"))) {
+      throw new Error(".venv/bin/python is missing: run bash scripts/setup-python.sh");
     }
+    const kinds: ["reference" | "openfl", string][] = [
+      ["reference", "E2E_FEDERATION"],
+      ["openfl", "E2E_OPENFL_FEDERATION"],
+    ];
     for (const [kind, variable] of kinds) {
       const log = createWriteStream(join(logDir, `federation-harness-${kind}.log`));
       const child = spawn(
