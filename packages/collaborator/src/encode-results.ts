@@ -1,4 +1,10 @@
-import { encodeNamedTensor, type Float32Tensor, type NamedTensor } from "@openfl-connect/core";
+import {
+  encodeNamedTensor,
+  type Float32Tensor,
+  generateDelta,
+  type NamedTensor,
+  receivedTags,
+} from "@openfl-connect/core";
 
 /** A task function returned something that cannot be sent. */
 export class TaskFailedError extends Error {
@@ -48,13 +54,9 @@ export function encodeResults(result: unknown, options: EncodeResultsOptions): N
   for (const [name, tensor] of Object.entries(r.tensors ?? {})) {
     const base = options.deltaBase?.(name);
     if (base !== undefined && base.data.length === tensor.data.length) {
-      const delta = new Float32Array(tensor.data.length);
-      for (let i = 0; i < delta.length; i++) {
-        delta[i] = (tensor.data[i] as number) - (base.data[i] as number);
-      }
       named.push(
         encodeNamedTensor(
-          { shape: tensor.shape, data: delta },
+          { shape: tensor.shape, data: generateDelta(tensor, base, name) },
           { name, roundNumber: round, tags: ["trained", "delta"], lossless: false },
         ),
       );
@@ -99,7 +101,7 @@ export class RoundTensorKeys {
         throw new TaskFailedError(
           taskName,
           round,
-          `its tensor '${t.name}' (tags ${plainTags(t).join(", ")}) has the same name and tags as one task '${owner}' sent this round; OpenFL's aggregator cannot tell them apart and would never end the round. Give one task other metric tags (metricTags, e.g. "validate_agg" / "validate_local") or rename the tensor`,
+          `its tensor '${t.name}' (tags ${receivedTags(t).join(", ")}) has the same name and tags as one task '${owner}' sent this round; OpenFL's aggregator cannot tell them apart and would never end the round. Give one task other metric tags (metricTags, e.g. "validate_agg" / "validate_local") or rename the tensor`,
         );
       }
     }
@@ -107,12 +109,8 @@ export class RoundTensorKeys {
   }
 }
 
-function plainTags(t: NamedTensor): string[] {
-  return t.tags.filter((tag) => tag !== "compressed" && tag !== "lossy_compressed").sort();
-}
-
 /** The aggregator's key of a received tensor: a delta is stored as the tensor it rebuilds. */
 function tensorKey(t: NamedTensor): string {
-  const tags = plainTags(t).filter((tag) => tag !== "delta");
+  const tags = receivedTags(t).filter((tag) => tag !== "delta");
   return JSON.stringify([t.name, t.report, tags]);
 }

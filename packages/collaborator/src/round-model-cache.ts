@@ -1,4 +1,5 @@
 import {
+  applyDelta,
   decodeNamedTensor,
   type Float32Tensor,
   type NamedTensor,
@@ -102,9 +103,5 @@ function fromDeltaOrWhole(
       `delta of model tensor '${name}' for round ${round} has shape [${decoded.shape.join(", ")}], the round ${round - 1} model has [${previous.shape.join(", ")}]`,
     );
   }
-  const data = new Float32Array(decoded.data.length);
-  for (let i = 0; i < data.length; i++) {
-    data[i] = (previous.data[i] as number) + (decoded.data[i] as number);
-  }
-  return { shape: [...previous.shape], data };
+  return { shape: [...previous.shape], data: applyDelta(previous, decoded, name) };
 }

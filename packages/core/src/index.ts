@@ -35,3 +35,4 @@ export {
   LOSSY_COMPRESSED_TAG,
   receivedTags,
 } from "./tensor-codec.js";
+export { applyDelta, generateDelta } from "./tensor-delta.js";

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
+  applyDelta,
   COMPRESSED_TAG,
   decodeNamedTensor,
   encodeNamedTensor,
   type Float32Tensor,
+  generateDelta,
   LOSSY_COMPRESSED_TAG,
   type NamedTensor,
 } from "@openfl-connect/core";
@@ -303,12 +305,8 @@ export class AggregatorState {
         `The original model layer should be present if the latest aggregated model is present (${request.tensorName}, round ${request.roundNumber - 1})`,
       );
     }
-    const data = new Float32Array(aggregated.data.length);
-    for (let i = 0; i < data.length; i++) {
-      data[i] = (aggregated.data[i] as number) - (base.tensor.data[i] as number);
-    }
     return encodeNamedTensor(
-      { shape: aggregated.shape, data },
+      { shape: aggregated.shape, data: generateDelta(aggregated, base.tensor, request.tensorName) },
       {
         name: request.tensorName,
         roundNumber: request.roundNumber,
@@ -474,10 +472,7 @@ export class AggregatorState {
         `Base model ${tensorKeyRepr(this.aggregatorUuid, named.name, named.roundNumber, named.report, ["model"])} not present in TensorDB`,
       );
     }
-    const data = new Float32Array(decoded.data.length);
-    for (let i = 0; i < data.length; i++) {
-      data[i] = (base.tensor.data[i] as number) + (decoded.data[i] as number);
-    }
+    const data = applyDelta(base.tensor, decoded, named.name);
     return withSha256({ ...tensor, tags: tags.filter((t) => t !== "delta"), data }, undefined);
   }
 
