@@ -11,12 +11,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  collaboratorShard,
-  type Dataset,
-} from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import {
   type MetricRecord,
+  shardJson,
   startOpenFLFederation,
 } from "@openfl-connect/interop/openfl-federation";
 import {
@@ -32,8 +30,6 @@ const ROUNDS = 5;
 const NODE_COLLABORATORS = ["node-col1", "node-col2"] as const;
 const PYTHON_COLLABORATOR = "openfl-col3";
 const TIME_LIMIT_MS = 120_000;
-
-const plain = (d: Dataset) => ({ features: [...d.features], labels: [...d.labels] });
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -53,13 +49,12 @@ async function main(): Promise<number> {
   const all = [...NODE_COLLABORATORS, PYTHON_COLLABORATOR];
   try {
     const pki = await createTestPki(join(dir, "pki"), { collaborators: all });
-    const shard = collaboratorShard(PYTHON_COLLABORATOR);
     const federation = await startOpenFLFederation({
       pki,
       outDir: dir,
       collaborators: all,
       pythonCollaborators: {
-        [PYTHON_COLLABORATOR]: { train: plain(shard.train), validation: plain(shard.validation) },
+        [PYTHON_COLLABORATOR]: shardJson(collaboratorShard(PYTHON_COLLABORATOR)),
       },
       rounds: ROUNDS,
       useDeltaUpdates: values.delta,

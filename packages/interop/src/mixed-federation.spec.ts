@@ -6,10 +6,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import {
-  collaboratorShard,
-  type Dataset,
-} from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import {
   type CliRun,
@@ -22,6 +19,7 @@ import {
   type MetricRecord,
   type OpenFLFederation,
   type ShardJson,
+  shardJson,
   startOpenFLFederation,
 } from "./openfl-federation.js";
 import { AGGREGATOR_UUID, FEDERATION_UUID, removeDir } from "./openfl-fixture.js";
@@ -37,11 +35,9 @@ const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_vali
 /** A whole federation run, Python start-up included, takes ~10 s here. */
 const RUN_TIMEOUT_MS = 120_000;
 
-const plain = (d: Dataset) => ({ features: [...d.features], labels: [...d.labels] });
 /** The Python collaborator's shard, smaller than ours so data sizes differ. */
 function pythonShard(): ShardJson {
-  const shard = collaboratorShard(PYTHON_COLLABORATOR, { train: 160, validation: 60 });
-  return { train: plain(shard.train), validation: plain(shard.validation) };
+  return shardJson(collaboratorShard(PYTHON_COLLABORATOR, { train: 160, validation: 60 }));
 }
 
 interface Run {

@@ -1,10 +1,15 @@
 // A REAL OpenFL 1.9 federation from the repo's .venv (python/openfl_federation.py): OpenFL's
 // Aggregator behind its AggregatorGRPCServer over mTLS, and optionally real OpenFL
 // Collaborators with a numpy softmax task runner. Its records are read back as JSON Lines.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type {
+  CollaboratorShard,
+  Dataset,
+} from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
+import { jsonLines } from "@openfl-connect/test-support/json-lines";
 import {
   AGGREGATOR_UUID,
   FEDERATION_UUID,
@@ -21,6 +26,12 @@ const READY_TIMEOUT_MS = 60_000;
 export interface ShardJson {
   readonly train: { readonly features: number[]; readonly labels: number[] };
   readonly validation: { readonly features: number[]; readonly labels: number[] };
+}
+
+/** A collaborator's synthetic shard (the Node task set's data) as the Python runner reads it. */
+export function shardJson(shard: CollaboratorShard): ShardJson {
+  const plain = (d: Dataset) => ({ features: [...d.features], labels: [...d.labels] });
+  return { train: plain(shard.train), validation: plain(shard.validation) };
 }
 
 export interface OpenFLFederationOptions {
@@ -116,27 +127,29 @@ export async function startOpenFLFederation(
     child.once("exit", (code) => resolve(code));
     child.once("error", () => resolve(null));
   });
-  const lines = stdoutLines(child);
+  const out = jsonLines(child.stdout);
+  const flagged = (key: string) => (line: Record<string, unknown>) => line[key] === true;
   let port: number;
   try {
-    port = await withTimeout(
-      lines.next("ready", exited),
-      READY_TIMEOUT_MS,
-      "printed no ready line",
-    ).then((l) => Number(l.port));
+    const ready = await out.waitFor(flagged("ready"), {
+      what: "its ready line",
+      ended: exited,
+      timeoutMs: READY_TIMEOUT_MS,
+    });
+    port = Number(ready.port);
   } catch (error) {
     child.kill("SIGKILL");
     await exited;
     throw new Error(`openfl_federation.py: ${(error as Error).message}; stderr:\n${tail()}`);
   }
-  const done = lines.next("done", exited).then(async (line) => {
+  const done = out.waitFor(flagged("done"), { what: "done", ended: exited }).then(async (line) => {
     const code = await exited;
     if (code !== 0) throw new Error(`openfl_federation.py exited ${code}; stderr:\n${tail()}`);
     return { rounds: Number(line.rounds) };
   });
   // A run that fails is reported through `done`; keep an unawaited failure from crashing.
   done.catch(() => {});
-  const jsonLines = async <T>(file: string): Promise<T[]> => {
+  const readRecords = async <T>(file: string): Promise<T[]> => {
     try {
       const text = await readFile(join(outDir, file), "utf8");
       return text
@@ -151,9 +164,9 @@ export async function startOpenFLFederation(
   return {
     port,
     done,
-    arrivals: () => jsonLines<Arrival>("arrivals.jsonl"),
-    metrics: () => jsonLines<MetricRecord>("metrics.jsonl"),
-    errors: () => jsonLines<Record<string, unknown>>("errors.jsonl"),
+    arrivals: () => readRecords<Arrival>("arrivals.jsonl"),
+    metrics: () => readRecords<MetricRecord>("metrics.jsonl"),
+    errors: () => readRecords<Record<string, unknown>>("errors.jsonl"),
     async model(which) {
       try {
         return JSON.parse(await readFile(join(outDir, `${which}.json`), "utf8")) as ModelRecord;
@@ -164,50 +177,4 @@ export async function startOpenFLFederation(
     stderr: () => stderr,
     stop: () => stopChild(child, exited),
   };
-}
-
-/** The script's stdout as JSON objects; `next(key)` resolves on the first line with `key: true`. */
-function stdoutLines(child: ChildProcess) {
-  const seen: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let buffered = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk;
-    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        seen.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        seen.push({ raw: line });
-      }
-    }
-    for (const wake of waiters) wake();
-  });
-  return {
-    next(key: string, exited: Promise<number | null>): Promise<Record<string, unknown>> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = seen.find((l) => l[key] === true);
-          if (found === undefined) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-        void exited.then((code) => {
-          check();
-          reject(new Error(`exited (code ${code}) before printing '${key}'`));
-        });
-      });
-    },
-  };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

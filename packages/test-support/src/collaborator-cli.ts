@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { initialModel } from "@openfl-connect/collaborator/tasks/softmax-regression";
 import {
@@ -17,6 +18,7 @@ import {
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "./federation-constants.js";
+import { jsonLines } from "./json-lines.js";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
 
@@ -118,25 +120,8 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
   running.add(child);
   child.once("exit", () => running.delete(child));
-  const lines: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let buffered = "";
+  const out = jsonLines(child.stdout as Readable);
   let errText = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk;
-    let nl = buffered.indexOf("\n");
-    while (nl !== -1) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-      for (const w of waiters) w();
-      nl = buffered.indexOf("\n");
-    }
-  });
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     errText += chunk;
   });
@@ -145,34 +130,20 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   );
   return {
     child,
-    lines,
+    lines: out.lines,
     stderr: () => errText,
     exited,
     waitForEvent(event, timeoutMs = 20_000) {
       const matches = (l: Record<string, unknown>) =>
         typeof l.event === "string" &&
         (typeof event === "string" ? l.event === event : event.test(l.event));
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines.find(matches);
-          if (found) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `no '${String(event)}' log line within ${timeoutMs} ms; stdout: ${JSON.stringify(lines)} stderr: ${errText}`,
-            ),
+      return out
+        .waitFor(matches, { what: `'${String(event)}' log line`, ended: exited, timeoutMs })
+        .catch((error: Error) => {
+          throw new Error(
+            `${error.message}; stdout: ${JSON.stringify(out.lines)} stderr: ${errText}`,
           );
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-        void exited.then(() => setTimeout(check, 0));
-      });
+        });
     },
   };
 }
