@@ -168,6 +168,8 @@ export class AggregatorState {
   private readonly store = new Map<string, StoredTensor>();
   /** Task names done this round per collaborator. */
   private readonly done = new Map<string, Set<string>>();
+  /** This round's accepted tensor keys (collaborator, name, report, tags) -> the task that sent them. */
+  private readonly roundTensorKeys = new Map<string, string>();
   private readonly quitSentTo = new Set<string>();
   private readonly waiters = new Set<Waiter>();
   private readonly roundEndListeners = new Set<Listener<RoundSummary>>();
@@ -375,6 +377,7 @@ export class AggregatorState {
       tensors,
     };
     this.receivedResults.push(record);
+    for (const t of tensors) this.roundTensorKeys.set(roundTensorKey(collaborator, t), taskName);
     let doneTasks = this.done.get(collaborator);
     if (doneTasks === undefined) {
       doneTasks = new Set();
@@ -416,17 +419,12 @@ export class AggregatorState {
     taskName: string,
     tensors: readonly ReceivedTensor[],
   ): void {
-    for (const earlier of this.receivedResults) {
-      if (earlier.round !== this.round || earlier.collaborator !== collaborator) continue;
-      for (const t of tensors) {
-        const same = earlier.tensors.find(
-          (e) => e.name === t.name && e.report === t.report && e.tags.join() === t.tags.join(),
+    for (const t of tensors) {
+      const earlierTask = this.roundTensorKeys.get(roundTensorKey(collaborator, t));
+      if (earlierTask !== undefined) {
+        throw new AggregatorStateError(
+          `task ${taskName} from ${collaborator} repeats ${tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags)} already sent by task ${earlierTask} this round; the round could not be aggregated`,
         );
-        if (same !== undefined) {
-          throw new AggregatorStateError(
-            `task ${taskName} from ${collaborator} repeats ${tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags)} already sent by task ${earlier.taskName} this round; the round could not be aggregated`,
-          );
-        }
       }
     }
   }
@@ -509,6 +507,7 @@ export class AggregatorState {
     this.currentModel = nextModel;
     this.round = round + 1;
     this.done.clear();
+    this.roundTensorKeys.clear();
     // OpenFL keeps the aggregated tensors too: delta requests for this round are answered from them.
     for (const [name, tensor] of Object.entries(nextModel)) {
       this.store.set(storeKey(name, this.round, false, ["aggregated"]), { tensor });
@@ -603,6 +602,10 @@ function weightedAverages(
     averages[name] = { shape: [...first.tensor.shape], data: Float32Array.from(sums) };
   }
   return averages;
+}
+
+function roundTensorKey(collaborator: string, t: ReceivedTensor): string {
+  return JSON.stringify([collaborator, t.name, t.report, t.tags]);
 }
 
 function isAggregatedDelta(tags: readonly string[]): boolean {
