@@ -21,6 +21,14 @@ mutations=(
   "FAILED_PRECONDITION made retryable|failure-classifier.ts|  [Code.FailedPrecondition, \"the aggregator is not in a state to serve this call\"],
 |"
   "an acknowledged upload never leaves the resend buffer|aggregator-client.ts|    await this.#options.resendBuffer.acknowledge(pending.id);|    void pending;"
+  "resendPending sends each upload twice|aggregator-client.ts|    for (const request of pending) await this.#deliver(request, options);|    for (const request of pending) {
+      await this.#deliver(request, options);
+      await this.#deliver(request, options);
+    }"
+  "every upload attempt goes out twice|aggregator-client.ts|        (c, o) => c.sendLocalTaskResults(chunkStream(pending.parts, chunkBytes), o),|        async (c, o) => {
+          await c.sendLocalTaskResults(chunkStream(pending.parts, chunkBytes), o);
+          return c.sendLocalTaskResults(chunkStream(pending.parts, chunkBytes), o);
+        },"
   "tensor bytes written big-endian|tensor-codec.ts|  if (data instanceof Float32Array && platformIsLittleEndian) {
     const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return zeroCopy ? view : view.slice();
