@@ -7,6 +7,7 @@ import type { AggregatorConnector } from "./aggregator-connection.js";
 import type { AggregatorClientOptions } from "./client-options.js";
 import { joinDataStreamChunks } from "./datastream-chunks.js";
 import { AggregatorCallError, HeaderMismatchError, InvalidOptionError } from "./errors.js";
+import type { PlatformFailure } from "./failure-classifier.js";
 import {
   Aggregator,
   type MessageHeader,
@@ -446,5 +447,78 @@ describe("AggregatorClient", () => {
         }),
       HeaderMismatchError,
     );
+  });
+});
+
+describe("AggregatorClient: a stream reset with no cause is diagnosed once per call", () => {
+  /** A connector whose aggregator resets `resets` calls, then answers; with a diagnosis hook. */
+  function resettingClient(resets: number, diagnosis: PlatformFailure | undefined) {
+    let calls = 0;
+    const { connector } = fakeConnector({
+      getTasks() {
+        calls++;
+        if (calls <= resets)
+          throw new ConnectError(
+            "http/2 stream closed with error code CANCEL (0x8)",
+            Code.Canceled,
+          );
+        return { header: okHeader, roundNumber: 0, tasks: [], sleepTime: 1, quit: false };
+      },
+    });
+    const probes = { count: 0 };
+    const c = new AggregatorClient({
+      ...identity,
+      connector: {
+        ...connector,
+        async diagnoseReset() {
+          probes.count++;
+          return diagnosis;
+        },
+      },
+      retry: { intervalMs: 1 },
+    });
+    return { client: c, probes, calls: () => calls };
+  }
+
+  it("fails at once, without another attempt, when the adapter finds the client certificate refused", async () => {
+    const {
+      client: c,
+      probes,
+      calls,
+    } = resettingClient(Number.POSITIVE_INFINITY, {
+      t: "client-certificate-refused",
+      failure: "the aggregator drops every connection with certificate one.crt",
+    });
+    await assert.rejects(c.getTasks(), (e: unknown) => {
+      assert.ok(e instanceof AggregatorCallError);
+      assert.equal(e.reason, "cannot-heal");
+      assert.equal(e.attempts, 1);
+      assert.match(e.message, /drops every connection with certificate one\.crt/);
+      return true;
+    });
+    assert.equal(probes.count, 1);
+    assert.equal(calls(), 1);
+  });
+
+  it("fails at once when the adapter finds clear text spoken to a TLS server", async () => {
+    const { client: c } = resettingClient(Number.POSITIVE_INFINITY, {
+      t: "protocol-mismatch",
+      failure: "useTls is false, but the aggregator speaks TLS",
+    });
+    await assert.rejects(
+      c.getTasks(),
+      (e: unknown) =>
+        e instanceof AggregatorCallError &&
+        e.reason === "cannot-heal" &&
+        /speaks TLS/.test(e.message),
+    );
+  });
+
+  it("retries a passing reset the adapter cannot explain, probing only once per call", async () => {
+    const { client: c, probes, calls } = resettingClient(3, undefined);
+    const tasks = await c.getTasks();
+    assert.equal(tasks.roundNumber, 0);
+    assert.equal(calls(), 4);
+    assert.equal(probes.count, 1);
   });
 });

@@ -254,6 +254,7 @@ export class AggregatorClient {
     const signal = options?.signal;
     const started = Date.now();
     let ambiguousFailures = 0;
+    let resetDiagnosed = false;
     for (let attemptNumber = 1; ; attemptNumber++) {
       signal?.throwIfAborted();
       const connection = this.#acquireConnection();
@@ -272,10 +273,16 @@ export class AggregatorClient {
       }
       if (signal?.aborted) throw signal.reason;
       if (error instanceof HeaderMismatchError) throw error;
-      const classification = classifyFailure(
-        error,
-        this.#options.connector.classifyPlatformFailure,
-      );
+      let classification = classifyFailure(error, this.#options.connector.classifyPlatformFailure);
+      const { diagnoseReset } = this.#options.connector;
+      if (classification.unexplainedReset && diagnoseReset && !resetDiagnosed) {
+        // A reset with no cause may be an aggregator dropping every connection it refuses;
+        // ask once per call so that a passing reset costs one probe, not one per attempt.
+        resetDiagnosed = true;
+        const found = await diagnoseReset.call(this.#options.connector, signal);
+        if (signal?.aborted) throw signal.reason;
+        if (found) classification = classifyFailure(error, () => found);
+      }
       const disposition = this.#retryDisposition(classification);
       if (disposition === "retry-bounded") ambiguousFailures++;
       const delayMs = backoffDelayMs(retry, attemptNumber);

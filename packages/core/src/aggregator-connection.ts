@@ -1,5 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
-import type { PlatformFailureClassifier } from "./failure-classifier.js";
+import type { PlatformFailure, PlatformFailureClassifier } from "./failure-classifier.js";
 
 /** One channel to the aggregator (OpenFL: a gRPC channel). */
 export interface AggregatorConnection {
@@ -32,4 +32,11 @@ export interface AggregatorConnector {
    * before the gRPC code. Default: gRPC codes only.
    */
   readonly classifyPlatformFailure?: PlatformFailureClassifier;
+  /**
+   * Called at most once per call, when an attempt ended in a stream reset the platform could
+   * not explain (see `Classification.unexplainedReset`). The adapter probes the aggregator with
+   * fresh connections and reports a failure that cannot heal (a refused client certificate,
+   * clear text against TLS), or undefined when the aggregator answered (the reset was passing).
+   */
+  diagnoseReset?(signal?: AbortSignal): Promise<PlatformFailure | undefined>;
 }

@@ -16,6 +16,13 @@ export interface Classification {
   /** Words for a person: what went wrong. */
   readonly failure: string;
   readonly code: Code;
+  /**
+   * The stream was reset (CANCEL) and the platform saw no transport cause. An aggregator that
+   * drops every new connection looks like this (a grpcio server refusing a TLS 1.3 client
+   * certificate; a TLS server spoken to in clear text), so the client asks the adapter to
+   * diagnose it once (`AggregatorConnector.diagnoseReset`).
+   */
+  readonly unexplainedReset?: true;
 }
 
 /**
@@ -23,11 +30,16 @@ export interface Classification {
  * a browser fetch TypeError); core itself knows only gRPC codes.
  * - "connection": the connection broke or was refused: transient;
  * - "server-certificate": our verification of the server's certificate failed;
- * - "client-certificate-refused": the server refused our client certificate.
+ * - "client-certificate-refused": the server refused our client certificate;
+ * - "protocol-mismatch": the two ends speak different protocols (clear text against TLS).
  * `failure` says so in words, e.g. "connection failed (ECONNRESET)".
  */
 export interface PlatformFailure {
-  readonly t: "connection" | "server-certificate" | "client-certificate-refused";
+  readonly t:
+    | "connection"
+    | "server-certificate"
+    | "client-certificate-refused"
+    | "protocol-mismatch";
   readonly failure: string;
 }
 
@@ -69,7 +81,7 @@ export function classifyFailure(
       code: ce.code,
     };
   }
-  if (seen?.t === "client-certificate-refused") {
+  if (seen?.t === "client-certificate-refused" || seen?.t === "protocol-mismatch") {
     return { disposition: "cannot-heal", failure: `${seen.failure}: ${detail}`, code: ce.code };
   }
   const cannotHeal = cannotHealCodes.get(ce.code);
@@ -99,6 +111,7 @@ export function classifyFailure(
         disposition: "retry",
         failure: `stream reset by the peer: ${detail}`,
         code: ce.code,
+        unexplainedReset: true,
       };
     default:
       return {

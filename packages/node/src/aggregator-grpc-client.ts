@@ -1,21 +1,16 @@
-import type { SecureClientSessionOptions } from "node:http2";
 import {
   AggregatorClient,
   type AggregatorClientOptions,
-  CertificateLoadError,
   InvalidOptionError,
 } from "@openfl-connect/core";
 import { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
-import {
-  checkKeyMatchesCertificate,
-  commonName,
-  loadCertificates,
-  loadPrivateKey,
-} from "./pem-files.js";
+import { loadTlsFiles } from "./pem-files.js";
+import { type CheckedTls, checkTlsMaterial, commonName, type TlsMaterial } from "./tls-material.js";
 
 /**
  * Options of the Node client: OpenFL's AggregatorGRPCClient parameters (camelCase) plus
- * the core client's options. PEM options are file paths, read and checked at construction.
+ * the core client's options. PEM options are file paths, read and checked at construction;
+ * `tls` takes the same material as bytes instead.
  */
 export interface AggregatorGRPCClientOptions extends Omit<AggregatorClientOptions, "connector"> {
   /** Aggregator host name or IP (OpenFL: agg_addr). Also the TLS server name unless `serverName` is set. */
@@ -32,7 +27,15 @@ export interface AggregatorGRPCClientOptions extends Omit<AggregatorClientOption
   readonly certificate?: string;
   /** The certificate's private key (PEM path, unencrypted) (OpenFL: private_key). */
   readonly privateKey?: string;
-  /** TLS server name to verify, if it differs from aggAddr. Default aggAddr. */
+  /**
+   * TLS material as PEM bytes (e.g. from a secret store), instead of rootCertificate,
+   * certificate and privateKey file paths. Checked the same way at construction.
+   */
+  readonly tls?: TlsMaterial;
+  /**
+   * Name the aggregator's certificate must carry, if it differs from aggAddr (a DNS name, or
+   * an IP address matched against the certificate's IP SANs). Default aggAddr.
+   */
   readonly serverName?: string;
   /** Largest message either way, in bytes. Default 1 GiB, like OpenFL. */
   readonly maxMessageBytes?: number;
@@ -99,51 +102,46 @@ export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeC
   ) {
     throw new InvalidOptionError("connectTimeoutMs", "a number of ms > 0", o.connectTimeoutMs);
   }
-  const host = o.aggAddr.includes(":") ? `[${o.aggAddr}]` : o.aggAddr;
-  const target = `${o.aggAddr}:${o.aggPort}`;
   const useTls = o.useTls ?? true;
   if (!useTls) {
     warn(
-      `openfl-connect: useTls is false: talking to ${target} without TLS; identity and tensors travel in clear text. Use only for local tests.`,
+      `openfl-connect: useTls is false: talking to ${o.aggAddr}:${o.aggPort} without TLS; identity and tensors travel in clear text. Use only for local tests.`,
     );
   }
   return new NodeConnector({
-    baseUrl: `${useTls ? "https" : "http"}://${host}:${o.aggPort}`,
-    target,
-    tls: useTls ? loadTlsMaterial(o, warn) : undefined,
+    host: o.aggAddr,
+    port: o.aggPort,
+    serverName: o.serverName ?? o.aggAddr,
+    tls: useTls ? checkedTls(o, warn) : undefined,
     maxMessageBytes,
     keepalive: o.keepalive,
     connectTimeoutMs: o.connectTimeoutMs,
   });
 }
 
-function loadTlsMaterial(
-  o: AggregatorGRPCClientOptions,
-  warn: (m: string) => void,
-): SecureClientSessionOptions {
-  const tls: SecureClientSessionOptions = { servername: o.serverName ?? o.aggAddr };
-  if (o.rootCertificate !== undefined)
-    tls.ca = loadCertificates("rootCertificate", o.rootCertificate).pem;
-  if (!(o.requireClientAuth ?? true)) return tls;
-  if (o.certificate === undefined || o.privateKey === undefined) {
-    const missing = o.certificate === undefined ? "certificate" : "privateKey";
-    throw new CertificateLoadError(
-      missing,
-      "(not given)",
-      "requireClientAuth is true (the default), so certificate and privateKey are required; pass requireClientAuth: false to connect without a client certificate",
+function checkedTls(o: AggregatorGRPCClientOptions, warn: (m: string) => void): CheckedTls {
+  const fileOptions = (["rootCertificate", "certificate", "privateKey"] as const).filter(
+    (name) => o[name] !== undefined,
+  );
+  if (o.tls !== undefined && fileOptions.length > 0) {
+    throw new InvalidOptionError(
+      "tls",
+      `either tls (PEM bytes) or the file options, not both (also given: ${fileOptions.join(", ")})`,
+      o.tls,
     );
   }
-  const certificate = loadCertificates("certificate", o.certificate);
-  const privateKey = loadPrivateKey("privateKey", o.privateKey);
-  checkKeyMatchesCertificate(certificate, privateKey);
-  const cn = commonName(certificate.first);
+  const material = o.tls ?? loadTlsFiles(o);
+  const checked = checkTlsMaterial(material, {
+    requireClientAuth: o.requireClientAuth ?? true,
+    warn,
+  });
+  const id = checked.clientIdentity;
+  const cn = id ? commonName(id.leaf) : undefined;
   const expectedCn = o.singleColCertCommonName || o.collaboratorName;
-  if (cn !== undefined && cn !== expectedCn) {
+  if (id && cn !== undefined && cn !== expectedCn) {
     warn(
-      `openfl-connect: certificate ${certificate.file} has CN '${cn}' but the aggregator expects '${expectedCn}'; it will answer UNAUTHENTICATED.`,
+      `openfl-connect: certificate ${id.source} has CN '${cn}' but the aggregator expects '${expectedCn}'; it will answer UNAUTHENTICATED.`,
     );
   }
-  tls.cert = certificate.pem;
-  tls.key = privateKey.pem;
-  return tls;
+  return checked;
 }

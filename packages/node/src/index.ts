@@ -10,10 +10,12 @@ export {
   OPENFL_MAX_MESSAGE_BYTES,
 } from "./node-connector.js";
 export { classifyNodeFailure } from "./node-failure.js";
+export { loadTlsFiles, type TlsFiles } from "./pem-files.js";
 export {
-  checkKeyMatchesCertificate,
+  CERTIFICATE_EXPIRY_WARNING_DAYS,
+  type CheckedTls,
+  type ClientIdentity,
+  checkTlsMaterial,
   commonName,
-  type LoadedPem,
-  loadCertificates,
-  loadPrivateKey,
-} from "./pem-files.js";
+  type TlsMaterial,
+} from "./tls-material.js";

@@ -1,4 +1,5 @@
-import type { SecureClientSessionOptions } from "node:http2";
+import { isIP, isIPv6 } from "node:net";
+import { type ConnectionOptions, checkServerIdentity, connect as tlsConnect } from "node:tls";
 import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
@@ -6,19 +7,25 @@ import { createNodeHttpClient, Http2SessionManager } from "@connectrpc/connect-n
 import {
   type AggregatorConnection,
   type AggregatorConnector,
+  type PlatformFailure,
   wholeEnvelopes,
 } from "@openfl-connect/core/internal";
 import { classifyNodeFailure } from "./node-failure.js";
-import { loadCertificates } from "./pem-files.js";
+import { readPemFile } from "./pem-files.js";
+import { diagnoseReset } from "./reset-diagnosis.js";
+import { type CheckedTls, parseCertificates } from "./tls-material.js";
 
 /** OpenFL's gRPC message limit, both ways: 1 GiB. */
 export const OPENFL_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
 
 export interface NodeConnectorSettings {
-  readonly baseUrl: string;
-  readonly target: string;
-  /** TLS material for http2.connect; undefined for plaintext h2c. */
-  readonly tls: SecureClientSessionOptions | undefined;
+  /** Aggregator host name or IP address (OpenFL: agg_addr). */
+  readonly host: string;
+  readonly port: number;
+  /** The name the aggregator's certificate must carry (a DNS or IP SAN); default `host`. */
+  readonly serverName: string;
+  /** Checked TLS material; undefined for clear-text h2c (useTls: false). */
+  readonly tls: CheckedTls | undefined;
   readonly maxMessageBytes: number;
   readonly keepalive:
     | { readonly pingIntervalMs: number; readonly pingTimeoutMs?: number }
@@ -34,22 +41,29 @@ export class NodeConnector implements AggregatorConnector {
 
   constructor(settings: NodeConnectorSettings) {
     this.#settings = settings;
-    this.target = settings.target;
+    this.target = `${settings.host}:${settings.port}`;
   }
 
   open(): AggregatorConnection {
     const s = this.#settings;
+    const host = isIPv6(s.host) ? `[${s.host}]` : s.host;
+    const baseUrl = `${s.tls ? "https" : "http"}://${host}:${s.port}`;
+    const tlsOptions = this.#tlsOptions();
     const sessionManager = new Http2SessionManager(
-      s.baseUrl,
+      baseUrl,
       {
         // No keepalive PINGs unless asked: grpcio servers answer a client that pings more
         // often than every 5 minutes with GOAWAY "too_many_pings".
         ...(s.keepalive ?? {}),
         ...(s.connectTimeoutMs !== undefined ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
       },
-      s.tls ?? {},
+      // Our own TLS socket: http2.connect would send an IP address as the TLS server name
+      // (SNI), which RFC 6066 forbids and Node warns about (DEP0123).
+      tlsOptions
+        ? { createConnection: () => tlsConnect({ ...tlsOptions, host: s.host, port: s.port }) }
+        : {},
     );
-    const transport = grpcTransport(s.baseUrl, sessionManager, s.maxMessageBytes);
+    const transport = grpcTransport(baseUrl, sessionManager, s.maxMessageBytes);
     return {
       transport,
       close: async () => {
@@ -58,11 +72,46 @@ export class NodeConnector implements AggregatorConnector {
     };
   }
 
-  /** Trusts a new root CA (a PEM file path, as OpenFL's refetch callback returns) from now on. */
+  /** Probes the aggregator when calls end in unexplained resets (see `diagnoseReset`). */
+  diagnoseReset(signal?: AbortSignal): Promise<PlatformFailure | undefined> {
+    const s = this.#settings;
+    return diagnoseReset(
+      {
+        host: s.host,
+        port: s.port,
+        target: this.target,
+        tls: this.#tlsOptions(),
+        clientIdentity: s.tls?.clientIdentity,
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Trusts a new root CA from now on: what OpenFL's refetch callback returns, a PEM file
+   * path or PEM text.
+   */
   useRootCertificate(rootCertificate: string): void {
     if (!this.#settings.tls) return;
-    const ca = loadCertificates("rootCertificate (refetched)", rootCertificate).pem;
-    this.#settings = { ...this.#settings, tls: { ...this.#settings.tls, ca } };
+    const option = "rootCertificate (refetched)";
+    const pem = rootCertificate.includes("-----BEGIN")
+      ? parseCertificates(option, Buffer.from(rootCertificate), "(PEM text)").pem
+      : parseCertificates(option, readPemFile(option, rootCertificate), rootCertificate).pem;
+    this.#settings = { ...this.#settings, tls: { ...this.#settings.tls, ca: pem } };
+  }
+
+  /** Options for tls.connect; undefined for clear text. */
+  #tlsOptions(): ConnectionOptions | undefined {
+    const { tls, serverName } = this.#settings;
+    if (!tls) return undefined;
+    return {
+      ALPNProtocols: ["h2"],
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.clientIdentity ? { cert: tls.clientIdentity.cert, key: tls.clientIdentity.key } : {}),
+      // SNI carries host names only; an IP address is still verified against the IP SANs.
+      ...(isIP(serverName) ? {} : { servername: serverName }),
+      checkServerIdentity: (_host, certificate) => checkServerIdentity(serverName, certificate),
+    };
   }
 }
 

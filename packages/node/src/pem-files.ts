@@ -1,16 +1,49 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { CertificateLoadError } from "@openfl-connect/core";
+import type { TlsMaterial } from "./tls-material.js";
 
-/** A PEM file read and parsed at construction, so that a bad file fails early and by name. */
-export interface LoadedPem {
-  readonly file: string;
-  readonly pem: Buffer;
+/** The file options of OpenFL's client: paths to PEM files. */
+export interface TlsFiles {
+  readonly rootCertificate?: string | undefined;
+  readonly certificate?: string | undefined;
+  readonly privateKey?: string | undefined;
 }
 
-function readPemFile(option: string, file: unknown): Buffer {
+/**
+ * Reads the PEM files named by OpenFL's options into TLS material (bytes plus the file names
+ * for messages). Each is only read here; `checkTlsMaterial` parses and checks them.
+ */
+export function loadTlsFiles(files: TlsFiles): TlsMaterial {
+  const material: { -readonly [K in keyof TlsMaterial]: TlsMaterial[K] } = { sources: {} };
+  const sources: Record<string, string> = {};
+  for (const option of ["rootCertificate", "certificate", "privateKey"] as const) {
+    const file = files[option];
+    if (file === undefined) continue;
+    material[option] = readPemFile(option, file);
+    sources[option] = file;
+  }
+  material.sources = sources;
+  return material;
+}
+
+/** Stands in for a value that must not be echoed (it may be a private key). */
+export const PEM_CONTENT_LABEL = "(PEM content, not shown)";
+
+/** Reads one PEM file, naming the option and the file in every error, never the contents. */
+export function readPemFile(option: string, file: unknown): Buffer {
+  if (looksLikePemContent(file)) {
+    throw new CertificateLoadError(
+      option,
+      PEM_CONTENT_LABEL,
+      "this looks like PEM content; give a file path (or pass the bytes as the `tls` option)",
+    );
+  }
   if (typeof file !== "string" || file === "") {
-    throw new CertificateLoadError(option, String(file), "expected a path to a PEM file");
+    throw new CertificateLoadError(
+      option,
+      typeof file === "string" ? '""' : typeof file,
+      "expected a path to a PEM file",
+    );
   }
   let contents: Buffer;
   try {
@@ -27,81 +60,11 @@ function readPemFile(option: string, file: unknown): Buffer {
             : `cannot be read (${code ?? String(error)})`;
     throw new CertificateLoadError(option, file, problem, { cause: error });
   }
-  if (!contents.includes("-----BEGIN ")) {
-    throw new CertificateLoadError(option, file, "not PEM: no '-----BEGIN' line found");
-  }
   return contents;
 }
 
-/** Reads certificates (one or a bundle) and checks each parses as X.509. */
-export function loadCertificates(
-  option: string,
-  file: unknown,
-): LoadedPem & { readonly first: X509Certificate } {
-  const pem = readPemFile(option, file);
-  const blocks = pem
-    .toString("utf8")
-    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks) {
-    throw new CertificateLoadError(
-      option,
-      String(file),
-      "PEM holds no CERTIFICATE block (is it a key?)",
-    );
-  }
-  const parsed = blocks.map((block) => {
-    try {
-      return new X509Certificate(block);
-    } catch (error) {
-      throw new CertificateLoadError(
-        option,
-        String(file),
-        "CERTIFICATE block is not a valid X.509 certificate",
-        {
-          cause: error,
-        },
-      );
-    }
-  });
-  return { file: String(file), pem, first: parsed[0] as X509Certificate };
-}
-
-/** Reads a private key. Never puts key material in an error message. */
-export function loadPrivateKey(
-  option: string,
-  file: unknown,
-): LoadedPem & { readonly key: KeyObject } {
-  const pem = readPemFile(option, file);
-  try {
-    return { file: String(file), pem, key: createPrivateKey(pem) };
-  } catch (error) {
-    const encrypted = pem.includes("ENCRYPTED");
-    throw new CertificateLoadError(
-      option,
-      String(file),
-      encrypted
-        ? "private key is encrypted; give an unencrypted key"
-        : "not a valid PEM private key",
-      { cause: error instanceof Error ? new Error(error.message) : undefined },
-    );
-  }
-}
-
-/** The client certificate must belong to the private key, or every handshake would fail. */
-export function checkKeyMatchesCertificate(
-  certificate: ReturnType<typeof loadCertificates>,
-  privateKey: ReturnType<typeof loadPrivateKey>,
-): void {
-  if (!certificate.first.checkPrivateKey(privateKey.key)) {
-    throw new CertificateLoadError(
-      "privateKey",
-      privateKey.file,
-      `does not match the certificate in ${certificate.file}`,
-    );
-  }
-}
-
-/** The certificate's subject CN, for messages (e.g. "collaborator1"). */
-export function commonName(certificate: X509Certificate): string | undefined {
-  return /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1];
+/** PEM text or bytes given where a path belongs (inline YAML, a Buffer). */
+function looksLikePemContent(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  return typeof value === "string" && (value.includes("-----BEGIN") || value.includes("\n"));
 }

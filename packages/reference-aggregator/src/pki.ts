@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -119,12 +119,22 @@ export async function ensureTestPki(dir: string, options: TestPkiOptions): Promi
  * `pki.collaborators` and returns its paths. The CN is `name`, which must be lower case
  * (OpenFL lower-cases collaborator common names).
  */
-export async function issueCollaborator(pki: TestPki, name: string): Promise<CertificatePair> {
+export async function issueCollaborator(
+  pki: TestPki,
+  name: string,
+  options: { readonly validity?: CertificateValidity } = {},
+): Promise<CertificatePair> {
   const pair = collaboratorPaths(pki.dir, checkName(name));
   await mkdir(join(pki.dir, "collaborators"), { recursive: true });
-  await issue(pki, name, pair, "client_ext");
+  await issue(pki, name, pair, "client_ext", options.validity);
   pki.collaborators[name] = pair;
   return pair;
+}
+
+/** An explicit validity window, e.g. one that ended yesterday (expired-certificate tests). */
+export interface CertificateValidity {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
 async function issue(
@@ -132,6 +142,7 @@ async function issue(
   commonName: string,
   pair: CertificatePair,
   extensions: "server_ext" | "client_ext",
+  validity?: CertificateValidity,
 ): Promise<void> {
   const config = join(pki.dir, CONFIG_FILE);
   const csr = `${pair.cert}.csr`;
@@ -149,6 +160,10 @@ async function issue(
     csr,
   ]);
   try {
+    if (validity) {
+      await signWithDates(pki, csr, pair.cert, extensions, validity);
+      return;
+    }
     await openssl([
       "x509",
       "-req",
@@ -173,6 +188,72 @@ async function issue(
   } finally {
     await rm(csr, { force: true });
   }
+}
+
+/**
+ * `openssl x509 -req` only takes a number of days from now; `openssl ca` takes explicit start and
+ * end dates, so it signs certificates that are already expired or not yet valid.
+ */
+async function signWithDates(
+  pki: TestPki,
+  csr: string,
+  out: string,
+  extensions: "server_ext" | "client_ext",
+  validity: CertificateValidity,
+): Promise<void> {
+  const work = await mkdtemp(join(pki.dir, "ca-"));
+  try {
+    const caConfig = join(work, "ca.cnf");
+    await writeFile(join(work, "index.txt"), "");
+    await writeFile(join(work, "serial"), `${randomBytes(15).toString("hex")}\n`);
+    await writeFile(
+      caConfig,
+      [
+        "[ca]",
+        "default_ca = test_ca",
+        "[test_ca]",
+        `database = ${join(work, "index.txt")}`,
+        `new_certs_dir = ${work}`,
+        `serial = ${join(work, "serial")}`,
+        "default_md = sha256",
+        "policy = any_name",
+        "unique_subject = no",
+        "[any_name]",
+        "commonName = supplied",
+        "",
+      ].join("\n"),
+    );
+    await openssl([
+      "ca",
+      "-batch",
+      "-notext",
+      "-config",
+      caConfig,
+      "-cert",
+      pki.caCert,
+      "-keyfile",
+      pki.caKey,
+      "-in",
+      csr,
+      "-startdate",
+      opensslDate(validity.notBefore),
+      "-enddate",
+      opensslDate(validity.notAfter),
+      "-extfile",
+      join(pki.dir, CONFIG_FILE),
+      "-extensions",
+      extensions,
+      "-out",
+      out,
+    ]);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** YYYYMMDDHHMMSSZ (UTC), as `openssl ca -startdate/-enddate` take it. */
+function opensslDate(date: Date): string {
+  return `${date.toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
 }
 
 async function newKey(path: string): Promise<void> {

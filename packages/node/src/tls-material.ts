@@ -1,0 +1,191 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { CertificateLoadError } from "@openfl-connect/core";
+
+/**
+ * TLS material as PEM bytes: what the Node connector uses. `loadTlsFiles` reads it from the
+ * files OpenFL's options name; a caller holding the PEM in memory (a secret store) passes it
+ * directly. `sources` names where each came from, for messages (default "given as bytes").
+ */
+export interface TlsMaterial {
+  /** CA bundle that signed the aggregator's certificate. Default: Node's public CAs. */
+  readonly rootCertificate?: Uint8Array | undefined;
+  /** This collaborator's certificate (chain); its CN should be the collaborator name. */
+  readonly certificate?: Uint8Array | undefined;
+  /** The certificate's unencrypted private key. Never printed. */
+  readonly privateKey?: Uint8Array | undefined;
+  readonly sources?: {
+    readonly rootCertificate?: string;
+    readonly certificate?: string;
+    readonly privateKey?: string;
+  };
+}
+
+/** A client certificate this close to its end gets a warning at construction. */
+export const CERTIFICATE_EXPIRY_WARNING_DAYS = 14;
+
+/** Parsed and checked material, ready for `tls.connect`. */
+export interface CheckedTls {
+  readonly ca?: Buffer;
+  readonly clientIdentity?: ClientIdentity;
+}
+
+/** The client certificate and key, and what messages say about them. */
+export interface ClientIdentity {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** The leaf certificate, e.g. for its dates when a connection is refused. */
+  readonly leaf: X509Certificate;
+  /** Where the certificate came from: a file path, or "(given as bytes)". */
+  readonly source: string;
+}
+
+const BYTES_SOURCE = "(given as bytes)";
+
+/**
+ * Parses and checks the material: every certificate is X.509, the key parses and belongs to
+ * the certificate, the certificate is valid now (an error) and for the next 14 days (a warning).
+ */
+export function checkTlsMaterial(
+  material: TlsMaterial,
+  options: {
+    readonly requireClientAuth: boolean;
+    readonly now?: Date;
+    readonly warn: (message: string) => void;
+  },
+): CheckedTls {
+  const source = (option: keyof NonNullable<TlsMaterial["sources"]>) =>
+    material.sources?.[option] ?? BYTES_SOURCE;
+  const ca =
+    material.rootCertificate === undefined
+      ? undefined
+      : parseCertificates("rootCertificate", material.rootCertificate, source("rootCertificate"))
+          .pem;
+  if (!options.requireClientAuth) return { ...(ca ? { ca } : {}) };
+  if (material.certificate === undefined || material.privateKey === undefined) {
+    const missing = material.certificate === undefined ? "certificate" : "privateKey";
+    throw new CertificateLoadError(
+      missing,
+      "(not given)",
+      "requireClientAuth is true (the default), so certificate and privateKey are required; pass requireClientAuth: false to connect without a client certificate",
+    );
+  }
+  const certificate = parseCertificates("certificate", material.certificate, source("certificate"));
+  const privateKey = parsePrivateKey("privateKey", material.privateKey, source("privateKey"));
+  if (!certificate.leaf.checkPrivateKey(privateKey.key)) {
+    throw new CertificateLoadError(
+      "privateKey",
+      source("privateKey"),
+      `does not match the certificate in ${source("certificate")}`,
+    );
+  }
+  checkValidity(certificate.leaf, source("certificate"), options.now ?? new Date(), options.warn);
+  return {
+    ...(ca ? { ca } : {}),
+    clientIdentity: {
+      cert: certificate.pem,
+      key: privateKey.pem,
+      leaf: certificate.leaf,
+      source: source("certificate"),
+    },
+  };
+}
+
+/** Parses a certificate or a bundle; every CERTIFICATE block must be X.509. */
+export function parseCertificates(
+  option: string,
+  bytes: Uint8Array,
+  source: string,
+): { readonly pem: Buffer; readonly leaf: X509Certificate } {
+  const pem = pemBuffer(option, bytes, source);
+  const blocks = pem
+    .toString("utf8")
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) {
+    throw new CertificateLoadError(option, source, "PEM holds no CERTIFICATE block (is it a key?)");
+  }
+  const parsed = blocks.map((block) => {
+    try {
+      return new X509Certificate(block);
+    } catch (error) {
+      throw new CertificateLoadError(
+        option,
+        source,
+        "CERTIFICATE block is not a valid X.509 certificate",
+        { cause: error },
+      );
+    }
+  });
+  return { pem, leaf: parsed[0] as X509Certificate };
+}
+
+/** Parses a private key. Never puts key material in an error message or its cause. */
+export function parsePrivateKey(
+  option: string,
+  bytes: Uint8Array,
+  source: string,
+): { readonly pem: Buffer; readonly key: KeyObject } {
+  const pem = pemBuffer(option, bytes, source);
+  try {
+    return { pem, key: createPrivateKey(pem) };
+  } catch (error) {
+    throw new CertificateLoadError(
+      option,
+      source,
+      pem.includes("ENCRYPTED")
+        ? "private key is encrypted; give an unencrypted key"
+        : "not a valid PEM private key",
+      { cause: error instanceof Error ? new Error(error.message) : undefined },
+    );
+  }
+}
+
+/** The certificate's subject CN, for messages (e.g. "collaborator1"). */
+export function commonName(certificate: X509Certificate): string | undefined {
+  return /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1];
+}
+
+/** The certificate's issuer CN (or whole issuer), for messages. */
+export function issuerName(certificate: X509Certificate): string {
+  return /(?:^|\n)CN=([^\n]+)/.exec(certificate.issuer)?.[1] ?? certificate.issuer;
+}
+
+function checkValidity(
+  leaf: X509Certificate,
+  source: string,
+  now: Date,
+  warn: (message: string) => void,
+): void {
+  const notBefore = new Date(leaf.validFrom);
+  const notAfter = new Date(leaf.validTo);
+  if (now < notBefore) {
+    throw new CertificateLoadError(
+      "certificate",
+      source,
+      `not valid yet: valid from ${notBefore.toISOString()} (now ${now.toISOString()}); check this machine's clock or wait`,
+    );
+  }
+  if (now > notAfter) {
+    throw new CertificateLoadError(
+      "certificate",
+      source,
+      `expired on ${notAfter.toISOString()} (now ${now.toISOString()}); the aggregator will refuse it: get a new certificate signed by the federation's CA`,
+    );
+  }
+  const daysLeft = (notAfter.getTime() - now.getTime()) / 86_400_000;
+  if (daysLeft < CERTIFICATE_EXPIRY_WARNING_DAYS) {
+    warn(
+      `openfl-connect: certificate ${source} expires on ${notAfter.toISOString()} (in ${daysLeft.toFixed(1)} days); renew it before then or the aggregator will refuse this collaborator`,
+    );
+  }
+}
+
+function pemBuffer(option: string, bytes: Uint8Array, source: string): Buffer {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CertificateLoadError(option, source, `expected PEM bytes, got ${typeof bytes}`);
+  }
+  const pem = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!pem.includes("-----BEGIN ")) {
+    throw new CertificateLoadError(option, source, "not PEM: no '-----BEGIN' line found");
+  }
+  return pem;
+}
