@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CertificateLoadError, InvalidOptionError } from "@openfl-connect/core";
+import {
+  createTestPki,
+  issueCollaborator,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
+import {
+  AggregatorGRPCClient,
+  type AggregatorGRPCClientOptions,
+} from "./aggregator-grpc-client.js";
+
+const DAY_MS = 86_400_000;
+let dir: string;
+let pki: TestPki;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "openfl-tls-material-"));
+  pki = await createTestPki(join(dir, "pki"), { collaborators: ["one"] });
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function options(overrides: Partial<AggregatorGRPCClientOptions>): AggregatorGRPCClientOptions {
+  return {
+    aggAddr: "localhost",
+    aggPort: 50051,
+    aggregatorUuid: "aggregator_fed",
+    federationUuid: "fed",
+    collaboratorName: "one",
+    rootCertificate: pki.caCert,
+    certificate: pki.collaborators.one?.cert,
+    privateKey: pki.collaborators.one?.key,
+    warn: () => {},
+    ...overrides,
+  };
+}
+
+async function certificateValid(name: string, fromDays: number, toDays: number) {
+  const now = Date.now();
+  return issueCollaborator(pki, name, {
+    validity: {
+      notBefore: new Date(now + fromDays * DAY_MS),
+      notAfter: new Date(now + toDays * DAY_MS),
+    },
+  });
+}
+
+describe("client certificate dates are checked at construction", () => {
+  it("an expired certificate is an error naming the file and the date it expired", async () => {
+    const old = await certificateValid("expired", -30, -1);
+    assert.throws(
+      () => new AggregatorGRPCClient(options({ certificate: old.cert, privateKey: old.key })),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        e.option === "certificate" &&
+        e.file === old.cert &&
+        /expired on \d{4}-\d\d-\d\dT/.test(e.problem),
+    );
+  });
+
+  it("a certificate not valid yet is an error naming the file and when it starts", async () => {
+    const future = await certificateValid("future", 2, 30);
+    assert.throws(
+      () => new AggregatorGRPCClient(options({ certificate: future.cert, privateKey: future.key })),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        e.file === future.cert &&
+        /not valid yet: valid from/.test(e.problem),
+    );
+  });
+
+  it("a certificate expiring within 14 days is a warning naming the file and the date", async () => {
+    const soon = await certificateValid("soon", -1, 3);
+    const warnings: string[] = [];
+    new AggregatorGRPCClient(
+      options({
+        collaboratorName: "soon",
+        certificate: soon.cert,
+        privateKey: soon.key,
+        warn: (m) => warnings.push(m),
+      }),
+    );
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.ok(warnings[0]?.includes(soon.cert));
+    assert.match(warnings[0] ?? "", /expires on .* \(in [23]\.\d days\)/);
+  });
+
+  it("a certificate valid for longer than 14 days gives no warning", () => {
+    const warnings: string[] = [];
+    new AggregatorGRPCClient(options({ warn: (m) => warnings.push(m) }));
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe("PEM content where a file path belongs is refused without echoing it", () => {
+  const keyText = () => readFileSync(pki.collaborators.one?.key ?? "", "utf8");
+
+  for (const [what, value] of [
+    ["PEM text (inline YAML)", () => keyText()],
+    ["a Buffer", () => Buffer.from(keyText())],
+  ] as const) {
+    it(`privateKey given as ${what}`, () => {
+      const secret = keyText().split("\n")[1] ?? "";
+      assert.ok(secret.length > 20);
+      assert.throws(
+        () => new AggregatorGRPCClient(options({ privateKey: value() as unknown as string })),
+        (e: unknown) => {
+          assert.ok(e instanceof CertificateLoadError);
+          assert.equal(e.option, "privateKey");
+          assert.match(e.message, /this looks like PEM content; give a file path/);
+          for (let c: unknown = e; c instanceof Error; c = c.cause) {
+            assert.ok(!c.message.includes(secret), "no key material in the error or its causes");
+            assert.ok(!String(c.stack).includes(secret), "nor in a stack");
+          }
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe("TLS material as bytes (the `tls` option)", () => {
+  const bytes = () => ({
+    rootCertificate: readFileSync(pki.caCert),
+    certificate: readFileSync(pki.collaborators.one?.cert ?? ""),
+    privateKey: readFileSync(pki.collaborators.one?.key ?? ""),
+  });
+  const noFiles = { rootCertificate: undefined, certificate: undefined, privateKey: undefined };
+
+  it("is accepted in place of the file options", () => {
+    new AggregatorGRPCClient(options({ ...noFiles, tls: bytes() }));
+  });
+
+  it("gets the same checks, naming the material as given as bytes", () => {
+    const other = readFileSync(pki.caCert);
+    assert.throws(
+      () =>
+        new AggregatorGRPCClient(options({ ...noFiles, tls: { ...bytes(), certificate: other } })),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        e.option === "privateKey" &&
+        /\(given as bytes\).*does not match the certificate/.test(e.message),
+    );
+  });
+
+  it("is refused together with the file options, naming both", () => {
+    assert.throws(
+      () => new AggregatorGRPCClient(options({ tls: bytes() })),
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "tls" &&
+        /rootCertificate, certificate, privateKey/.test(e.message),
+    );
+  });
+});
