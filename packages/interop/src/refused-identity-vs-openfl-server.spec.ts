@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AggregatorCallError } from "@openfl-connect/core";
 import { AggregatorGRPCClient, type AggregatorGRPCClientOptions } from "@openfl-connect/node";
 import {
   collaboratorConnection,
@@ -13,6 +12,7 @@ import {
   issueCollaborator,
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
+import { BOUNDED_RETRY, cannotHealWithin } from "@openfl-connect/test-support/call-errors";
 import {
   AGGREGATOR_UUID,
   createInteropPki,
@@ -21,19 +21,6 @@ import {
   removeDir,
   startOpenFLServer,
 } from "./openfl-fixture.js";
-
-/** Bounds a regression to a few attempts instead of retrying forever. */
-const BOUNDED = { intervalMs: 50, maxAttempts: 6 } as const;
-
-function refusedWithin3(pattern: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AggregatorCallError, `expected AggregatorCallError, got ${e}`);
-    assert.equal(e.reason, "cannot-heal", e.message);
-    assert.ok(e.attempts <= 3, `${e.attempts} attempts`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 describe("identities OpenFL 1.9's real server refuses", () => {
   let dir: string;
@@ -48,7 +35,7 @@ describe("identities OpenFL 1.9's real server refuses", () => {
         aggregatorUuid: AGGREGATOR_UUID,
         federationUuid: FEDERATION_UUID,
       }),
-      retry: BOUNDED,
+      retry: BOUNDED_RETRY,
       warn: () => {},
       ...overrides,
     });
@@ -81,7 +68,8 @@ describe("identities OpenFL 1.9's real server refuses", () => {
     assert.ok(pair);
     await assert.rejects(
       client({ certificate: pair.cert, privateKey: pair.key }).ping(),
-      refusedWithin3(
+      cannotHealWithin(
+        3,
         new RegExp(
           `does not accept the client certificate ${pair.cert}.*issued by 'openfl-connect test CA`,
         ),
@@ -101,20 +89,20 @@ describe("identities OpenFL 1.9's real server refuses", () => {
     const c = client({ certificate: shortLived.cert, privateKey: shortLived.key });
     // Valid at construction (with a warning); by the first call it has expired.
     await new Promise((resolve) => setTimeout(resolve, validMs + 1_500));
-    await assert.rejects(c.ping(), refusedWithin3(/client certificate .*EXPIRED on/));
+    await assert.rejects(c.ping(), cannotHealWithin(3, /client certificate .*EXPIRED on/));
   });
 
   it("no client certificate: says the aggregator requires one", async () => {
     await assert.rejects(
       client({ requireClientAuth: false, certificate: undefined, privateKey: undefined }).ping(),
-      refusedWithin3(/requires a client certificate and this client presents none/),
+      cannotHealWithin(3, /requires a client certificate and this client presents none/),
     );
   });
 
   it("useTls: false: says the aggregator speaks TLS", async () => {
     await assert.rejects(
       client({ useTls: false }).ping(),
-      refusedWithin3(/useTls is false, but the aggregator .* speaks TLS/),
+      cannotHealWithin(3, /useTls is false, but the aggregator .* speaks TLS/),
     );
   });
 });

@@ -7,23 +7,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AggregatorCallError } from "@openfl-connect/core";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { BOUNDED_RETRY, cannotHealWithin } from "@openfl-connect/test-support/call-errors";
 import {
   startTestFederation,
   type TestFederation,
 } from "@openfl-connect/test-support/reference-federation";
-
-/** Stops a regression at a few attempts instead of retrying forever. */
-const BOUNDED = { intervalMs: 50, maxAttempts: 6 } as const;
-
-function refusedWithin3(pattern: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AggregatorCallError, `expected AggregatorCallError, got ${e}`);
-    assert.equal(e.reason, "cannot-heal", e.message);
-    assert.ok(e.attempts <= 3, `${e.attempts} attempts`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 describe("an identity the reference aggregator refuses", () => {
   let fed: TestFederation;
@@ -39,9 +27,9 @@ describe("an identity the reference aggregator refuses", () => {
     const client = fed.client("one", {
       certificate: pair.cert,
       privateKey: pair.key,
-      retry: BOUNDED,
+      retry: BOUNDED_RETRY,
     });
-    await assert.rejects(client.ping(), refusedWithin3(/client certificate/));
+    await assert.rejects(client.ping(), cannotHealWithin(3, /client certificate/));
   });
 
   it("no client certificate: cannot heal, within 3 attempts", async () => {
@@ -49,14 +37,14 @@ describe("an identity the reference aggregator refuses", () => {
       requireClientAuth: false,
       certificate: undefined,
       privateKey: undefined,
-      retry: BOUNDED,
+      retry: BOUNDED_RETRY,
     });
-    await assert.rejects(client.ping(), refusedWithin3(/client certificate/));
+    await assert.rejects(client.ping(), cannotHealWithin(3, /client certificate/));
   });
 
   it("useTls: false against a TLS aggregator: says so, within 3 attempts", async () => {
-    const client = fed.client("one", { useTls: false, retry: BOUNDED });
-    await assert.rejects(client.ping(), refusedWithin3(/useTls is false.*speaks TLS/));
+    const client = fed.client("one", { useTls: false, retry: BOUNDED_RETRY });
+    await assert.rejects(client.ping(), cannotHealWithin(3, /useTls is false.*speaks TLS/));
   });
 });
 

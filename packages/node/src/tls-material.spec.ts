@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CertificateLoadError, InvalidOptionError } from "@openfl-connect/core";
 import {
+  collaboratorConnection,
   createTestPki,
   issueCollaborator,
   type TestPki,
@@ -25,19 +26,10 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
+/** Options for collaborator "one" of the test PKI; never connected (construction only). */
 function options(overrides: Partial<AggregatorGRPCClientOptions>): AggregatorGRPCClientOptions {
-  return {
-    aggAddr: "localhost",
-    aggPort: 50051,
-    aggregatorUuid: "aggregator_fed",
-    federationUuid: "fed",
-    collaboratorName: "one",
-    rootCertificate: pki.caCert,
-    certificate: pki.collaborators.one?.cert,
-    privateKey: pki.collaborators.one?.key,
-    warn: () => {},
-    ...overrides,
-  };
+  const endpoint = { port: 50051, aggregatorUuid: "aggregator_fed", federationUuid: "fed" };
+  return { ...collaboratorConnection(pki, "one", endpoint), warn: () => {}, ...overrides };
 }
 
 async function certificateValid(name: string, fromDays: number, toDays: number) {
