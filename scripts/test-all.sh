@@ -29,6 +29,11 @@ step "package graph (README): libraries import only the libraries below them"
 node scripts/check-package-graph.mjs
 
 step "libraries packed as published, used from plain Node"
+# Packed once here; the packed-install benchmark below installs the same tarballs.
+PACKED_LIBRARIES_DIR=$(mktemp -d)
+export PACKED_LIBRARIES_DIR
+trap 'rm -rf "$PACKED_LIBRARIES_DIR"' EXIT
+bash scripts/pack-libraries.sh "$PACKED_LIBRARIES_DIR"
 bash scripts/check-packages.sh
 
 step "Envoy config against Envoy's API schema (go-control-plane)"

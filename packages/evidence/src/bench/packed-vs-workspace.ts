@@ -25,17 +25,22 @@ try {
   const pair = pki.collaborators.bench;
   if (pair === undefined) throw new Error("no bench certificate");
 
-  const tarballs = join(dir, "tarballs");
-  execFileSync("bash", [join(REPO_ROOT, "scripts/pack-libraries.sh"), tarballs], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  // npm test packs once (scripts/test-all.sh sets PACKED_LIBRARIES_DIR); alone, pack here.
+  const tarballs = process.env.PACKED_LIBRARIES_DIR || join(dir, "tarballs");
+  if (!process.env.PACKED_LIBRARIES_DIR) {
+    execFileSync("bash", [join(REPO_ROOT, "scripts/pack-libraries.sh"), tarballs], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
   const app = join(dir, "app");
   await mkdir(app);
   await writeFile(
     join(app, "package.json"),
     '{ "name": "bench", "private": true, "type": "module" }',
   );
-  const packed = (await readdir(tarballs)).map((f) => join(tarballs, f));
+  const packed = (await readdir(tarballs))
+    .filter((f) => f.endsWith(".tgz"))
+    .map((f) => join(tarballs, f));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed], {
     cwd: app,
     stdio: ["ignore", "ignore", "inherit"],
