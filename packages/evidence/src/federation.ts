@@ -1,15 +1,14 @@
 // Shared fixture: a reference aggregator over real mTLS on 127.0.0.1 with a fresh test PKI,
 // Node clients for its collaborators, and a record of every result the aggregator accepted
 // or ignored (to check "exactly once").
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Float32Tensor } from "@openfl-connect/core";
 import { AggregatorGRPCClient, type AggregatorGRPCClientOptions } from "@openfl-connect/node";
-import {
-  type AggregatorLogger,
+import type {
+  AggregatorLogger,
   ReferenceAggregator,
-  type ReferenceAggregatorOptions,
+  ReferenceAggregatorOptions,
 } from "@openfl-connect/reference-aggregator";
 import {
   collaboratorConnection,
@@ -21,6 +20,10 @@ import {
   AGGREGATOR_UUID,
   FEDERATION_UUID,
 } from "@openfl-connect/test-support/federation-constants";
+import {
+  createFederationDir,
+  startReferenceAggregator,
+} from "@openfl-connect/test-support/reference-federation";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
 
@@ -61,8 +64,7 @@ export interface FederationOptions {
 }
 
 export async function startFederation(options: FederationOptions): Promise<Federation> {
-  const dir = await mkdtemp(join(tmpdir(), "openfl-evidence-"));
-  const pki = await createTestPki(join(dir, "pki"), { collaborators: options.collaborators });
+  const { dir, pki } = await createFederationDir("openfl-evidence-", options.collaborators);
   // The aggregator reads these paths on every start(); rotateServerCa() rewrites them.
   const serverTls = {
     rootCertificate: join(dir, "server-trusts.pem"),
@@ -78,9 +80,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const logger: AggregatorLogger = (_level, message) => {
     if (message.startsWith("already has results")) ignoredDuplicates++;
   };
-  const aggregator = new ReferenceAggregator({
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
+  const { aggregator, port } = await startReferenceAggregator(pki, {
     authorizedCollaborators: options.collaborators,
     rounds: options.rounds ?? 1,
     tasks: options.tasks ?? ["train"],
@@ -88,7 +88,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       "dense.weight": { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) },
     },
     tls: serverTls,
-    authFailureDelayMs: [0, 0],
     tensorWaitMs: 2000,
     logger,
     ...options.aggregator,
@@ -101,7 +100,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       sha256: Object.fromEntries(record.tensors.map((t) => [t.name, t.sha256])),
     });
   });
-  const { port } = await aggregator.start();
   const clients: AggregatorGRPCClient[] = [];
   let rotations = 0;
   return {

@@ -2,16 +2,12 @@
 // the real AggregatorGRPCServer (openfl_server_fixture.py) and the real AggregatorGRPCClient
 // (openfl_client_driver.py). See ../python/README.md for their flags and JSON output.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { access, readdir, readFile, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type AggregatorLogger,
-  ReferenceAggregator,
-  silentLogger,
-} from "@openfl-connect/reference-aggregator";
-import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
+import type { AggregatorLogger, ReferenceAggregator } from "@openfl-connect/reference-aggregator";
+import type { TestPki } from "@openfl-connect/reference-aggregator/pki";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const PYTHON = join(REPO_ROOT, ".venv", "bin", "python");
@@ -21,6 +17,10 @@ import {
   AGGREGATOR_UUID,
   FEDERATION_UUID,
 } from "@openfl-connect/test-support/federation-constants";
+import {
+  createFederationDir,
+  startReferenceAggregator,
+} from "@openfl-connect/test-support/reference-federation";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
 
@@ -39,12 +39,10 @@ export async function requirePython(): Promise<void> {
 }
 
 /** A temp directory with a fresh test PKI (CA, server "localhost"/127.0.0.1, collaborators). */
-export async function createInteropPki(
+export function createInteropPki(
   collaborators: readonly string[],
 ): Promise<{ dir: string; pki: TestPki }> {
-  const dir = await mkdtemp(join(tmpdir(), "openfl-interop-"));
-  const pki = await createTestPki(join(dir, "pki"), { collaborators });
-  return { dir, pki };
+  return createFederationDir("openfl-interop-", collaborators);
 }
 
 export interface OpenFLServerOptions {
@@ -333,9 +331,7 @@ export async function startInteropReferenceAggregator(
     readonly logger?: AggregatorLogger;
   },
 ): Promise<{ aggregator: ReferenceAggregator; port: number }> {
-  const aggregator = new ReferenceAggregator({
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
+  return startReferenceAggregator(pki, {
     authorizedCollaborators: ["collaborator1", "collaborator2"],
     rounds: options.rounds,
     tasks: ["train"],
@@ -343,11 +339,7 @@ export async function startInteropReferenceAggregator(
       "conv.weight": { shape: [3, 4, 5], data: options.convWeight },
       scale: { shape: [], data: Float32Array.of(0.25) },
     },
-    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
-    authFailureDelayMs: [0, 0],
     tensorWaitMs: options.tensorWaitMs,
-    logger: options.logger ?? silentLogger,
+    ...(options.logger ? { logger: options.logger } : {}),
   });
-  const { port } = await aggregator.start();
-  return { aggregator, port };
 }

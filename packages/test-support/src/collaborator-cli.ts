@@ -1,24 +1,19 @@
 // Test fixture: a reference aggregator over mTLS with a fresh PKI, and the collaborator CLI
 // run as a child process against it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { initialModel } from "@openfl-connect/collaborator/tasks/softmax-regression";
-import {
+import type {
   ReferenceAggregator,
-  type ReferenceAggregatorOptions,
-  silentLogger,
+  ReferenceAggregatorOptions,
 } from "@openfl-connect/reference-aggregator";
-import {
-  collaboratorConnection,
-  createTestPki,
-  type TestPki,
-} from "@openfl-connect/reference-aggregator/pki";
+import { collaboratorConnection, type TestPki } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "./federation-constants.js";
 import { jsonLines } from "./json-lines.js";
+import { createFederationDir, startReferenceAggregator } from "./reference-federation.js";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
 
@@ -44,20 +39,12 @@ export async function startCliFederation(
   collaborators: readonly string[],
   aggregator: Partial<ReferenceAggregatorOptions> = {},
 ): Promise<CliFederation> {
-  const dir = await mkdtemp(join(tmpdir(), "collaborator-cli-"));
-  const pki = await createTestPki(join(dir, "pki"), { collaborators: [...collaborators] });
-  const agg = new ReferenceAggregator({
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
+  const { dir, pki } = await createFederationDir("collaborator-cli-", collaborators);
+  const { aggregator: agg, port } = await startReferenceAggregator(pki, {
     authorizedCollaborators: collaborators,
-    rounds: 2,
     initialModel: initialModel(),
-    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
-    authFailureDelayMs: [0, 0],
-    logger: silentLogger,
     ...aggregator,
   });
-  const { port } = await agg.start();
   return {
     dir,
     pki,

@@ -28,6 +28,38 @@ export interface TestFederation {
   close(): Promise<void>;
 }
 
+/** A temp directory with a fresh test PKI (CA, server for localhost/127.0.0.1, collaborators). */
+export async function createFederationDir(
+  prefix: string,
+  collaborators: readonly string[],
+): Promise<{ dir: string; pki: TestPki }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const pki = await createTestPki(join(dir, "pki"), { collaborators: [...collaborators] });
+  return { dir, pki };
+}
+
+/**
+ * The one way the suites start a reference aggregator: the federation constants, `pki`'s
+ * server certificate over mTLS, no delay on refused identities, silent. Options win.
+ */
+export async function startReferenceAggregator(
+  pki: TestPki,
+  options: Partial<ReferenceAggregatorOptions> &
+    Pick<ReferenceAggregatorOptions, "authorizedCollaborators" | "initialModel">,
+): Promise<{ aggregator: ReferenceAggregator; port: number }> {
+  const aggregator = new ReferenceAggregator({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    rounds: 2,
+    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
+    authFailureDelayMs: [0, 0],
+    logger: silentLogger,
+    ...options,
+  });
+  const { port } = await aggregator.start();
+  return { aggregator, port };
+}
+
 export async function startTestFederation(
   options: {
     collaborators?: readonly string[];
@@ -35,24 +67,17 @@ export async function startTestFederation(
   } = {},
 ): Promise<TestFederation> {
   const collaborators = options.collaborators ?? ["one", "two"];
-  const dir = await mkdtemp(join(tmpdir(), "openfl-federation-"));
-  const pki = await createTestPki(join(dir, "pki"), {
-    collaborators: [...collaborators, "stranger"],
-  });
-  const aggregator = new ReferenceAggregator({
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
+  const { dir, pki } = await createFederationDir("openfl-federation-", [
+    ...collaborators,
+    "stranger",
+  ]);
+  const { aggregator, port } = await startReferenceAggregator(pki, {
     authorizedCollaborators: collaborators,
-    rounds: 2,
     tasks: ["train"],
     initialModel: { "dense.weight": { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) } },
-    tls: { rootCertificate: pki.caCert, certificate: pki.server.cert, privateKey: pki.server.key },
-    authFailureDelayMs: [0, 0],
     tensorWaitMs: 500,
-    logger: silentLogger,
     ...options.aggregator,
   });
-  const { port } = await aggregator.start();
   const endpoint = { port, aggregatorUuid: AGGREGATOR_UUID, federationUuid: FEDERATION_UUID };
   const clients: AggregatorGRPCClient[] = [];
   return {
