@@ -3,7 +3,7 @@ export {
   type AggregatorGRPCClientOptions,
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
-export { FileResendBuffer } from "./file-resend-buffer.js";
+export { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
 export {
   NodeConnector,
   type NodeConnectorSettings,
@@ -17,3 +17,10 @@ export {
   loadCertificates,
   loadPrivateKey,
 } from "./pem-files.js";
+export {
+  PendingDirError,
+  PendingDirLockedError,
+  type PendingDirLockHolder,
+  PendingDirUnsafeError,
+  PendingDiskFullError,
+} from "./pending-dir-errors.js";
