@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -115,6 +116,31 @@ describe("collaborator CLI: graceful shutdown", () => {
       }
     });
   }
+});
+
+describe("collaborator CLI: one process per pendingDir", () => {
+  it("a second CLI on the same pendingDir exits 1 naming the first's pid and host; the first releases the directory on exit", async () => {
+    // col2 never shows up, so col1 finishes round 0 and then sleeps.
+    const fed = await startCliFederation(["col1", "col2"]);
+    try {
+      const file = await fed.writeConfig("col1", { maxSleepSeconds: 3600 });
+      const pendingDir = join(fed.dir, "pending-col1");
+      const first = runCli(["--config", file]);
+      await first.waitForEvent("no tasks; sleeping");
+      const second = runCli(["--config", file]);
+      assert.deepEqual(await second.exited, { code: 1, signal: null }, second.stderr());
+      const refusal = JSON.stringify(second.lines);
+      assert.match(refusal, /PendingDirLockedError|is in use by/);
+      assert.ok(refusal.includes(`pid ${first.child.pid} on host ${hostname()}`), refusal);
+      assert.ok(refusal.includes(pendingDir), refusal);
+      assert.ok(existsSync(join(pendingDir, ".lock")));
+      first.child.kill("SIGTERM");
+      assert.deepEqual(await first.exited, { code: 143, signal: null });
+      assert.deepEqual(readdirSync(pendingDir), [], "the lock is released on exit");
+    } finally {
+      await fed.close();
+    }
+  });
 });
 
 describe("collaborator CLI: durable resend buffer survives SIGKILL", () => {

@@ -4,7 +4,7 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { configKeys, envName, flagName, loadConfig } from "./config.js";
-import { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
+import { EXIT_CODES, exitCodeFor, stopEventFor } from "./exit-codes.js";
 import { createLogger, type Logger } from "./logger.js";
 import { withTestHook } from "./test-hook.js";
 
@@ -18,8 +18,9 @@ ${configKeys()
   .join("\n")}
   (config file)              --config FILE                  OPENFL_CONFIG
 
-Exit codes: 0 finished (the aggregator said quit), 1 configuration error, 2 aggregator error
-that resending cannot heal, 3 task failure, 130 SIGINT, 143 SIGTERM.`;
+Exit codes: 0 finished (the aggregator said quit), 1 configuration error (pendingDir in use by
+another process or writable by others included), 2 aggregator error that resending cannot heal,
+3 task failure, 4 the disk holding pendingDir is full, 130 SIGINT, 143 SIGTERM.`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -86,21 +87,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       return EXIT_CODES.finished;
     }
-    const pending = (await parts.resendBuffer?.list())?.length ?? 0;
+    // From the .json files alone: no payload is read at shutdown.
+    const pending = (await parts.resendBuffer?.count()) ?? 0;
     if (pending > 0) logger("info", "uploads left for the next start", { pending });
     return signalled === "SIGINT" ? EXIT_CODES.sigint : EXIT_CODES.sigterm;
   } catch (error) {
     if (signalled !== undefined) {
       return signalled === "SIGINT" ? EXIT_CODES.sigint : EXIT_CODES.sigterm;
     }
-    logger("error", "stopped by an error", {
+    logger("error", stopEventFor(error), {
       error: errorName(error),
       message: messageOf(error),
       ...(config.debug && error instanceof Error ? { stack: error.stack } : {}),
     });
     return exitCodeFor(error);
   } finally {
-    await parts.client.disconnect().catch(() => {});
+    // Releases pendingDir's lock too.
+    await parts.close().catch((error: unknown) => {
+      logger("warn", "closing failed", { message: messageOf(error) });
+    });
   }
 }
 

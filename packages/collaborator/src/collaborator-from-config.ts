@@ -29,11 +29,15 @@ export async function loadTaskSet(path: string): Promise<TaskSet> {
 export interface CollaboratorParts {
   readonly client: AggregatorGRPCClient;
   readonly service: CollaboratorService;
-  readonly resendBuffer: ResendBuffer | undefined;
+  /** The durable buffer in `pendingDir` (undefined without one), as the client got it unwrapped. */
+  readonly resendBuffer: FileResendBuffer | undefined;
+  /** Disconnects the client and releases `pendingDir` for the next process. */
+  close(): Promise<void>;
 }
 
 /**
  * Builds the Node client (loading and checking the PEM files) and the service from a config.
+ * With `pendingDir`, its durable buffer holds that directory until `close()` of the result.
  * `wrapResendBuffer` lets a caller observe the durable buffer (tests).
  */
 export async function createCollaborator(
@@ -46,11 +50,29 @@ export async function createCollaborator(
 ): Promise<CollaboratorParts> {
   const { logger } = options;
   const taskSet = options.taskSet ?? (await loadTaskSet(config.tasks));
-  let resendBuffer: ResendBuffer | undefined =
-    config.pendingDir === undefined ? undefined : new FileResendBuffer(config.pendingDir);
-  if (resendBuffer !== undefined && options.wrapResendBuffer) {
-    resendBuffer = options.wrapResendBuffer(resendBuffer);
+  // Locks pendingDir: throws PendingDirLockedError while another collaborator uses it.
+  const durable =
+    config.pendingDir === undefined
+      ? undefined
+      : new FileResendBuffer(config.pendingDir, {
+          warn: (message) => logger("warn", "pending directory", { message }),
+        });
+  try {
+    return build(config, logger, taskSet, durable, options.wrapResendBuffer);
+  } catch (error) {
+    await durable?.close();
+    throw error;
   }
+}
+
+function build(
+  config: CollaboratorConfig,
+  logger: Logger,
+  taskSet: TaskSet,
+  durable: FileResendBuffer | undefined,
+  wrap: ((buffer: ResendBuffer) => ResendBuffer) | undefined,
+): CollaboratorParts {
+  const resendBuffer = durable !== undefined && wrap ? wrap(durable) : durable;
   const client = new AggregatorGRPCClient({
     aggAddr: config.aggAddr,
     aggPort: config.aggPort,
@@ -86,5 +108,16 @@ export async function createCollaborator(
     maxSleepSeconds: config.maxSleepSeconds,
     useDeltaUpdates: config.useDeltaUpdates,
   });
-  return { client, service, resendBuffer };
+  return {
+    client,
+    service,
+    resendBuffer: durable,
+    async close() {
+      try {
+        await client.disconnect();
+      } finally {
+        await durable?.close();
+      }
+    },
+  };
 }

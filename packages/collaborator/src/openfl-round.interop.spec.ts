@@ -105,6 +105,7 @@ describe("collaborator service against OpenFL's real AggregatorGRPCServer", () =
       ...["--collaborators", "collaborator1", "--record-dir", recordDir, "--rounds", "1"],
       ...["--tasks", TASKS.join(",")],
     ]);
+    const pending = new FileResendBuffer(join(dir, "pending"));
     const client = new AggregatorGRPCClient({
       aggAddr: "localhost",
       aggPort: fixture.port,
@@ -114,7 +115,7 @@ describe("collaborator service against OpenFL's real AggregatorGRPCServer", () =
       rootCertificate: pki.caCert,
       certificate: pki.collaborators.collaborator1?.cert,
       privateKey: pki.collaborators.collaborator1?.key,
-      resendBuffer: new FileResendBuffer(join(dir, "pending")),
+      resendBuffer: pending,
       retry: { intervalMs: 200 },
       warn: () => {},
     });
@@ -157,8 +158,10 @@ describe("collaborator service against OpenFL's real AggregatorGRPCServer", () =
       assert.deepEqual(validation.tensors[0]?.first, [0.25]);
       const local = await record("locally_tuned_model_validation");
       assert.ok(Math.abs((local.tensors[0]?.first[0] ?? 0) - (1 / 7 + 1)) < 1e-5);
+      await pending.close();
       assert.deepEqual(await readdir(join(dir, "pending")), []);
     } finally {
+      await pending.close();
       await client.disconnect();
       await fixture.stop();
       await rm(dir, { recursive: true, force: true });

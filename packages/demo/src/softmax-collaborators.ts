@@ -44,11 +44,11 @@ export async function runSoftmaxCollaborators(o: SoftmaxCollaboratorsOptions): P
       const logger = o.verbose
         ? createLogger("pretty", process.stdout, { collaborator: name })
         : silentLogger;
-      const { client, service } = await createCollaborator(config, { logger, taskSet: softmax });
+      const parts = await createCollaborator(config, { logger, taskSet: softmax });
       try {
-        return await service.run({ signal: o.signal });
+        return await parts.service.run({ signal: o.signal });
       } finally {
-        await client.disconnect();
+        await parts.close();
       }
     }),
   );

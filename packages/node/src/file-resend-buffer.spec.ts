@@ -1,10 +1,26 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { concatParts, type PendingRequest } from "@openfl-connect/core";
-import { FileResendBuffer } from "./file-resend-buffer.js";
+import { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
+import {
+  PendingDirError,
+  PendingDirUnsafeError,
+  PendingDiskFullError,
+} from "./pending-dir-errors.js";
 
 const request = (id: string, bytes: number[]): PendingRequest => ({
   id,
@@ -13,13 +29,29 @@ const request = (id: string, bytes: number[]): PendingRequest => ({
   description: `request ${id}`,
 });
 
+/** Payload bytes that must never show up in a warning or a reason. */
+const SECRET = [...new TextEncoder().encode("SECRET-PAYLOAD")];
+
+const newDir = () => mkdtempSync(join(tmpdir(), "pending-"));
+
+/** A buffer whose warnings are collected. */
+function openBuffer(dir: string, options: FileResendBufferOptions = {}) {
+  const warnings: string[] = [];
+  const buffer = new FileResendBuffer(dir, { warn: (m) => warnings.push(m), ...options });
+  return { buffer, warnings };
+}
+
+/** An error shaped like Node's own for a failed write(2) with errno `code`. */
+const writeError = (code: string) =>
+  Object.assign(new Error(`${code}: simulated, write`), { code, syscall: "write" });
+
 describe("FileResendBuffer", () => {
   it("writes <id>.bin and <id>.json, lists oldest first and deletes on acknowledge", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pending-"));
-    const buffer = new FileResendBuffer(dir);
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
     await buffer.add(request("b", [1, 2, 3]));
     await buffer.add(request("a", [4]));
-    assert.deepEqual(readdirSync(dir).sort(), ["a.bin", "a.json", "b.bin", "b.json"]);
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "a.bin", "a.json", "b.bin", "b.json"]);
     const listed = await buffer.list();
     assert.deepEqual(
       listed.map((r) => [r.id, [...concatParts(r.parts)], r.description]),
@@ -29,22 +61,34 @@ describe("FileResendBuffer", () => {
       ],
     );
     await buffer.acknowledge("b");
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "a.bin", "a.json"]);
+    await buffer.close();
     assert.deepEqual(readdirSync(dir).sort(), ["a.bin", "a.json"]);
   });
 
   it("survives a restart: a new instance on the same directory lists what was pending", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pending-"));
-    await new FileResendBuffer(dir).add(request("x", [9, 8]));
-    const again = await new FileResendBuffer(join(dir)).list();
+    const dir = newDir();
+    const first = new FileResendBuffer(dir);
+    await first.add(request("x", [9, 8]));
+    await first.close();
+    const again = await new FileResendBuffer(dir).list();
     assert.deepEqual(
       again.map((r) => [r.id, [...concatParts(r.parts)]]),
       [["x", [9, 8]]],
     );
   });
 
+  it("refuses every call after close()", async () => {
+    const { buffer } = openBuffer(newDir());
+    await buffer.close();
+    await buffer.close();
+    await assert.rejects(async () => buffer.add(request("a", [1])), PendingDirError);
+    await assert.rejects(async () => buffer.list(), /is closed/);
+  });
+
   it("moves a request that cannot be delivered to failed/ with its reason, and stops listing it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pending-"));
-    const buffer = new FileResendBuffer(dir);
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
     await buffer.add(request("z", [5, 6, 7]));
     await buffer.discard("z", "SendLocalTaskResults failed: UNAUTHENTICATED");
     assert.deepEqual(await buffer.list(), []);
@@ -53,25 +97,215 @@ describe("FileResendBuffer", () => {
     assert.match(readFileSync(join(dir, "failed", "z.reason.txt"), "utf8"), /UNAUTHENTICATED/);
   });
 
-  it("ignores and cleans up a .bin without .json and leftover temporary files", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pending-"));
-    const buffer = new FileResendBuffer(dir);
-    writeFileSync(join(dir, "torn.bin"), "x");
-    writeFileSync(join(dir, ".y.json.1234.tmp"), "{");
+  it("refuses ids that are not safe file names", async () => {
+    const { buffer } = openBuffer(newDir());
+    await assert.rejects(async () => buffer.add(request("../evil", [1])), /safe file name/);
+  });
+});
+
+describe("FileResendBuffer: nothing unreadable is lost or silently skipped", () => {
+  it("a torn .json: both files go to failed/ with a reason and a warning, the payload intact", async () => {
+    const dir = newDir();
+    const { buffer, warnings } = openBuffer(dir);
+    await buffer.add(request("t", SECRET));
+    writeFileSync(join(dir, "t.json"), '{"id":"t","rpc":');
     assert.deepEqual(await buffer.list(), []);
-    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), ["t.bin", "t.json", "t.reason.txt"]);
+    assert.deepEqual([...readFileSync(join(dir, "failed", "t.bin"))], SECRET);
+    assert.match(
+      readFileSync(join(dir, "failed", "t.reason.txt"), "utf8"),
+      /t\.json is not valid JSON/,
+    );
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? "", /moved t to .*failed\/t: t\.json is not valid JSON/);
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "failed"]);
   });
 
-  it("skips a request whose .bin is shorter than recorded", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pending-"));
-    const buffer = new FileResendBuffer(dir);
+  it("a .bin of another size than recorded goes to failed/, the reason giving both sizes", async () => {
+    const dir = newDir();
+    const { buffer, warnings } = openBuffer(dir);
     await buffer.add(request("c", [1, 2, 3]));
     writeFileSync(join(dir, "c.bin"), Uint8Array.of(1));
     assert.deepEqual(await buffer.list(), []);
+    const reason = readFileSync(join(dir, "failed", "c.reason.txt"), "utf8");
+    assert.match(reason, /c\.bin holds 1 bytes, c\.json records 3/);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), ["c.bin", "c.json", "c.reason.txt"]);
+    assert.equal(warnings.length, 1);
   });
 
-  it("refuses ids that are not safe file names", async () => {
-    const buffer = new FileResendBuffer(mkdtempSync(join(tmpdir(), "pending-")));
-    await assert.rejects(async () => buffer.add(request("../evil", [1])), /safe file name/);
+  it("a .json whose .bin is missing, or has another id, goes to failed/", async () => {
+    const dir = newDir();
+    const { buffer, warnings } = openBuffer(dir);
+    await buffer.add(request("m", [1]));
+    await buffer.add(request("k", [2]));
+    rmSync(join(dir, "m.bin"));
+    writeFileSync(
+      join(dir, "k.json"),
+      readFileSync(join(dir, "k.json"), "utf8").replace('"k"', '"q"'),
+    );
+    assert.deepEqual(await buffer.list(), []);
+    assert.match(readFileSync(join(dir, "failed", "m.reason.txt"), "utf8"), /m\.bin is missing/);
+    assert.match(
+      readFileSync(join(dir, "failed", "k.reason.txt"), "utf8"),
+      /has id "q", expected "k"/,
+    );
+    assert.equal(warnings.length, 2);
+  });
+
+  it("a .bin without .json and a leftover .tmp found at start: the .bin goes to failed/, the .tmp is removed", async () => {
+    const dir = newDir();
+    writeFileSync(join(dir, "torn.bin"), Uint8Array.from(SECRET));
+    writeFileSync(join(dir, ".y.json.1234.tmp"), "{");
+    const { buffer, warnings } = openBuffer(dir);
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "failed"]);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), ["torn.bin", "torn.reason.txt"]);
+    assert.match(warnings.join("\n"), /torn\.bin has no torn\.json/);
+    assert.deepEqual(await buffer.list(), []);
+  });
+
+  it("an entry set aside under a name failed/ already holds keeps both", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("d", [1]));
+    await buffer.discard("d", "first");
+    await buffer.add(request("d", [2]));
+    await buffer.discard("d", "second");
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), [
+      "d.2.bin",
+      "d.2.json",
+      "d.2.reason.txt",
+      "d.bin",
+      "d.json",
+      "d.reason.txt",
+    ]);
+    assert.equal(readFileSync(join(dir, "failed", "d.2.reason.txt"), "utf8"), "second\n");
+  });
+
+  it("warnings and reasons never carry payload bytes", async () => {
+    const dir = newDir();
+    const { buffer, warnings } = openBuffer(dir);
+    await buffer.add(request("p", SECRET));
+    writeFileSync(join(dir, "p.bin"), Uint8Array.from([...SECRET, ...SECRET]));
+    await buffer.list();
+    const reason = readFileSync(join(dir, "failed", "p.reason.txt"), "utf8");
+    assert.doesNotMatch(`${warnings.join("\n")}\n${reason}`, /SECRET-PAYLOAD/);
+  });
+});
+
+describe("FileResendBuffer: directory permissions and temporary files", () => {
+  for (const [mode, who] of [
+    [0o777, "everyone"],
+    [0o770, "its group"],
+    [0o1777, "everyone"],
+  ] as const) {
+    it(`an existing directory with mode ${mode.toString(8)} is refused, naming the directory and its mode`, () => {
+      const dir = newDir();
+      chmodSync(dir, mode);
+      assert.throws(
+        () => new FileResendBuffer(dir),
+        (error: unknown) => {
+          assert.ok(error instanceof PendingDirUnsafeError);
+          assert.equal(error.dir, dir);
+          assert.equal(error.mode, mode);
+          assert.ok(error.message.includes(`${dir} has mode ${mode.toString(8).padStart(4, "0")}`));
+          assert.ok(error.message.includes(`writable by ${who}`));
+          return true;
+        },
+      );
+      assert.deepEqual(readdirSync(dir), [], "nothing written, no lock taken");
+    });
+  }
+
+  it("a directory readable by others but writable only by its owner (0755) is accepted", async () => {
+    const dir = newDir();
+    chmodSync(dir, 0o755);
+    await new FileResendBuffer(dir).close();
+  });
+
+  it("creates a missing directory private (0700)", async () => {
+    const dir = join(newDir(), "a", "b");
+    await new FileResendBuffer(dir).close();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+  });
+
+  it("a write that fails removes its temporary file and leaves nothing behind", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir, {
+      writeToFile: async () => {
+        throw writeError("EIO");
+      },
+    });
+    await assert.rejects(async () => buffer.add(request("w", [1, 2])), /EIO/);
+    assert.deepEqual(readdirSync(dir), [".lock"]);
+  });
+});
+
+describe("FileResendBuffer: a full disk", () => {
+  it("ENOSPC from the kernel (writes go to /dev/full) is a PendingDiskFullError naming the directory; nothing is left", async () => {
+    const dir = newDir();
+    const full = await open("/dev/full", "w");
+    try {
+      const { buffer } = openBuffer(dir, {
+        writeToFile: (_file, data, offset, length) => full.write(data, offset, length),
+      });
+      await assert.rejects(
+        async () => buffer.add(request("f", SECRET)),
+        (error: unknown) => {
+          assert.ok(error instanceof PendingDiskFullError);
+          assert.equal(error.code, "ENOSPC");
+          assert.equal(error.dir, dir);
+          assert.equal((error.cause as NodeJS.ErrnoException).code, "ENOSPC");
+          assert.match(error.message, /the disk holding it is full \(ENOSPC\)/);
+          assert.ok(error.message.includes("request f"));
+          assert.doesNotMatch(error.message, /SECRET-PAYLOAD/);
+          return true;
+        },
+      );
+      assert.deepEqual(readdirSync(dir), [".lock"]);
+    } finally {
+      await full.close();
+    }
+  });
+
+  it("EDQUOT while writing the .json is a PendingDiskFullError too, and the .bin already written is removed", async () => {
+    const dir = newDir();
+    let writes = 0;
+    const { buffer } = openBuffer(dir, {
+      writeToFile: async (file, data, offset, length) => {
+        // Two parts go to the .bin; the third write is the .json.
+        if (++writes <= 2) return file.write(data, offset, length);
+        throw writeError("EDQUOT");
+      },
+    });
+    await assert.rejects(
+      async () => buffer.add(request("q", [1, 2])),
+      (error: unknown) =>
+        error instanceof PendingDiskFullError &&
+        error.code === "EDQUOT" &&
+        /over its quota \(EDQUOT\)/.test(error.message),
+    );
+    assert.equal(writes, 3);
+    assert.deepEqual(readdirSync(dir), [".lock"]);
+  });
+});
+
+describe("FileResendBuffer: count()", () => {
+  it("counts from the .json files alone: a .bin that cannot be read still counts and is not moved", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("r", [1, 2]));
+    await buffer.add(request("u", [3]));
+    // A .bin that reading would fail on (a directory): count() must not open it.
+    rmSync(join(dir, "u.bin"));
+    mkdirSync(join(dir, "u.bin"));
+    assert.equal(await buffer.count(), 2);
+    assert.ok(existsSync(join(dir, "u.json")));
+    assert.equal(existsSync(join(dir, "failed")), false);
+    // list() reads payloads: it finds the bad one and sets it aside.
+    assert.deepEqual(
+      (await buffer.list()).map((r) => r.id),
+      ["r"],
+    );
+    assert.equal(await buffer.count(), 1);
   });
 });

@@ -3,7 +3,7 @@ export {
   type AggregatorGRPCClientOptions,
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
-export { FileResendBuffer } from "./file-resend-buffer.js";
+export { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
 export {
   NodeConnector,
   type NodeConnectorSettings,
@@ -11,6 +11,13 @@ export {
 } from "./node-connector.js";
 export { classifyNodeFailure } from "./node-failure.js";
 export { loadTlsFiles, type TlsFiles } from "./pem-files.js";
+export {
+  PendingDirError,
+  PendingDirLockedError,
+  type PendingDirLockHolder,
+  PendingDirUnsafeError,
+  PendingDiskFullError,
+} from "./pending-dir-errors.js";
 export {
   CERTIFICATE_EXPIRY_WARNING_DAYS,
   type CheckedTls,
