@@ -9,6 +9,7 @@ import {
   startCliFederation,
   stopCliRuns,
 } from "@openfl-connect/test-support/collaborator-cli";
+import { PAUSE_ENV } from "@openfl-connect/test-support/pause-resend-buffer";
 
 function resultsOf(fed: CliFederation, collaborator: string, round: number, taskName: string) {
   return fed.aggregator.state.receivedResults.filter(
@@ -151,7 +152,7 @@ describe("collaborator CLI: durable resend buffer survives SIGKILL", () => {
         const file = await fed.writeConfig("col1");
         const pendingDir = join(fed.dir, "pending-col1");
         const first = runCli(["--config", file], {
-          OPENFL_COLLABORATOR_TEST_HOOK: `${phase}:train`,
+          [PAUSE_ENV]: `${phase}:train`,
         });
         await first.waitForEvent("test hook: paused");
         const pending = readdirSync(pendingDir).filter((n) => n.endsWith(".bin"));

@@ -2,11 +2,11 @@
 // The collaborator CLI: runs OpenFL's collaborator loop with a task module. See USAGE.
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import type { ResendBuffer } from "@openfl-connect/core";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { configKeys, envName, flagName, loadConfig } from "./config.js";
 import { EXIT_CODES, exitCodeFor, stopEventFor } from "./exit-codes.js";
 import { createLogger, type Logger } from "./logger.js";
-import { withTestHook } from "./test-hook.js";
 
 export const USAGE = `Usage: openfl-collaborator --config collaborator.yaml [--key value ...]
 Runs OpenFL's collaborator loop against an aggregator until it says quit.
@@ -22,7 +22,17 @@ Exit codes: 0 finished (the aggregator said quit), 1 configuration error (pendin
 another process or writable by others included), 2 aggregator error that resending cannot heal,
 3 task failure, 4 the disk holding pendingDir is full, 130 SIGINT, 143 SIGTERM.`;
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** What a program embedding the CLI may add. */
+export interface CliExtensions {
+  /** Wraps the durable resend buffer, e.g. to observe uploads (the crash tests pause in it). */
+  readonly wrapResendBuffer?: (buffer: ResendBuffer, logger: Logger) => ResendBuffer;
+}
+
+/** Runs the CLI with `argv` (without node and the script) and returns its exit code. */
+export async function main(
+  argv: readonly string[],
+  extensions: CliExtensions = {},
+): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_CODES.finished;
@@ -40,10 +50,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     collaborator: config.collaboratorName,
   });
   let parts: Awaited<ReturnType<typeof createCollaborator>>;
+  const wrap = extensions.wrapResendBuffer;
   try {
     parts = await createCollaborator(config, {
       logger,
-      wrapResendBuffer: (b) => withTestHook(b, process.env.OPENFL_COLLABORATOR_TEST_HOOK, logger),
+      ...(wrap ? { wrapResendBuffer: (b: ResendBuffer) => wrap(b, logger) } : {}),
     });
   } catch (error) {
     logger("error", "configuration error", { message: messageOf(error) });

@@ -1,6 +1,7 @@
 // A mixed federation run by OpenFL 1.9's REAL Aggregator (python/openfl_federation.py): two of
 // our Node collaborator services (the CLI, softmax task set) and one OpenFL Collaborator (the
 // real class, numpy task runner), each on its own shard, until the aggregator says quit.
+
 import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import {
   SOFTMAX_TASKS,
   stopCliRuns,
 } from "@openfl-connect/test-support/collaborator-cli";
+import { PAUSE_ENV } from "@openfl-connect/test-support/pause-resend-buffer";
 import {
   type Arrival,
   type MetricRecord,
@@ -207,7 +209,7 @@ describe("mixed federation on OpenFL's real Aggregator: a Node collaborator kill
       const [victim, other] = NODE_COLLABORATORS as [string, string];
       const otherRun = await run.startNode(other);
       const first = await run.startNode(victim, {
-        OPENFL_COLLABORATOR_TEST_HOOK: "pause-after-persist:train",
+        [PAUSE_ENV]: "pause-after-persist:train",
       });
       await first.waitForEvent("test hook: paused", 60_000);
       first.child.kill("SIGKILL");

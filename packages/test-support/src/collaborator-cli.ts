@@ -17,9 +17,11 @@ import { createFederationDir, startReferenceAggregator } from "./reference-feder
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
 
-/** The collaborator CLI's source (run with tsx) and its package directory. */
+/** The collaborator CLI's source and its package directory (the CLI's working directory). */
 const CLI = fileURLToPath(import.meta.resolve("@openfl-connect/collaborator/cli"));
 const PACKAGE_DIR = dirname(dirname(CLI));
+/** What runCli starts (with tsx): the CLI's main, able to pause at a crash point. */
+const CLI_ENTRY = fileURLToPath(new URL("./collaborator-cli-entry.ts", import.meta.url));
 /** The softmax-regression task module, as a path for a collaborator config. */
 export const SOFTMAX_TASKS = fileURLToPath(
   import.meta.resolve("@openfl-connect/collaborator/tasks/softmax-regression"),
@@ -100,7 +102,7 @@ export function stopCliRuns(): void {
 }
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
