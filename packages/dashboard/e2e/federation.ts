@@ -8,10 +8,8 @@ export interface Federation {
   readonly aggregatorUuid: string;
   readonly federationUuid: string;
   readonly collaboratorName: string;
-  /** "envoy" or "grpcwebproxy" (see proxy-choice.ts). */
-  readonly proxy?: string;
-  /** A JWT the proxy requires (Envoy's jwt_authn); absent for grpcwebproxy. */
-  readonly accessToken?: string;
+  /** A JWT Envoy's jwt_authn accepts. */
+  readonly accessToken: string;
 }
 
 /** One TaskResults as the aggregator received it (harness GET /results). */
@@ -47,6 +45,6 @@ export async function openDashboard(
   await page.locator("#aggregatorUuid").fill(f.aggregatorUuid);
   await page.locator("#federationUuid").fill(f.federationUuid);
   await page.locator("#collaboratorName").fill(f.collaboratorName);
-  if (f.accessToken !== undefined) await page.locator("#accessToken").fill(f.accessToken);
+  await page.locator("#accessToken").fill(f.accessToken);
   await page.locator("#save-settings").click();
 }

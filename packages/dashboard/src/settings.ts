@@ -1,6 +1,6 @@
 /** What the page needs to talk to one federation through one proxy. No key material. */
 export interface DashboardSettings {
-  /** The gRPC-web proxy (Envoy or grpcwebproxy), e.g. "http://127.0.0.1:8080". */
+  /** The gRPC-web proxy (Envoy), e.g. "https://dashboard.example.org:8443". */
   readonly proxyUrl: string;
   /** OpenFL: aggregator_uuid, e.g. "aggregator_plan.yaml_4ebcd576". */
   readonly aggregatorUuid: string;

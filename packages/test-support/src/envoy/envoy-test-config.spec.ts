@@ -1,22 +1,22 @@
-// Unit tests of the Envoy test config (run by the dashboard's `test` script, not by Playwright):
-// the generated config is checked with deploy/envoy/validate (Envoy's API schema, via Go), since
-// Envoy itself is not installed on the test machines.
+// Unit tests of the Envoy test config and of the shipped deploy/envoy/envoy.yaml, both checked by
+// Envoy itself (`envoy --mode validate`, .venv/bin/envoy from scripts/setup-python.sh).
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
 import { createPublicKey, type JsonWebKey, verify } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parse } from "yaml";
+import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator";
+import { parse, stringify } from "yaml";
+import { validateEnvoyConfig } from "./envoy-binary.js";
 import {
   DEPLOYED_ENVOY_CONFIG,
   deployedEnvoyTestConfig,
   type EnvoyTestConfigOptions,
-} from "./envoy-config.js";
+} from "./envoy-test-config.js";
+import { shippedConfigWithTestFiles } from "./shipped-config-files.js";
 import { createTestJwtKey, signJwt, testAccessToken } from "./test-jwt.js";
 
-const validateDir = resolve(import.meta.dirname, "../../../deploy/envoy/validate");
 const work = mkdtempSync(join(tmpdir(), "envoy-config-spec-"));
 const key = createTestJwtKey();
 
@@ -142,36 +142,83 @@ describe("Envoy test config derived from deploy/envoy/envoy.yaml", () => {
     assert.equal(generated.proxyUrl, "http://127.0.0.1:40002");
   });
 
-  // Needs Go (npm test has it); without it this fails loudly rather than skipping.
-  describe("checked against Envoy's API schema (deploy/envoy/validate)", () => {
-    const validator = join(work, "envoy-validate");
-    before(() => {
-      execFileSync("go", ["build", "-o", validator, "."], {
-        cwd: validateDir,
-        env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ""} -mod=mod`.trim() },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
+  // Envoy's own check (envoy --mode validate): schema, extensions, and the files each config
+  // names, so it runs on a real test PKI. Without .venv/bin/envoy this fails, never skips.
+  describe("checked by Envoy 1.40 (envoy --mode validate)", () => {
+    let pki: TestPki;
+    let real: EnvoyTestConfigOptions;
+    before(async () => {
+      pki = await createTestPki(join(work, "pki"), { collaborators: ["dashboard"] });
+      const pair = pki.collaborators.dashboard;
+      assert.ok(pair);
+      real = {
+        ...OPTIONS,
+        listenerTls: { cert: pki.server.cert, key: pki.server.key },
+        aggregator: { ...OPTIONS.aggregator, caCert: pki.caCert, cert: pair.cert, key: pair.key },
+      };
     });
-    const check = (file: string) => spawnSync(validator, [file], { encoding: "utf8" });
 
-    for (const listenerTls of [OPTIONS.listenerTls, "plaintext"] as const) {
-      const label = listenerTls === "plaintext" ? "plaintext" : "TLS";
-      it(`accepts the generated config (${label} listener)`, async () => {
-        const file = join(work, `envoy-test-${label}.yaml`);
-        writeFileSync(file, (await deployedEnvoyTestConfig({ ...OPTIONS, listenerTls })).yaml);
-        const result = check(file);
-        assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-        assert.match(result.stdout, /OK/);
+    for (const listener of ["tls", "plaintext"] as const) {
+      it(`accepts the generated test config (${listener} listener)`, async () => {
+        const file = join(work, `envoy-test-${listener}.yaml`);
+        const listenerTls = listener === "plaintext" ? "plaintext" : real.listenerTls;
+        writeFileSync(file, (await deployedEnvoyTestConfig({ ...real, listenerTls })).yaml);
+        const result = validateEnvoyConfig(file);
+        assert.equal(result.ok, true, result.output);
       });
     }
 
-    it("would catch a broken one (the check is not vacuous)", async () => {
+    it("accepts the shipped deploy/envoy/envoy.yaml with test files at the paths it names", async () => {
+      const dir = join(work, "shipped");
+      const file = await shippedConfigWithTestFiles(
+        readFileSync(DEPLOYED_ENVOY_CONFIG, "utf8"),
+        dir,
+        pki,
+      );
+      assert.match(
+        readFileSync(file, "utf8"),
+        new RegExp(`${dir}/etc/envoy/openfl/cert_chain.crt`),
+      );
+      const result = validateEnvoyConfig(file);
+      assert.equal(result.ok, true, result.output);
+    });
+
+    it("refuses a shipped config naming an /etc/envoy/ file it cannot provide", async () => {
+      const yaml =
+        "admin:\n  access_log:\n    - typed_config: { path: x, filename: /etc/envoy/x.lua }\n";
+      await assert.rejects(
+        shippedConfigWithTestFiles(yaml, join(work, "odd"), pki),
+        (error: Error) =>
+          error.name === "ShippedConfigFileError" && error.message.includes("/etc/envoy/x.lua"),
+      );
+    });
+
+    it("rejects a misspelt field (the check is not vacuous)", async () => {
       const file = join(work, "envoy-test-broken.yaml");
-      const { yaml } = await deployedEnvoyTestConfig(OPTIONS);
+      const { yaml } = await deployedEnvoyTestConfig(real);
       writeFileSync(file, yaml.replace("local_jwks:", "local_jwk:"));
-      const result = check(file);
-      assert.equal(result.status, 1);
-      assert.match(result.stderr, /local_jwk/);
+      const result = validateEnvoyConfig(file);
+      assert.equal(result.ok, false);
+      assert.match(result.output, /local_jwk/);
+    });
+
+    it("rejects a deprecated field (VirtualHost.cors), which Envoy itself only warns about", async () => {
+      const file = join(work, "envoy-test-deprecated.yaml");
+      const config = parse((await deployedEnvoyTestConfig(real)).yaml) as Node;
+      const host = hcmOf(config).route_config.virtual_hosts[0];
+      host.cors = { allow_origin_string_match: [{ exact: "http://127.0.0.1:40003" }] };
+      writeFileSync(file, stringify(config));
+      const result = validateEnvoyConfig(file);
+      assert.equal(result.ok, false);
+      assert.match(result.output, /VirtualHost\.cors/);
+    });
+
+    it("rejects a config whose certificate file is missing", async () => {
+      const file = join(work, "envoy-test-missing-cert.yaml");
+      writeFileSync(file, (await deployedEnvoyTestConfig(OPTIONS)).yaml);
+      const result = validateEnvoyConfig(file);
+      assert.equal(result.ok, false);
+      assert.match(result.output, /\/tmp\/pki\//);
     });
   });
 });

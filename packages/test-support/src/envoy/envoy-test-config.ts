@@ -18,7 +18,7 @@ import type { JsonWebKeySet } from "./test-jwt.js";
 /** deploy/envoy/envoy.yaml in this checkout. */
 export const DEPLOYED_ENVOY_CONFIG = resolve(
   import.meta.dirname,
-  "../../../deploy/envoy/envoy.yaml",
+  "../../../../deploy/envoy/envoy.yaml",
 );
 
 export interface EnvoyTestConfigOptions {
@@ -181,7 +181,7 @@ export function envoyTestConfig(
 
   const scheme = options.listenerTls === "plaintext" ? "http" : "https";
   return {
-    yaml: `# Generated for the browser tests from deploy/envoy/envoy.yaml by packages/dashboard/e2e/envoy-config.ts.\n${stringify(config, { lineWidth: 0 })}`,
+    yaml: `# Generated for the browser tests from deploy/envoy/envoy.yaml by packages/test-support/src/envoy/envoy-test-config.ts.\n${stringify(config, { lineWidth: 0 })}`,
     issuer,
     audience,
     proxyUrl: `${scheme}://127.0.0.1:${options.listenerPort}`,
