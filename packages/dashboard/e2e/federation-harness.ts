@@ -37,6 +37,8 @@ const repo = resolve(here, "../../..");
 const dist = resolve(here, "../dist");
 
 export const COLLABORATOR = "dashboard";
+/** The test user (token sub) and the collaborator claim value that maps to COLLABORATOR. */
+const USER = "e2e-user";
 const FEDERATION_UUID = "plan.yaml_e2e0b0b0";
 const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
 
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
   const proxy = await startEnvoy({
     workDir,
     pki,
-    collaborator: COLLABORATOR,
+    collaborators: [{ name: COLLABORATOR, claim: USER }],
     aggregatorPort,
     dashboardOrigin: dashboardUrl,
   });
@@ -103,7 +105,9 @@ async function main(): Promise<void> {
       ready: true,
       dashboardUrl,
       proxyUrl: proxy.proxyUrl,
-      accessToken: proxy.accessToken,
+      // The page's token: this user acts as COLLABORATOR and may upload; and a read-only one.
+      accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),
+      readOnlyAccessToken: proxy.token({ sub: USER, collaborator: USER }),
       resultsUrl: `http://127.0.0.1:${port(control)}/results`,
       aggregatorUuid: AGGREGATOR_UUID,
       federationUuid: FEDERATION_UUID,

@@ -8,8 +8,10 @@ export interface Federation {
   readonly aggregatorUuid: string;
   readonly federationUuid: string;
   readonly collaboratorName: string;
-  /** A JWT Envoy's jwt_authn accepts. */
+  /** A JWT for a user who acts as `collaboratorName` and may upload. */
   readonly accessToken: string;
+  /** The same user without the upload claim. */
+  readonly readOnlyAccessToken: string;
 }
 
 /** One TaskResults as the aggregator received it (harness GET /results). */

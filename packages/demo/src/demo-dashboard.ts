@@ -13,6 +13,8 @@ import { startEnvoy } from "@openfl-connect/test-support/envoy";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const dist = join(repo, "packages/dashboard/dist");
+/** The demo's one user: its token's sub and collaborator claim. */
+const DEMO_USER = "demo-user";
 
 export interface DemoDashboardOptions {
   /** The aggregator's port on 127.0.0.1 (its certificate names localhost). */
@@ -104,14 +106,15 @@ async function startProxy(options: DemoDashboardOptions, origin: string): Promis
   const envoy = await startEnvoy({
     workDir: options.workDir,
     pki: options.pki,
-    collaborator: options.collaboratorName,
+    collaborators: [{ name: options.collaboratorName, claim: DEMO_USER }],
     aggregatorPort: options.aggregatorPort,
     dashboardOrigin: origin,
     listener: "plaintext",
   });
   // A file, not the terminal or the link: tokens stay out of logs and browser history.
   const accessTokenFile = join(options.workDir, "access-token.txt");
-  await writeFile(accessTokenFile, `${envoy.accessToken}\n`, { mode: 0o600 });
+  const token = envoy.token({ sub: DEMO_USER, collaborator: DEMO_USER, upload: true });
+  await writeFile(accessTokenFile, `${token}\n`, { mode: 0o600 });
   return { t: "running", url: envoy.proxyUrl, accessTokenFile, stop: () => envoy.stop() };
 }
 

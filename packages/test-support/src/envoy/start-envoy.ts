@@ -1,23 +1,27 @@
-// Test-only: the one way the repo's tests and demo start Envoy. It writes the config that
-// envoy-test-config.ts derives from deploy/envoy/envoy.yaml (jwt_authn with a fresh local key,
-// mTLS upstream with one collaborator's test certificate), starts .venv/bin/envoy on free ports
-// of 127.0.0.1 and resolves once Envoy's admin interface reports it ready.
+// Test-only: the one way the repo's tests and demo start Envoy. It writes the generator's config
+// (packages/envoy-config) for a test input (test-envoy-input.ts: jwt_authn with a fresh local
+// key, one upstream identity per test collaborator), starts .venv/bin/envoy on free ports of
+// 127.0.0.1 and resolves once Envoy's admin interface reports it ready.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { generateEnvoyConfig } from "@openfl-connect/envoy-config";
 import type { TestPki } from "@openfl-connect/reference-aggregator";
 import { freePort } from "../free-port.js";
 import { envoyBinary } from "./envoy-binary.js";
-import { deployedEnvoyTestConfig } from "./envoy-test-config.js";
-import { createTestJwtKey, type TestJwtKey, testAccessToken } from "./test-jwt.js";
+import { deployedEnvoyInput, testEnvoyInput } from "./test-envoy-input.js";
+import { createTestJwtKey, signJwt } from "./test-jwt.js";
 
 export interface EnvoyOptions {
   /** Where the config and the log go. */
   readonly workDir: string;
   readonly pki: TestPki;
-  /** The collaborator whose certificate Envoy presents to the aggregator. */
-  readonly collaborator: string;
+  /**
+   * The identities Envoy may present (each a collaborator of `pki`), with the claim value that
+   * selects each. Default: every collaborator of `pki`, claim = its name.
+   */
+  readonly collaborators?: readonly { readonly name: string; readonly claim: string }[];
   /** The aggregator's port on 127.0.0.1 (its certificate names localhost). */
   readonly aggregatorPort: number;
   /** The page's origin, the only one CORS allows. */
@@ -29,50 +33,63 @@ export interface EnvoyOptions {
   readonly listener?: "tls" | "plaintext";
 }
 
+/** Who a test token is for. */
+export interface TestUser {
+  readonly sub: string;
+  /** The collaborator claim's value (omitted: no claim). */
+  readonly collaborator?: string;
+  /** Sets the upload claim to true. */
+  readonly upload?: boolean;
+  /** Seconds from now to expiry (default 3600; negative: already expired). */
+  readonly expiresIn?: number;
+  /** Replaces iss / aud (wrong-issuer and wrong-audience tests). */
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
 export interface RunningEnvoy {
   /** "https://127.0.0.1:<port>" (or http:// for a plaintext listener). */
   readonly proxyUrl: string;
-  /** A JWT Envoy accepts (1 h), for the page's access token setting. */
-  readonly accessToken: string;
-  /** The signing key, issuer and audience behind it, for tests that need other tokens. */
-  readonly jwtKey: TestJwtKey;
-  readonly issuer: string;
-  readonly audience: string;
+  /** A signed JWT for `user`, with the shipped issuer, audience and claim names. */
+  token(user: TestUser): string;
+  /** The claim names of the shipped input (deploy/envoy/envoy-input.yaml). */
+  readonly claims: { readonly collaborator: string; readonly upload: string };
   readonly pid: number;
   readonly command: string;
-  /** Envoy's stdout and stderr (access log included). */
+  /** Envoy's stdout and stderr (the JSON access log included). */
   readonly log: string;
   /** SIGTERM; resolves once Envoy has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
-  const identity = options.pki.collaborators[options.collaborator];
-  if (!identity) throw new Error(`the test PKI has no ${options.collaborator} certificate`);
+  const collaborators = (
+    options.collaborators ??
+    Object.keys(options.pki.collaborators).map((name) => ({ name, claim: name }))
+  ).map(({ name, claim }) => {
+    const pair = options.pki.collaborators[name];
+    if (!pair) throw new Error(`the test PKI has no ${name} certificate`);
+    return { name, claim, cert: pair.cert, key: pair.key };
+  });
   const binary = envoyBinary();
   const jwtKey = createTestJwtKey();
+  const shipped = await deployedEnvoyInput();
   const adminPort = await freePort();
-  const config = await deployedEnvoyTestConfig({
+  const listenerPort = await freePort();
+  const plaintext = options.listener === "plaintext";
+  const input = testEnvoyInput(shipped, {
     adminPort,
-    listenerPort: await freePort(),
-    listenerTls:
-      options.listener === "plaintext"
-        ? "plaintext"
-        : { cert: options.pki.server.cert, key: options.pki.server.key },
+    listenerPort,
+    listenerTls: plaintext
+      ? "plaintext"
+      : { cert: options.pki.server.cert, key: options.pki.server.key },
     dashboardOrigin: options.dashboardOrigin,
-    aggregator: {
-      // An IP, not "localhost": Envoy's DNS lookup prefers IPv6 and the aggregator binds IPv4.
-      address: "127.0.0.1",
-      port: options.aggregatorPort,
-      serverName: "localhost",
-      caCert: options.pki.caCert,
-      cert: identity.cert,
-      key: identity.key,
-    },
+    aggregator: { port: options.aggregatorPort, caCert: options.pki.caCert },
+    collaborators,
     jwks: jwtKey.jwks,
   });
   const file = join(options.workDir, "envoy-test.yaml");
-  await writeFile(file, config.yaml);
+  await writeFile(file, generateEnvoyConfig(input, "a test input (packages/test-support)"));
   const log = join(options.workDir, "envoy.log");
   const args = ["-c", file, "--disable-hot-restart", "--log-level", "warn"];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -91,12 +108,24 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     await stop();
     throw error;
   }
+  const { tokens } = input;
   return {
-    proxyUrl: config.proxyUrl,
-    accessToken: testAccessToken(jwtKey, config.issuer, config.audience),
-    jwtKey,
-    issuer: config.issuer,
-    audience: config.audience,
+    proxyUrl: `${plaintext ? "http" : "https"}://127.0.0.1:${listenerPort}`,
+    token: (user) => {
+      const now = Math.floor(Date.now() / 1000);
+      return signJwt(jwtKey, {
+        iss: user.issuer ?? tokens.issuer,
+        aud: user.audience ?? tokens.audience,
+        sub: user.sub,
+        iat: now,
+        exp: now + (user.expiresIn ?? 3600),
+        ...(user.collaborator === undefined
+          ? {}
+          : { [tokens.collaborator_claim]: user.collaborator }),
+        ...(user.upload === true ? { [tokens.upload_claim]: true } : {}),
+      });
+    },
+    claims: { collaborator: tokens.collaborator_claim, upload: tokens.upload_claim },
     pid: child.pid ?? -1,
     command: [binary, ...args].join(" "),
     log,

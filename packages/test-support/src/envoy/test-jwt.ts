@@ -45,23 +45,6 @@ export function signJwt(key: Pick<TestJwtKey, "kid" | "privateKey">, claims: Jwt
   return `${signingInput}.${signature.toString("base64url")}`;
 }
 
-/** A token for `issuer`/`audience`, valid from now for `seconds` (default 1 h). */
-export function testAccessToken(
-  key: TestJwtKey,
-  issuer: string,
-  audience: string,
-  seconds = 3600,
-): string {
-  const now = Math.floor(Date.now() / 1000);
-  return signJwt(key, {
-    iss: issuer,
-    aud: audience,
-    sub: "e2e-user",
-    iat: now,
-    exp: now + seconds,
-  });
-}
-
 function base64url(text: string): string {
   return Buffer.from(text, "utf8").toString("base64url");
 }
