@@ -94,7 +94,7 @@ describe("generated Envoy config", () => {
     const format = hcm.access_log[0].typed_config.log_format.json_format;
     assert.equal(format.sub, "%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:jwt_payload:sub)%");
     assert.equal(format.upstream_cluster, "%UPSTREAM_CLUSTER%");
-    assert.equal(format.path, "%PATH(WQ)%", "never the query string");
+    assert.equal(format.path, "%PATH(NQ)%", "never the query string");
   });
 
   it("has a JWKS cluster only for a remote JWKS", () => {

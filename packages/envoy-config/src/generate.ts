@@ -177,7 +177,7 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
               json_format: {
                 time: "%START_TIME%",
                 method: "%REQ(:METHOD)%",
-                path: "%PATH(WQ)%",
+                path: "%PATH(NQ)%",
                 status: "%RESPONSE_CODE%",
                 flags: "%RESPONSE_FLAGS%",
                 details: "%RESPONSE_CODE_DETAILS%",

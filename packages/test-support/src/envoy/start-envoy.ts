@@ -91,7 +91,16 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
   const file = join(options.workDir, "envoy-test.yaml");
   await writeFile(file, generateEnvoyConfig(input, "a test input (packages/test-support)"));
   const log = join(options.workDir, "envoy.log");
-  const args = ["-c", file, "--disable-hot-restart", "--log-level", "warn"];
+  // Access log lines reach the log file within 0.1 s (default 10 s), for tests that read it.
+  const args = [
+    "-c",
+    file,
+    "--disable-hot-restart",
+    "--log-level",
+    "warn",
+    "--file-flush-interval-msec",
+    "100",
+  ];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   const out = createWriteStream(log);
   child.stdout?.pipe(out);
