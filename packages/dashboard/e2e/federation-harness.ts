@@ -64,7 +64,12 @@ async function main(): Promise<void> {
   const aggregatorPort = aggregator.port;
 
   const web = await serveStaticSite(dist);
-  const dashboardUrl = `http://127.0.0.1:${port(web)}`;
+  const dashboardUrl = web.origin;
+  // The same page on other origins: one that Envoy's CORS does not allow (configured with the
+  // real proxy), and one whose configured proxy does not exist.
+  const foreignSite = await serveStaticSite(dist);
+  const unreachableSite = await serveStaticSite(dist);
+  unreachableSite.configure("http://127.0.0.1:9");
   const control = await listen(
     createServer((req, res) => {
       if (req.url === "/results") {
@@ -86,13 +91,15 @@ async function main(): Promise<void> {
     aggregatorPort,
     dashboardOrigin: dashboardUrl,
   });
+  web.configure(proxy.proxyUrl);
+  foreignSite.configure(proxy.proxyUrl);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await proxy.stop();
-    web.close();
+    await Promise.all([web.close(), foreignSite.close(), unreachableSite.close()]);
     control.close();
     await aggregator.stop();
     process.exit(0);
@@ -104,6 +111,8 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       ready: true,
       dashboardUrl,
+      foreignOriginDashboardUrl: foreignSite.origin,
+      unreachableProxyDashboardUrl: unreachableSite.origin,
       proxyUrl: proxy.proxyUrl,
       // The page's token: this user acts as COLLABORATOR and may upload; and a read-only one.
       accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),

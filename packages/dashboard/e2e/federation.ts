@@ -3,6 +3,10 @@ import type { Page } from "@playwright/test";
 /** What federation-harness.ts reports once ready. */
 export interface Federation {
   readonly dashboardUrl: string;
+  /** The same page on an origin Envoy's CORS does not allow, configured with the real proxy. */
+  readonly foreignOriginDashboardUrl: string;
+  /** The same page configured with a proxy that does not exist. */
+  readonly unreachableProxyDashboardUrl: string;
   readonly proxyUrl: string;
   readonly resultsUrl: string;
   readonly aggregatorUuid: string;
@@ -43,7 +47,6 @@ export async function openDashboard(
 ): Promise<void> {
   const f = { ...federation(kind), ...overrides };
   await page.goto(f.dashboardUrl);
-  await page.locator("#proxyUrl").fill(f.proxyUrl);
   await page.locator("#aggregatorUuid").fill(f.aggregatorUuid);
   await page.locator("#federationUuid").fill(f.federationUuid);
   await page.locator("#collaboratorName").fill(f.collaboratorName);

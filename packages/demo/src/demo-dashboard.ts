@@ -5,7 +5,6 @@
 // demo's fresh CA) and, as deployed, accepts only requests with a valid token (jwt_authn).
 import { spawn } from "node:child_process";
 import { stat, writeFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { serveStaticSite } from "@openfl-connect/dashboard/serve";
 import type { TestPki } from "@openfl-connect/reference-aggregator";
@@ -43,7 +42,7 @@ export type ProxyState =
   | { readonly t: "unavailable"; readonly reason: string };
 
 export interface DemoDashboard {
-  /** The page's URL, with the settings as query parameters. */
+  /** The page's URL, with the settings (not the proxy) as query parameters. */
   readonly url: string;
   readonly proxy: ProxyState;
   /** Stops the proxy and the static server. Safe to call twice. */
@@ -54,15 +53,16 @@ export interface DemoDashboard {
 export async function startDemoDashboard(options: DemoDashboardOptions): Promise<DemoDashboard> {
   await buildDashboardIfMissing(options.say);
   const web = await serveStaticSite(dist);
-  const origin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  const origin = web.origin;
   const proxy = await startProxy(options, origin).catch(
     (error: unknown): ProxyState => ({
       t: "unavailable",
       reason: error instanceof Error ? error.message : String(error),
     }),
   );
+  // The page learns its proxy from its own origin (dashboard-config.js), not from the link.
+  if (proxy.t === "running") web.configure(proxy.url);
   const query = new URLSearchParams({
-    ...(proxy.t === "running" ? { proxyUrl: proxy.url } : {}),
     aggregatorUuid: options.aggregatorUuid,
     federationUuid: options.federationUuid,
     collaboratorName: options.collaboratorName,
@@ -75,10 +75,7 @@ export async function startDemoDashboard(options: DemoDashboardOptions): Promise
       if (stopped) return;
       stopped = true;
       if (proxy.t === "running") await proxy.stop();
-      await new Promise<void>((done) => {
-        web.close(() => done());
-        web.closeAllConnections();
-      });
+      await web.close();
     },
   };
 }

