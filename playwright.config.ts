@@ -1,5 +1,5 @@
-// Browser tests of the dashboard: Chromium -> Envoy (deploy/envoy/envoy.yaml adapted for the
-// test: TLS + jwt_authn) -> the reference aggregator or OpenFL's real server, over mTLS.
+// Browser tests of the dashboard: Chromium -> Envoy (the generator's config, as in
+// deploy/envoy/envoy.yaml, for a test input: TLS + jwt_authn + RBAC) -> the reference aggregator or OpenFL's real server, over mTLS.
 // Run them with `bash scripts/test-browser.sh`. The specs and their global setup live in
 // packages/dashboard/e2e (where @playwright/test is installed). Only a type is imported here, so
 // the config loads wherever the runner comes from.

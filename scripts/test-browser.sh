@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests: the dashboard in Chromium -> Envoy -> the reference aggregator and
-# OpenFL's real server (mTLS). Envoy runs with a test config derived from deploy/envoy/envoy.yaml
-# (TLS, jwt_authn with a test key; packages/test-support/src/envoy). Idempotent set-up: Chromium
+# OpenFL's real server (mTLS). Envoy runs the generator's config (packages/envoy-config, which
+# writes deploy/envoy/envoy.yaml) for a test input (TLS, jwt_authn with a test key;
+# packages/test-support/src/envoy). Idempotent set-up: Chromium
 # from Debian (Playwright's own browser download does not work here), the venv with OpenFL and
 # Envoy (scripts/setup-python.sh), the dashboard built with Vite.
 # Screenshots and traces: test-results/e2e/; HTML report: playwright-report/.

@@ -1,8 +1,8 @@
 // Test-only: the federation the browser tests talk to, in one process.
 //   an aggregator (mTLS, test PKI; collaborator "dashboard" authorised)
-//   <- Envoy holding the "dashboard" certificate, with the config derived from
-//      deploy/envoy/envoy.yaml (test-support's startEnvoy: TLS, jwt_authn with a test key; the
-//      ready line carries an accessToken)
+//   <- Envoy holding the "dashboard" certificate: the generator's config for a test input
+//      (test-support's startEnvoy: TLS, jwt_authn with a test key; the ready line carries an
+//      access token with the upload claim and a read-only one)
 //   <- the built dashboard (dist/), served statically on 127.0.0.1
 // plus a control endpoint (GET /results) listing what the aggregator received.
 // Prints one JSON line {"ready":true,...} on stdout, then runs until SIGTERM/SIGINT.

@@ -1,6 +1,6 @@
 // The demo's `--with-dashboard` part: the built dashboard (packages/dashboard/dist, built first
-// if missing) served on 127.0.0.1, and Envoy (deploy/envoy/envoy.yaml adapted by test-support's
-// startEnvoy) holding the `dashboard` collaborator's certificate, so a browser can check the demo
+// if missing) served on 127.0.0.1, and Envoy (the generator's config for a test input, started by
+// test-support's startEnvoy) holding the `dashboard` collaborator's certificate, so a browser can check the demo
 // federation. Envoy listens in plain HTTP on loopback (a person's browser does not trust the
 // demo's fresh CA) and, as deployed, accepts only requests with a valid token (jwt_authn).
 import { spawn } from "node:child_process";
