@@ -149,10 +149,14 @@ describe("generator input", () => {
     }, /listener\.tsl: expected one of the keys/);
   });
 
-  it("reports YAML syntax errors with the file name", () => {
+  it("reports YAML syntax errors and repeated keys with the file name", () => {
     assert.throws(
       () => parseEnvoyInput("a: [", "in.yaml"),
       /^EnvoyInputError: in\.yaml: not valid YAML/,
+    );
+    assert.throws(
+      () => parseEnvoyInput(`${inputText}\nadmin: { address: 0.0.0.0, port: 9901 }\n`, "in.yaml"),
+      /in\.yaml: not valid YAML: Map keys must be unique/,
     );
   });
 
