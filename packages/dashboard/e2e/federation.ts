@@ -3,15 +3,19 @@ import type { Page } from "@playwright/test";
 /** What federation-harness.ts reports once ready. */
 export interface Federation {
   readonly dashboardUrl: string;
+  /** The same page on an origin Envoy's CORS does not allow, configured with the real proxy. */
+  readonly foreignOriginDashboardUrl: string;
+  /** The same page configured with a proxy that does not exist. */
+  readonly unreachableProxyDashboardUrl: string;
   readonly proxyUrl: string;
   readonly resultsUrl: string;
   readonly aggregatorUuid: string;
   readonly federationUuid: string;
   readonly collaboratorName: string;
-  /** "envoy" or "grpcwebproxy" (see proxy-choice.ts). */
-  readonly proxy?: string;
-  /** A JWT the proxy requires (Envoy's jwt_authn); absent for grpcwebproxy. */
-  readonly accessToken?: string;
+  /** A JWT for a user who acts as `collaboratorName` and may upload. */
+  readonly accessToken: string;
+  /** The same user without the upload claim. */
+  readonly readOnlyAccessToken: string;
 }
 
 /** One TaskResults as the aggregator received it (harness GET /results). */
@@ -43,10 +47,9 @@ export async function openDashboard(
 ): Promise<void> {
   const f = { ...federation(kind), ...overrides };
   await page.goto(f.dashboardUrl);
-  await page.locator("#proxyUrl").fill(f.proxyUrl);
   await page.locator("#aggregatorUuid").fill(f.aggregatorUuid);
   await page.locator("#federationUuid").fill(f.federationUuid);
   await page.locator("#collaboratorName").fill(f.collaboratorName);
-  if (f.accessToken !== undefined) await page.locator("#accessToken").fill(f.accessToken);
+  await page.locator("#accessToken").fill(f.accessToken);
   await page.locator("#save-settings").click();
 }

@@ -1,7 +1,7 @@
 import { expect, type Page, type TestInfo, test } from "@playwright/test";
 import { federation, openDashboard, type ReceivedResults } from "./federation.js";
 
-// The same dashboard, through the same grpcwebproxy, against OpenFL 1.9's real
+// The same dashboard, through the same Envoy, against OpenFL 1.9's real
 // AggregatorGRPCServer (grpcio) with the fixture's stand-in aggregator: 1 round, task "train".
 test.describe.configure({ mode: "serial" });
 // Never skipped: a fixture that did not start fails these specs.

@@ -41,6 +41,12 @@ describe("describeError", () => {
     assert.match(d.summary, /allowed origins include http:\/\/127\.0\.0\.1:4173/);
   });
 
+  it("explains PERMISSION_DENIED as the account lacking the upload permission or an identity", () => {
+    const d = describeError(callError(Code.PermissionDenied), context);
+    assert.equal(d.kind, "permission-denied");
+    assert.match(d.summary, /upload permission/);
+  });
+
   it("explains UNAVAILABLE as the aggregator being unreachable from the proxy", () => {
     assert.equal(
       describeError(callError(Code.Unavailable), context).kind,

@@ -6,6 +6,7 @@ import {
   TensorCodecError,
 } from "@openfl-connect/core";
 import { InvalidAccessTokenError } from "./access-token.js";
+import { PageConfigError } from "./page-config.js";
 
 /** A failure in words a person understands, plus the raw message for the log. */
 export interface ErrorDescription {
@@ -13,6 +14,7 @@ export interface ErrorDescription {
   readonly kind:
     | "header-mismatch"
     | "unauthenticated"
+    | "permission-denied"
     | "proxy-unreachable"
     | "aggregator-unreachable"
     | "aggregator-rejected"
@@ -48,7 +50,7 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
   if (error instanceof InvalidOptionError) {
     return d("invalid-setting", `A setting is not usable: ${error.message}.`);
   }
-  if (error instanceof InvalidAccessTokenError) {
+  if (error instanceof InvalidAccessTokenError || error instanceof PageConfigError) {
     return d("invalid-setting", error.message);
   }
   if (error instanceof TensorCodecError) {
@@ -73,6 +75,12 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
       return d(
         "unauthenticated",
         "The aggregator did not accept this collaborator (UNAUTHENTICATED): the proxy's client certificate CN must equal the collaborator name, and the name must be an authorised collaborator of the federation.",
+      );
+    case Code.PermissionDenied:
+      // Envoy's RBAC: an upload without the upload claim, or a token mapping to no identity.
+      return d(
+        "permission-denied",
+        "The proxy refused this call for your account (PERMISSION_DENIED): sending task results needs a token with the upload permission, and every call needs a token whose collaborator identity the proxy knows. Ask your identity provider's administrator.",
       );
     case Code.Unavailable:
       return d(

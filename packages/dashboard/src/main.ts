@@ -2,6 +2,7 @@ import { decodeNamedTensor, type RetryEvent, receivedTags } from "@openfl-connec
 import { AggregatorWebClient, createXhrFetch, type UploadProgress } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "./access-token.js";
 import { describeError } from "./describe-error.js";
+import { PAGE_CONFIG_GLOBAL, type PageConfig, readPageConfig } from "./page-config.js";
 import {
   type DashboardSettings,
   initialSettings,
@@ -28,9 +29,13 @@ function input(id: string): HTMLInputElement {
 
 // ---- settings -------------------------------------------------------------------------
 
+/** The proxy, from dashboard-config.js (throws PageConfigError when it is missing or bad). */
+function pageConfig(): PageConfig {
+  return readPageConfig((globalThis as Record<string, unknown>)[PAGE_CONFIG_GLOBAL]);
+}
+
 function readSettingsForm(): DashboardSettings {
   return trimSettings({
-    proxyUrl: input("proxyUrl").value,
     aggregatorUuid: input("aggregatorUuid").value,
     federationUuid: input("federationUuid").value,
     collaboratorName: input("collaboratorName").value,
@@ -94,7 +99,7 @@ function newClient(
   withProgress = false,
 ) {
   return new AggregatorWebClient({
-    proxyUrl: settings.proxyUrl,
+    proxyUrl: pageConfig().proxyUrl,
     aggregatorUuid: settings.aggregatorUuid,
     federationUuid: settings.federationUuid,
     collaboratorName: settings.collaboratorName,
@@ -136,7 +141,7 @@ async function run(
     log(call, "ok", `${text} (${Math.round(performance.now() - started)} ms)`);
   } catch (error) {
     const described = describeError(error, {
-      proxyUrl: settings.proxyUrl,
+      proxyUrl: proxyUrlForMessages(),
       origin: location.origin,
     });
     showError(described.summary, described.detail, described.kind);
@@ -159,8 +164,22 @@ function setUploadState(state: UploadState): void {
   status.className = `status ${state.t === "done" ? "ok" : state.t === "failed" ? "failed" : ""}`;
 }
 
+function proxyUrlForMessages(): string {
+  try {
+    return pageConfig().proxyUrl;
+  } catch {
+    return "(not configured)";
+  }
+}
+
 function wire(): void {
   fillSettingsForm(initialSettings(localStorage, location.search));
+  try {
+    element("proxyUrl").textContent = pageConfig().proxyUrl;
+  } catch (error) {
+    const described = describeError(error, { proxyUrl: "", origin: location.origin });
+    showError(described.summary, undefined, described.kind);
+  }
   input("accessToken").value = loadAccessToken(sessionStorage);
 
   element<HTMLFormElement>("settings").addEventListener("submit", (event) => {

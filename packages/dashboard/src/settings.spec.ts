@@ -24,13 +24,11 @@ describe("dashboard settings", () => {
   it("round-trips through storage, trimmed", () => {
     const storage = memoryStorage();
     saveSettings(storage, {
-      proxyUrl: " http://127.0.0.1:8080 ",
-      aggregatorUuid: "aggregator_plan.yaml_1",
+      aggregatorUuid: " aggregator_plan.yaml_1 ",
       federationUuid: "plan.yaml_1",
       collaboratorName: "dashboard",
     });
     assert.deepEqual(loadSettings(storage), {
-      proxyUrl: "http://127.0.0.1:8080",
       aggregatorUuid: "aggregator_plan.yaml_1",
       federationUuid: "plan.yaml_1",
       collaboratorName: "dashboard",
@@ -41,15 +39,16 @@ describe("dashboard settings", () => {
     assert.deepEqual(loadSettings(memoryStorage()), EMPTY_SETTINGS);
     assert.deepEqual(loadSettings(memoryStorage({ [SETTINGS_KEY]: "{not json" })), EMPTY_SETTINGS);
     assert.deepEqual(
-      loadSettings(memoryStorage({ [SETTINGS_KEY]: '{"proxyUrl":42,"federationUuid":"f"}' })),
+      loadSettings(
+        memoryStorage({ [SETTINGS_KEY]: '{"collaboratorName":42,"federationUuid":"f"}' }),
+      ),
       { ...EMPTY_SETTINGS, federationUuid: "f" },
     );
   });
 
   it("names the missing settings in words", () => {
-    assert.deepEqual(missingSettings({ ...EMPTY_SETTINGS, proxyUrl: "http://x" }), [
+    assert.deepEqual(missingSettings({ ...EMPTY_SETTINGS, federationUuid: "f" }), [
       "aggregator uuid",
-      "federation uuid",
       "collaborator name",
     ]);
   });
@@ -57,17 +56,22 @@ describe("dashboard settings", () => {
   it("reads the settings fields from the query string, ignoring empty values and other keys", () => {
     assert.deepEqual(
       settingsFromQuery(
-        "?proxyUrl=http%3A%2F%2F127.0.0.1%3A8080&federationUuid=plan.yaml_1&collaboratorName=&accessToken=secret",
+        "?federationUuid=plan.yaml_1&collaboratorName=&accessToken=secret&proxyUrl=https%3A%2F%2Fevil.example",
       ),
-      { proxyUrl: "http://127.0.0.1:8080", federationUuid: "plan.yaml_1" },
+      { federationUuid: "plan.yaml_1" },
     );
     assert.deepEqual(settingsFromQuery(""), {});
+  });
+
+  it("never takes a proxy from a link or from storage (a link must not redirect the token)", () => {
+    const storage = memoryStorage({ [SETTINGS_KEY]: '{"proxyUrl":"https://evil.example"}' });
+    const settings = initialSettings(storage, "?proxyUrl=https%3A%2F%2Fevil.example");
+    assert.equal(JSON.stringify(settings).includes("evil"), false);
   });
 
   it("lets query parameters override stored settings field by field", () => {
     const storage = memoryStorage();
     saveSettings(storage, {
-      proxyUrl: "http://old:1",
       aggregatorUuid: "aggregator_old",
       federationUuid: "old",
       collaboratorName: "someone",
@@ -75,7 +79,6 @@ describe("dashboard settings", () => {
     assert.deepEqual(
       initialSettings(storage, "?proxyUrl=http://new:2&collaboratorName=dashboard"),
       {
-        proxyUrl: "http://new:2",
         aggregatorUuid: "aggregator_old",
         federationUuid: "old",
         collaboratorName: "dashboard",

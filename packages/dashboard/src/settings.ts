@@ -1,7 +1,8 @@
-/** What the page needs to talk to one federation through one proxy. No key material. */
+/**
+ * What the user sets to talk to one federation. No key material, and not the proxy: that comes
+ * from the page's own configuration (page-config.ts), never from a link or the form.
+ */
 export interface DashboardSettings {
-  /** The gRPC-web proxy (Envoy or grpcwebproxy), e.g. "http://127.0.0.1:8080". */
-  readonly proxyUrl: string;
   /** OpenFL: aggregator_uuid, e.g. "aggregator_plan.yaml_4ebcd576". */
   readonly aggregatorUuid: string;
   /** OpenFL: federation_uuid, e.g. "plan.yaml_4ebcd576". */
@@ -13,14 +14,12 @@ export interface DashboardSettings {
 export const SETTINGS_KEY = "openfl-connect.dashboard.settings";
 
 export const EMPTY_SETTINGS: DashboardSettings = {
-  proxyUrl: "",
   aggregatorUuid: "",
   federationUuid: "",
   collaboratorName: "",
 };
 
 export const SETTING_FIELDS = [
-  "proxyUrl",
   "aggregatorUuid",
   "federationUuid",
   "collaboratorName",
@@ -40,7 +39,6 @@ export function loadSettings(storage: Pick<Storage, "getItem">): DashboardSettin
     return typeof value === "string" ? value : "";
   };
   return {
-    proxyUrl: read("proxyUrl"),
     aggregatorUuid: read("aggregatorUuid"),
     federationUuid: read("federationUuid"),
     collaboratorName: read("collaboratorName"),
@@ -53,7 +51,6 @@ export function saveSettings(storage: Pick<Storage, "setItem">, settings: Dashbo
 
 export function trimSettings(settings: DashboardSettings): DashboardSettings {
   return {
-    proxyUrl: settings.proxyUrl.trim(),
     aggregatorUuid: settings.aggregatorUuid.trim(),
     federationUuid: settings.federationUuid.trim(),
     collaboratorName: settings.collaboratorName.trim(),
@@ -61,10 +58,10 @@ export function trimSettings(settings: DashboardSettings): DashboardSettings {
 }
 
 /**
- * The settings given in the page's query string (`?proxyUrl=...&aggregatorUuid=...&
- * federationUuid=...&collaboratorName=...`), e.g. by the demo's printed link. Only the four
- * settings fields are read (never an access token: URLs end up in history and logs); empty
- * values are ignored.
+ * The settings given in the page's query string (`?aggregatorUuid=...&federationUuid=...&
+ * collaboratorName=...`), e.g. by the demo's printed link. Only these three are read: never an
+ * access token (URLs end up in history and logs) and never a proxy URL (a link must not be able
+ * to send the token elsewhere); empty values are ignored.
  */
 export function settingsFromQuery(search: string): Partial<DashboardSettings> {
   const params = new URLSearchParams(search);
@@ -87,7 +84,6 @@ export function initialSettings(
 /** Names the settings a call cannot go without, in words for the page. */
 export function missingSettings(settings: DashboardSettings): string[] {
   const labels: Record<keyof DashboardSettings, string> = {
-    proxyUrl: "proxy URL",
     aggregatorUuid: "aggregator uuid",
     federationUuid: "federation uuid",
     collaboratorName: "collaborator name",

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
+import { bearerTokenInterceptor } from "@openfl-connect/dashboard/access-token";
 import { AggregatorWebClient } from "@openfl-connect/web";
 
 const demo = new URL("./main.ts", import.meta.url).pathname;
@@ -71,18 +72,41 @@ describe("demo --with-dashboard", () => {
       const html = await (await fetch(page)).text();
       assert.match(html, /OpenFL federation check/);
 
-      // The proxy is part of this path: without Go to build it, the test fails (never skips).
-      const proxyUrl = page.searchParams.get("proxyUrl");
-      assert.ok(
-        proxyUrl,
-        `no proxyUrl in ${url} (is Go installed? scripts/setup-proxy.sh builds grpcwebproxy):\n${seen.join("\n")}`,
+      // The page's proxy comes from its own origin (dashboard-config.js), not from the link.
+      assert.equal(page.searchParams.get("proxyUrl"), null);
+      // Envoy is part of this path: without .venv/bin/envoy the test fails (never skips).
+      const config = await fetch(new URL("/dashboard-config.js", page));
+      assert.equal(
+        config.status,
+        200,
+        `no proxy configured (is Envoy installed? scripts/setup-python.sh puts it in .venv):\n${seen.join("\n")}`,
       );
+      const proxyUrl = /"proxyUrl":"([^"]+)"/.exec(await config.text())?.[1];
+      assert.ok(proxyUrl);
+      const [, tokenFile] = await waitForLine(child, /access token .*: in (\S+)$/, seen);
+      assert.ok(tokenFile);
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600, "only the user may read the token");
+      const accessToken = readFileSync(tokenFile, "utf8").trim();
+      assert.ok(
+        seen.every((l) => !l.includes(accessToken)),
+        "the token is not printed",
+      );
+      // Without the token Envoy turns the call away (jwt_authn), so the proxy is really Envoy.
+      const anonymous = new AggregatorWebClient({
+        proxyUrl,
+        aggregatorUuid: "a",
+        federationUuid: "f",
+        collaboratorName: "dashboard",
+        retry: { intervalMs: 10, maxAttempts: 1 },
+      });
+      await assert.rejects(anonymous.ping(), /unauthenticated|401|Jwt/i);
       const client = new AggregatorWebClient({
         proxyUrl,
         aggregatorUuid: page.searchParams.get("aggregatorUuid") ?? "",
         federationUuid: page.searchParams.get("federationUuid") ?? "",
         collaboratorName: page.searchParams.get("collaboratorName") ?? "",
         retry: { intervalMs: 200, maxAttempts: 5 },
+        interceptors: [bearerTokenInterceptor(accessToken)],
       });
       assert.equal(page.searchParams.get("collaboratorName"), "dashboard");
       await client.ping();

@@ -3,9 +3,9 @@
 //
 // Flags: --verbose          also print the collaborators' log lines
 //        --with-dashboard   also serve the browser dashboard (packages/dashboard) on 127.0.0.1
-//                           with grpcwebproxy holding a `dashboard` collaborator certificate,
-//                           print its URL (settings filled in), and keep running after the
-//                           rounds until Ctrl-C. `dashboard` is authorised but not a round
+//                           with Envoy holding a `dashboard` collaborator certificate, print
+//                           its URL (settings filled in) and where the access token is, and
+//                           keep running after the rounds until Ctrl-C. `dashboard` is authorised but not a round
 //                           participant, so the rounds never wait for it.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
 const COLLABORATORS = ["col1", "col2", "col3"] as const;
-/** The dashboard's collaborator name (= the CN of grpcwebproxy's client certificate). */
+/** The dashboard's collaborator name (= the CN of Envoy's client certificate). */
 const DASHBOARD = "dashboard";
 const FEDERATION_UUID = "plan.yaml_demo0001";
 const AGGREGATOR_UUID = `aggregator_${FEDERATION_UUID}`;
@@ -142,30 +142,29 @@ async function startDashboard(
   aggregatorPort: number,
   dir: string,
 ): Promise<DemoDashboard> {
-  const pair = pki.collaborators[DASHBOARD];
-  if (pair === undefined) throw new Error(`the demo PKI has no ${DASHBOARD} certificate`);
   const dashboard = await startDemoDashboard({
     aggregatorPort,
-    caCert: pki.caCert,
-    cert: pair.cert,
-    key: pair.key,
+    pki,
     aggregatorUuid: AGGREGATOR_UUID,
     federationUuid: FEDERATION_UUID,
     collaboratorName: DASHBOARD,
-    proxyLog: join(dir, "grpcwebproxy.log"),
+    workDir: dir,
     say: (line) => console.log(line),
   });
   const { proxy } = dashboard;
   if (proxy.t === "unavailable") {
     console.log(
-      `grpcwebproxy is unavailable, so the page cannot reach the aggregator: ${proxy.reason}\n` +
-        "  (it is built with Go by scripts/setup-proxy.sh; install Go >= 1.21 and run the demo again)",
+      `Envoy is unavailable, so the page cannot reach the aggregator: ${proxy.reason}\n` +
+        "  (scripts/setup-python.sh installs it into .venv; run it and the demo again)",
     );
   }
   console.log(`dashboard: ${dashboard.url}`);
   console.log(
-    `  settings (already in the link): proxy URL ${proxy.t === "running" ? proxy.url : "(none: no proxy)"}, aggregator uuid ${AGGREGATOR_UUID}, federation uuid ${FEDERATION_UUID}, collaborator name ${DASHBOARD}`,
+    `  settings (already in the link): aggregator uuid ${AGGREGATOR_UUID}, federation uuid ${FEDERATION_UUID}, collaborator name ${DASHBOARD}; proxy (the page's own configuration): ${proxy.t === "running" ? proxy.url : "(none)"}`,
   );
+  if (proxy.t === "running") {
+    console.log(`  access token (paste it into the page; valid 1 h): in ${proxy.accessTokenFile}`);
+  }
   return dashboard;
 }
 

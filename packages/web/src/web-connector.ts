@@ -19,7 +19,7 @@ export interface WebConnectorSettings {
 }
 
 /**
- * Opens gRPC-web "channels" through a proxy (Envoy or grpcwebproxy) for the core client.
+ * Opens gRPC-web "channels" through a proxy (Envoy) for the core client.
  * One job: build transports. The proxy, not the page, holds the collaborator's client
  * certificate and speaks gRPC over mTLS to the aggregator.
  *

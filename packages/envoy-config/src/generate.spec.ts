@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { collaboratorCluster, envoyConfigObject, generateEnvoyConfig } from "./generate.js";
+import { checkEnvoyInput, type EnvoyInput, EnvoyInputError, parseEnvoyInput } from "./input.js";
+
+const deployDir = resolve(import.meta.dirname, "../../../deploy/envoy");
+const INPUT_FILE = resolve(deployDir, "envoy-input.yaml");
+const inputText = readFileSync(INPUT_FILE, "utf8");
+const input = parseEnvoyInput(inputText, "deploy/envoy/envoy-input.yaml");
+
+// biome-ignore lint/suspicious/noExplicitAny: generated config, navigated by the assertions.
+type Node = Record<string, any>;
+const config = envoyConfigObject(input) as Node;
+const hcm: Node = config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+const filter = (name: string): Node => hcm.http_filters.find((f: Node) => f.name === name);
+
+describe("deploy/envoy/envoy.yaml", () => {
+  it("is the generator's output for deploy/envoy/envoy-input.yaml (not edited by hand)", () => {
+    const shipped = readFileSync(resolve(deployDir, "envoy.yaml"), "utf8");
+    assert.equal(shipped, generateEnvoyConfig(input, "deploy/envoy/envoy-input.yaml"));
+  });
+});
+
+describe("generated Envoy config", () => {
+  it("maps each collaborator claim value to its own cluster, with that collaborator's certificate", () => {
+    const routes: Node[] = hcm.route_config.virtual_hosts[0].routes;
+    assert.equal(routes.length, input.collaborators.length + 1);
+    input.collaborators.forEach((c, i) => {
+      const route = routes[i] as Node;
+      assert.equal(route.route.cluster, collaboratorCluster(c));
+      assert.deepEqual(route.match.dynamic_metadata, [
+        {
+          filter: "envoy.filters.http.jwt_authn",
+          path: [{ key: "jwt_payload" }, { key: "openfl_collaborator" }],
+          value: { string_match: { exact: c.claim } },
+        },
+      ]);
+      const cluster = config.static_resources.clusters.find(
+        (k: Node) => k.name === collaboratorCluster(c),
+      );
+      assert.deepEqual(cluster.transport_socket.typed_config.common_tls_context.tls_certificates, [
+        {
+          certificate_chain: { filename: c.certificate },
+          private_key: { filename: c.private_key },
+        },
+      ]);
+    });
+  });
+
+  it("sends tokens that map to no collaborator to a route RBAC denies, whose cluster has no endpoints", () => {
+    const last: Node = hcm.route_config.virtual_hosts[0].routes.at(-1);
+    assert.equal(last.match.dynamic_metadata, undefined);
+    const rules = last.typed_per_filter_config["envoy.filters.http.rbac"].rbac.rules;
+    assert.equal(rules.action, "DENY");
+    const cluster = config.static_resources.clusters.find(
+      (k: Node) => k.name === last.route.cluster,
+    );
+    assert.deepEqual(cluster.load_assignment.endpoints, []);
+  });
+
+  it("reads tokens from the Authorization header only and exposes the payload as metadata", () => {
+    const provider = filter("envoy.filters.http.jwt_authn").typed_config.providers.dashboard_oidc;
+    assert.deepEqual(provider.from_headers, [{ name: "authorization", value_prefix: "Bearer " }]);
+    assert.equal(provider.from_params, undefined);
+    assert.equal(provider.payload_in_metadata, "jwt_payload");
+    assert.equal(provider.clear_route_cache, true);
+    assert.equal(provider.forward, false);
+  });
+
+  it("lets only tokens with the upload claim call SendLocalTaskResults (RBAC after jwt_authn)", () => {
+    const names = hcm.http_filters.map((f: Node) => f.name);
+    assert.ok(
+      names.indexOf("envoy.filters.http.rbac") > names.indexOf("envoy.filters.http.jwt_authn"),
+    );
+    const { policies } = filter("envoy.filters.http.rbac").typed_config.rules;
+    assert.deepEqual(policies.upload.principals, [
+      {
+        sourced_metadata: {
+          metadata_matcher: {
+            filter: "envoy.filters.http.jwt_authn",
+            path: [{ key: "jwt_payload" }, { key: "openfl_upload" }],
+            value: { bool_match: true },
+          },
+        },
+      },
+    ]);
+    assert.deepEqual(policies.read.permissions, [{ not_rule: policies.upload.permissions[0] }]);
+  });
+
+  it("logs the token's sub and the collaborator identity for every request", () => {
+    const format = hcm.access_log[0].typed_config.log_format.json_format;
+    assert.equal(format.sub, "%DYNAMIC_METADATA(envoy.filters.http.jwt_authn:jwt_payload:sub)%");
+    assert.equal(format.upstream_cluster, "%UPSTREAM_CLUSTER%");
+    assert.equal(format.path, "%PATH(NQ)%", "never the query string");
+  });
+
+  it("has a JWKS cluster only for a remote JWKS", () => {
+    const names = (c: Node) => c.static_resources.clusters.map((k: Node) => k.name);
+    assert.ok(names(config).includes("oidc_jwks"));
+    const local = envoyConfigObject({
+      ...input,
+      tokens: { ...input.tokens, jwks: { local: '{"keys":[{}]}' } },
+    });
+    assert.ok(!names(local as Node).includes("oidc_jwks"));
+  });
+});
+
+describe("generator input", () => {
+  const raw = () => parse(inputText) as Node;
+  const fails = (change: (r: Node) => void, message: RegExp) => {
+    const r = raw();
+    change(r);
+    assert.throws(
+      () => checkEnvoyInput(r, "in.yaml"),
+      (e: Error) => e instanceof EnvoyInputError && message.test(e.message),
+    );
+  };
+
+  it("names the field, what it expected and what it got", () => {
+    fails((r) => {
+      r.listener.port = "8443";
+    }, /^in\.yaml: listener\.port: expected a port number 1\.\.65535, got "8443"$/);
+    fails((r) => {
+      r.collaborators = [];
+    }, /collaborators: expected a non-empty list/);
+    fails((r) => {
+      r.collaborators[1].claim = r.collaborators[0].claim;
+    }, /collaborators\[\]\.claim: expected unique values, got "alice"/);
+    fails((r) => {
+      r.collaborators[0].name = "Alice Smith";
+    }, /collaborators\[0\]\.name: expected lower-case/);
+    fails((r) => {
+      r.collaborators[0].certificate = "col.crt";
+    }, /collaborators\[0\]\.certificate: expected an absolute file path/);
+    fails((r) => {
+      r.tokens.upload_claim = r.tokens.collaborator_claim;
+    }, /tokens\.upload_claim: expected a claim other than collaborator_claim/);
+    fails((r) => {
+      r.tokens.jwks = { remote: { uri: "http://idp/certs", ca_certificate: "/ca" } };
+    }, /tokens\.jwks\.remote\.uri: expected an https:\/\/ URL/);
+    fails((r) => {
+      r.dashboard_origin = "https://dashboard.example.org/app";
+    }, /dashboard_origin: expected an origin/);
+    fails((r) => {
+      r.listener.tsl = "none";
+    }, /listener\.tsl: expected one of the keys/);
+  });
+
+  it("reports YAML syntax errors and repeated keys with the file name", () => {
+    assert.throws(
+      () => parseEnvoyInput("a: [", "in.yaml"),
+      /^EnvoyInputError: in\.yaml: not valid YAML/,
+    );
+    assert.throws(
+      () => parseEnvoyInput(`${inputText}\nadmin: { address: 0.0.0.0, port: 9901 }\n`, "in.yaml"),
+      /in\.yaml: not valid YAML: Map keys must be unique/,
+    );
+  });
+
+  it("accepts the shipped input as it is", () => {
+    const checked: EnvoyInput = checkEnvoyInput(raw(), "in.yaml");
+    assert.deepEqual(checked, input);
+  });
+});

@@ -1,0 +1,282 @@
+// The generator's input file (deploy/envoy/envoy-input.yaml): everything that differs between
+// deployments, and nothing else. parseEnvoyInput checks it field by field and names the field,
+// what it expected and what it found, before any config is written.
+import { parse } from "yaml";
+
+export interface TlsFiles {
+  /** PEM certificate chain file. */
+  readonly certificate: string;
+  /** PEM private key file (read by Envoy only). */
+  readonly private_key: string;
+}
+
+export interface CollaboratorIdentity {
+  /** The collaborator name: its certificate's CN, authorised in the federation (cols.yaml). */
+  readonly name: string;
+  /** The value of the token's collaborator claim that selects this identity. */
+  readonly claim: string;
+  /** Its collaborator certificate and key, signed by the federation's CA. */
+  readonly certificate: string;
+  readonly private_key: string;
+}
+
+export type JwksSource =
+  /** The identity provider's JWKS over HTTPS, verified against `ca_certificate`. */
+  | { readonly remote: { readonly uri: string; readonly ca_certificate: string } }
+  /** A JWKS given inline (tests: a key made at test time). */
+  | { readonly local: string };
+
+export interface EnvoyInput {
+  /** Envoy's admin interface: keep it on loopback. */
+  readonly admin: { readonly address: string; readonly port: number };
+  readonly listener: {
+    readonly address: string;
+    readonly port: number;
+    /** Host[:port] values browsers use to reach Envoy (the virtual host's domains). */
+    readonly domains: readonly string[];
+    /** The browser-facing server certificate, or "none" for plain HTTP (loopback tests only). */
+    readonly tls: TlsFiles | "none";
+  };
+  /** The dashboard page's origin, the only one CORS allows. */
+  readonly dashboard_origin: string;
+  readonly aggregator: {
+    readonly address: string;
+    readonly port: number;
+    /** SNI and the DNS SAN the aggregator's certificate must carry. */
+    readonly server_name: string;
+    /** The federation's CA chain (OpenFL workspace: cert/cert_chain.crt). */
+    readonly ca_certificate: string;
+  };
+  readonly tokens: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly jwks: JwksSource;
+    /** Claim whose string value picks the collaborator identity, e.g. "openfl_collaborator". */
+    readonly collaborator_claim: string;
+    /** Claim that must be `true` for SendLocalTaskResults, e.g. "openfl_upload". */
+    readonly upload_claim: string;
+  };
+  readonly collaborators: readonly CollaboratorIdentity[];
+}
+
+export class EnvoyInputError extends Error {
+  override name = "EnvoyInputError";
+}
+
+type Node = Record<string, unknown>;
+
+/** Parses and checks the input file's text; `source` names it in errors. */
+export function parseEnvoyInput(text: string, source: string): EnvoyInput {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new EnvoyInputError(`${source}: not valid YAML: ${(error as Error).message}`);
+  }
+  return checkEnvoyInput(raw, source);
+}
+
+/** Checks an already parsed input (the tests build one in code). */
+export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
+  const r = new Reader(source);
+  const root = r.object(raw, "");
+  r.only(root, "", [
+    "admin",
+    "listener",
+    "dashboard_origin",
+    "aggregator",
+    "tokens",
+    "collaborators",
+  ]);
+
+  const adminNode = r.object(root.admin, "admin");
+  r.only(adminNode, "admin", ["address", "port"]);
+  const listenerNode = r.object(root.listener, "listener");
+  r.only(listenerNode, "listener", ["address", "port", "domains", "tls"]);
+  const aggregatorNode = r.object(root.aggregator, "aggregator");
+  r.only(aggregatorNode, "aggregator", ["address", "port", "server_name", "ca_certificate"]);
+  const tokensNode = r.object(root.tokens, "tokens");
+  r.only(tokensNode, "tokens", [
+    "issuer",
+    "audience",
+    "jwks",
+    "collaborator_claim",
+    "upload_claim",
+  ]);
+
+  const tls =
+    listenerNode.tls === "none" ? ("none" as const) : r.tlsFiles(listenerNode.tls, "listener.tls");
+  const origin = r.string(root.dashboard_origin, "dashboard_origin");
+  if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+    r.fail("dashboard_origin", "an origin such as https://dashboard.example.org (no path)", origin);
+  }
+  const collaboratorClaim = r.claimName(tokensNode.collaborator_claim, "tokens.collaborator_claim");
+  const uploadClaim = r.claimName(tokensNode.upload_claim, "tokens.upload_claim");
+  if (collaboratorClaim === uploadClaim) {
+    r.fail("tokens.upload_claim", `a claim other than collaborator_claim`, uploadClaim);
+  }
+
+  const list: unknown = root.collaborators;
+  if (!Array.isArray(list) || list.length === 0) {
+    r.fail("collaborators", "a non-empty list", list);
+  }
+  const collaborators = (list as unknown[]).map((item, i): CollaboratorIdentity => {
+    const at = `collaborators[${i}]`;
+    const node = r.object(item, at);
+    r.only(node, at, ["name", "claim", "certificate", "private_key"]);
+    const name = r.string(node.name, `${at}.name`);
+    // Becomes part of a cluster name and must equal a certificate CN OpenFL accepts.
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) {
+      r.fail(`${at}.name`, "lower-case letters, digits, '_', '.', '-'", name);
+    }
+    return {
+      name,
+      claim: r.string(node.claim, `${at}.claim`),
+      certificate: r.path(node.certificate, `${at}.certificate`),
+      private_key: r.path(node.private_key, `${at}.private_key`),
+    };
+  });
+  r.unique(
+    collaborators.map((c) => c.name),
+    "collaborators[].name",
+  );
+  r.unique(
+    collaborators.map((c) => c.claim),
+    "collaborators[].claim",
+  );
+
+  return {
+    admin: {
+      address: r.string(adminNode.address, "admin.address"),
+      port: r.port(adminNode.port, "admin.port"),
+    },
+    listener: {
+      address: r.string(listenerNode.address, "listener.address"),
+      port: r.port(listenerNode.port, "listener.port"),
+      domains: r.strings(listenerNode.domains, "listener.domains"),
+      tls,
+    },
+    dashboard_origin: origin,
+    aggregator: {
+      address: r.string(aggregatorNode.address, "aggregator.address"),
+      port: r.port(aggregatorNode.port, "aggregator.port"),
+      server_name: r.string(aggregatorNode.server_name, "aggregator.server_name"),
+      ca_certificate: r.path(aggregatorNode.ca_certificate, "aggregator.ca_certificate"),
+    },
+    tokens: {
+      issuer: r.string(tokensNode.issuer, "tokens.issuer"),
+      audience: r.string(tokensNode.audience, "tokens.audience"),
+      jwks: r.jwks(tokensNode.jwks, "tokens.jwks"),
+      collaborator_claim: collaboratorClaim,
+      upload_claim: uploadClaim,
+    },
+    collaborators,
+  };
+}
+
+/** Field readers that throw EnvoyInputError("<source>: <field>: expected X, got Y"). */
+class Reader {
+  constructor(private readonly source: string) {}
+
+  fail(field: string, expected: string, got: unknown): never {
+    const shown = got === undefined ? "nothing" : JSON.stringify(got);
+    throw new EnvoyInputError(
+      `${this.source}: ${field || "(top level)"}: expected ${expected}, got ${shown}`,
+    );
+  }
+
+  object(value: unknown, field: string): Node {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.fail(field, "a mapping", value);
+    }
+    return value as Node;
+  }
+
+  only(node: Node, field: string, keys: readonly string[]): void {
+    for (const key of Object.keys(node)) {
+      if (!keys.includes(key)) {
+        this.fail(field ? `${field}.${key}` : key, `one of the keys ${keys.join(", ")}`, key);
+      }
+    }
+  }
+
+  string(value: unknown, field: string): string {
+    if (typeof value !== "string" || value.trim() === "")
+      this.fail(field, "a non-empty string", value);
+    return value;
+  }
+
+  strings(value: unknown, field: string): string[] {
+    if (!Array.isArray(value) || value.length === 0) this.fail(field, "a non-empty list", value);
+    return value.map((v, i) => this.string(v, `${field}[${i}]`));
+  }
+
+  path(value: unknown, field: string): string {
+    const path = this.string(value, field);
+    if (!path.startsWith("/")) this.fail(field, "an absolute file path", path);
+    return path;
+  }
+
+  port(value: unknown, field: string): number {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
+      this.fail(field, "a port number 1..65535", value);
+    }
+    return value;
+  }
+
+  claimName(value: unknown, field: string): string {
+    const name = this.string(value, field);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      this.fail(field, "a top-level claim name (letters, digits, '_')", name);
+    }
+    return name;
+  }
+
+  tlsFiles(value: unknown, field: string): TlsFiles {
+    const node = this.object(value, field);
+    this.only(node, field, ["certificate", "private_key"]);
+    return {
+      certificate: this.path(node.certificate, `${field}.certificate`),
+      private_key: this.path(node.private_key, `${field}.private_key`),
+    };
+  }
+
+  jwks(value: unknown, field: string): JwksSource {
+    const node = this.object(value, field);
+    if ("local" in node) {
+      this.only(node, field, ["local"]);
+      const text = this.string(node.local, `${field}.local`);
+      let keys: unknown;
+      try {
+        keys = (JSON.parse(text) as { keys?: unknown }).keys;
+      } catch {
+        this.fail(`${field}.local`, "a JWKS as JSON text", "text that is not JSON");
+      }
+      if (!Array.isArray(keys) || keys.length === 0) {
+        this.fail(`${field}.local`, 'a JWKS with a non-empty "keys" list', keys);
+      }
+      return { local: text };
+    }
+    this.only(node, field, ["remote"]);
+    const remote = this.object(node.remote, `${field}.remote`);
+    this.only(remote, `${field}.remote`, ["uri", "ca_certificate"]);
+    const uri = this.string(remote.uri, `${field}.remote.uri`);
+    if (!/^https:\/\/[^/\s:]+(:\d+)?\//.test(uri)) {
+      this.fail(`${field}.remote.uri`, "an https:// URL with a path", uri);
+    }
+    return {
+      remote: {
+        uri,
+        ca_certificate: this.path(remote.ca_certificate, `${field}.remote.ca_certificate`),
+      },
+    };
+  }
+
+  unique(values: readonly string[], field: string): void {
+    const seen = new Set<string>();
+    for (const value of values) {
+      if (seen.has(value)) this.fail(field, "unique values", value);
+      seen.add(value);
+    }
+  }
+}

@@ -1,0 +1,286 @@
+// The attacks on the browser edge, through real Envoy (the generator's config, as deployed but
+// with a plain-HTTP listener on loopback) in front of the reference aggregator over mTLS. A TCP
+// relay between Envoy and the aggregator counts every byte that reaches the aggregator, so
+// "refused at the edge" is measured on the wire, not taken from Envoy's word.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+
+import { after, before, describe, it } from "node:test";
+import type { Interceptor } from "@connectrpc/connect";
+import { encodeNamedTensor } from "@openfl-connect/core";
+import { AggregatorWebClient } from "@openfl-connect/web";
+import { type FaultProxy, startFaultProxy } from "../fault-proxy.js";
+import {
+  AGGREGATOR_UUID,
+  FEDERATION_UUID,
+  startTestFederation,
+  type TestFederation,
+} from "../reference-federation.js";
+import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+
+const SERVICE = "/openfl.aggregator.Aggregator/";
+const PAGE_ORIGIN = "https://dashboard.test";
+
+let federation: TestFederation;
+let relay: FaultProxy;
+let envoy: RunningEnvoy;
+
+/** Alice acts as collaborator alice, Bob as bob; each may upload only with the upload claim. */
+const alice = (upload = false) =>
+  envoy.token({ sub: "alice@example.org", collaborator: "alice", upload });
+
+function bearer(token: string): Interceptor {
+  return (next) => (request) => {
+    request.header.set("authorization", `Bearer ${token}`);
+    return next(request);
+  };
+}
+
+function webClient(token: string, collaboratorName: string): AggregatorWebClient {
+  return new AggregatorWebClient({
+    proxyUrl: envoy.proxyUrl,
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    collaboratorName,
+    retry: { intervalMs: 10, maxAttempts: 1 },
+    interceptors: [bearer(token)],
+  });
+}
+
+/** An empty gRPC-web message (Envoy decides before the body matters). */
+function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${envoy.proxyUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", ...headers },
+    body: new Uint8Array(5),
+  });
+}
+
+/** Runs `attack` and asserts that not one byte of it reached the aggregator. */
+async function nothingReachesAggregator<T>(attack: () => Promise<T>): Promise<T> {
+  const before = relay.bytesToServer;
+  const result = await attack();
+  assert.equal(relay.bytesToServer, before, "bytes reached the aggregator");
+  return result;
+}
+
+function testTensor() {
+  return encodeNamedTensor(
+    { shape: [2], data: [1000, 1000] },
+    { name: "w", roundNumber: 0, tags: ["trained"] },
+  );
+}
+
+/** Waits until Envoy's access log has a line matching `match` (it writes asynchronously). */
+async function accessLogLine(match: (line: Record<string, unknown>) => boolean) {
+  for (let i = 0; i < 100; i++) {
+    const lines = (await readFile(envoy.log, "utf8")).split("\n").filter((l) => l.startsWith("{"));
+    const found = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find(match);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no matching access log line in ${envoy.log}`);
+}
+
+describe("attacks on the Envoy edge", () => {
+  before(async () => {
+    federation = await startTestFederation({ collaborators: ["alice", "bob"] });
+    relay = await startFaultProxy(federation.port);
+    envoy = await startEnvoy({
+      workDir: federation.dir,
+      pki: federation.pki,
+      collaborators: [
+        { name: "alice", claim: "alice" },
+        { name: "bob", claim: "bob" },
+      ],
+      aggregatorPort: relay.port,
+      dashboardOrigin: PAGE_ORIGIN,
+      listener: "plaintext",
+    });
+  });
+  after(async () => {
+    await envoy?.stop();
+    await relay?.close();
+    await federation?.close();
+  });
+
+  it("lets a valid read-only token ping, as the collaborator its claim names (control)", async () => {
+    const client = webClient(alice(), "alice");
+    await client.ping();
+    const tasks = await client.getTasks();
+    assert.equal(tasks.roundNumber, 0);
+    await client.disconnect();
+    assert.ok(relay.bytesToServer > 0);
+  });
+
+  it("answers 401 to a request without a token, and nothing reaches the aggregator", async () => {
+    const response = await nothingReachesAggregator(() => grpcWeb(`${SERVICE}Ping`));
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("grpc-message") ?? "", /Jwt is missing/);
+  });
+
+  it("answers 401 to an expired token", async () => {
+    const expired = envoy.token({
+      sub: "alice@example.org",
+      collaborator: "alice",
+      expiresIn: -3600,
+    });
+    const response = await nothingReachesAggregator(() =>
+      grpcWeb(`${SERVICE}Ping`, { authorization: `Bearer ${expired}` }),
+    );
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("grpc-message") ?? "", /Jwt is expired/);
+  });
+
+  it("refuses a token for another audience", async () => {
+    const token = envoy.token({
+      sub: "alice@example.org",
+      collaborator: "alice",
+      audience: "another-app",
+    });
+    const response = await nothingReachesAggregator(() =>
+      grpcWeb(`${SERVICE}Ping`, { authorization: `Bearer ${token}` }),
+    );
+    assert.equal(response.status, 403);
+    assert.match(response.headers.get("grpc-message") ?? "", /Audiences in Jwt are not allowed/);
+  });
+
+  it("refuses a token from another issuer, even signed with a trusted key", async () => {
+    const token = envoy.token({
+      sub: "alice@example.org",
+      collaborator: "alice",
+      issuer: "https://evil.example",
+    });
+    const response = await nothingReachesAggregator(() =>
+      grpcWeb(`${SERVICE}Ping`, { authorization: `Bearer ${token}` }),
+    );
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("grpc-message") ?? "", /Jwt issuer is not configured/);
+  });
+
+  it("ignores a token in ?access_token= (401), and does not log it", async () => {
+    const token = alice();
+    const response = await nothingReachesAggregator(() =>
+      grpcWeb(`${SERVICE}Ping?access_token=${token}`),
+    );
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("grpc-message") ?? "", /Jwt is missing/);
+    await accessLogLine((l) => l.status === 401 && l.path === `${SERVICE}Ping`);
+    assert.ok(!(await readFile(envoy.log, "utf8")).includes(token), "the token is in Envoy's log");
+  });
+
+  it("gives a CORS preflight from another origin no Access-Control-Allow-Origin (and the page's origin one)", async () => {
+    const preflight = (origin: string) =>
+      nothingReachesAggregator(() =>
+        fetch(`${envoy.proxyUrl}${SERVICE}Ping`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type,x-grpc-web",
+          },
+        }),
+      );
+    const foreign = await preflight("https://evil.example");
+    assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+    const own = await preflight(PAGE_ORIGIN);
+    assert.equal(own.headers.get("access-control-allow-origin"), PAGE_ORIGIN);
+  });
+
+  it("answers 404 to paths outside the Aggregator service, with a valid token, and nothing reaches the aggregator", async () => {
+    for (const path of [
+      "/grpc.health.v1.Health/Check",
+      "/",
+      `/openfl.aggregator.AggregatorX/Ping`,
+      "/x/../openfl.aggregator.Aggregator",
+    ]) {
+      const response = await nothingReachesAggregator(() =>
+        grpcWeb(path, { authorization: `Bearer ${alice(true)}` }),
+      );
+      assert.equal(response.status, 404, path);
+    }
+  });
+
+  it("answers 403 to an upload with a read-only token, and nothing reaches the aggregator", async () => {
+    const client = webClient(alice(false), "alice");
+    await nothingReachesAggregator(() =>
+      assert.rejects(
+        client.sendLocalTaskResults(0, "train", 2147483647, [testTensor()]),
+        /PermissionDenied RBAC: access denied/,
+      ),
+    );
+    // Any spelling of the method name: RBAC matches it case-insensitively.
+    const lower = await nothingReachesAggregator(() =>
+      grpcWeb(`${SERVICE}sendlocaltaskresults`, { authorization: `Bearer ${alice(false)}` }),
+    );
+    assert.equal(lower.status, 403);
+    await client.disconnect();
+    assert.deepEqual(federation.aggregator.state.roundSummaries, []);
+  });
+
+  it("answers 403 to a token whose claim maps to no collaborator, or that has none", async () => {
+    for (const token of [
+      envoy.token({ sub: "mallory@example.org", collaborator: "mallory", upload: true }),
+      envoy.token({ sub: "mallory@example.org", upload: true }),
+    ]) {
+      const response = await nothingReachesAggregator(() =>
+        grpcWeb(`${SERVICE}Ping`, { authorization: `Bearer ${token}` }),
+      );
+      assert.equal(response.status, 403);
+    }
+  });
+
+  it("does not let Alice's token act as Bob, whatever the request says", async () => {
+    const results: string[] = [];
+    const stopListening = federation.aggregator.state.onResults((r) =>
+      results.push(r.collaborator),
+    );
+    // Bob's name in the message: the aggregator sees Alice's certificate and refuses.
+    const asBob = webClient(alice(true), "bob");
+    await assert.rejects(
+      asBob.sendLocalTaskResults(0, "train", 1, [testTensor()]),
+      /Invalid collaborator|unauthenticated/i,
+    );
+    await asBob.disconnect();
+    // Headers a client might try in order to pick an identity change nothing.
+    const sneaky = new AggregatorWebClient({
+      proxyUrl: envoy.proxyUrl,
+      aggregatorUuid: AGGREGATOR_UUID,
+      federationUuid: FEDERATION_UUID,
+      collaboratorName: "bob",
+      retry: { intervalMs: 10, maxAttempts: 1 },
+      interceptors: [
+        bearer(alice(true)),
+        (next) => (request) => {
+          request.header.set("x-openfl-collaborator", "bob");
+          request.header.set("openfl_collaborator", "bob");
+          return next(request);
+        },
+      ],
+    });
+    await assert.rejects(
+      sneaky.ping(),
+      /Invalid collaborator|unauthenticated|invalid_argument|400/i,
+    );
+    await sneaky.disconnect();
+    // As herself, with the upload claim, Alice's upload is accepted and counted as alice's.
+    const asAlice = webClient(alice(true), "alice");
+    await asAlice.sendLocalTaskResults(0, "train", 1, [testTensor()]);
+    await asAlice.disconnect();
+    stopListening();
+    assert.deepEqual(results, ["alice"]);
+  });
+
+  it("logs the token's sub and the collaborator identity used, never the token", async () => {
+    const line = await accessLogLine(
+      (l) =>
+        l.sub === "alice@example.org" &&
+        l.path === `${SERVICE}SendLocalTaskResults` &&
+        l.status === 200,
+    );
+    assert.equal(line.collaborator_claim, "alice");
+    assert.equal(line.upstream_cluster, "collaborator_alice");
+    const denied = await accessLogLine((l) => l.status === 403 && l.sub === "mallory@example.org");
+    assert.equal(denied.collaborator_claim, "mallory");
+  });
+});
