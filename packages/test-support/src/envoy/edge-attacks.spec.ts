@@ -56,10 +56,26 @@ function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Re
   });
 }
 
+/**
+ * Resolves once no byte has gone towards the aggregator for `quietMs`: the frames that follow
+ * an earlier, allowed call on Envoy's upstream connection (WINDOW_UPDATE, SETTINGS ACK) must
+ * not be counted against the next attack.
+ */
+async function relayQuiet(quietMs = 250): Promise<void> {
+  let last = relay.bytesToServer;
+  for (let stillFor = 0; stillFor < quietMs; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stillFor = relay.bytesToServer === last ? stillFor + 50 : 0;
+    last = relay.bytesToServer;
+  }
+}
+
 /** Runs `attack` and asserts that not one byte of it reached the aggregator. */
 async function nothingReachesAggregator<T>(attack: () => Promise<T>): Promise<T> {
+  await relayQuiet();
   const before = relay.bytesToServer;
   const result = await attack();
+  await relayQuiet();
   assert.equal(relay.bytesToServer, before, "bytes reached the aggregator");
   return result;
 }
