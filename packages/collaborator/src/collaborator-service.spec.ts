@@ -213,6 +213,23 @@ describe("CollaboratorService loop", () => {
     assert.equal((await run).t, "quit");
   });
 
+  it("refuses a progress interval a timer cannot hold, and a maxSleepSeconds that is not a number >= 0", () => {
+    const { client } = fakeClient([quit]);
+    const base = { client, collaboratorName: "col1", taskSet: recordingTaskSet([]) };
+    assert.throws(
+      () => new CollaboratorService({ ...base, progressIntervalSeconds: 2_147_484 }),
+      /progressIntervalSeconds must be > 0 and at most 2147483.647/,
+    );
+    assert.throws(
+      () => new CollaboratorService({ ...base, progressIntervalSeconds: 0 }),
+      RangeError,
+    );
+    assert.throws(
+      () => new CollaboratorService({ ...base, maxSleepSeconds: Number.NaN }),
+      /maxSleepSeconds must be >= 0/,
+    );
+  });
+
   it("stops on quit without running anything", async () => {
     const { client, calls } = fakeClient([quit]);
     const service = new CollaboratorService({

@@ -32,7 +32,7 @@ export interface CollaboratorServiceOptions {
   readonly maxSleepSeconds?: number;
   /** Transfers at least this large get progress lines, in bytes. Default 4 MiB. */
   readonly progressMinBytes?: number;
-  /** Seconds between progress lines of a large transfer. Default 5. */
+  /** Seconds between progress lines of a large transfer. Default 5; at most MAX_TIMER_MS / 1000. */
   readonly progressIntervalSeconds?: number;
   /**
    * Send trained tensors as deltas from the round's model, and rebuild a round's model from the
@@ -76,6 +76,16 @@ export class CollaboratorService {
   readonly #reported = new RoundTensorKeys();
 
   constructor(options: CollaboratorServiceOptions) {
+    const { progressIntervalSeconds: progress, maxSleepSeconds } = options;
+    // setInterval fires every millisecond when given more than MAX_TIMER_MS.
+    if (progress !== undefined && !(progress > 0 && progress * 1000 <= MAX_TIMER_MS)) {
+      throw new RangeError(
+        `progressIntervalSeconds must be > 0 and at most ${MAX_TIMER_MS / 1000} (the longest timer), got ${progress}`,
+      );
+    }
+    if (maxSleepSeconds !== undefined && !(maxSleepSeconds >= 0)) {
+      throw new RangeError(`maxSleepSeconds must be >= 0 (or Infinity), got ${maxSleepSeconds}`);
+    }
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
   }
@@ -223,7 +233,7 @@ export class CollaboratorService {
           ...(knownBytes === undefined ? {} : { size: formatBytes(knownBytes) }),
           elapsedSeconds: Math.round((Date.now() - started) / 1000),
         }),
-      Math.min((this.#o.progressIntervalSeconds ?? 5) * 1000, MAX_TIMER_MS),
+      (this.#o.progressIntervalSeconds ?? 5) * 1000,
     );
     timer.unref();
     try {

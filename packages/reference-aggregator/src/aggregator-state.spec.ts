@@ -259,6 +259,13 @@ describe("AggregatorState roundParticipants", () => {
     assert.throws(() => newState({ roundParticipants: ["mallory"] }), /not authorised: mallory/);
     assert.throws(() => newState({ roundParticipants: [] }), RangeError);
   });
+
+  it("refuses a tensorWaitMs longer than one timer holds (it would fail every wait at once)", () => {
+    assert.throws(
+      () => newState({ tensorWaitMs: 2 ** 31 }),
+      /tensorWaitMs must be from 0 to 2147483647/,
+    );
+  });
 });
 
 describe("AggregatorState.getAggregatedTensor", () => {

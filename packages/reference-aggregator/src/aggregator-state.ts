@@ -8,6 +8,7 @@ import {
   type Float32Tensor,
   generateDelta,
   LOSSY_COMPRESSED_TAG,
+  MAX_TIMER_MS,
   type NamedTensor,
 } from "@openfl-connect/core";
 import { NamedTensorSchema } from "@openfl-connect/core/protocol";
@@ -201,6 +202,12 @@ export class AggregatorState {
     this.rounds = options.rounds;
     this.tasks = [...(options.tasks ?? DEFAULT_TASKS)];
     this.tensorWaitMs = options.tensorWaitMs ?? 60_000;
+    // A longer timer would fire at once, failing every wait for a tensor immediately.
+    if (!(this.tensorWaitMs >= 0 && this.tensorWaitMs <= MAX_TIMER_MS)) {
+      throw new RangeError(
+        `tensorWaitMs must be from 0 to ${MAX_TIMER_MS} ms (the longest timer), got ${this.tensorWaitMs}`,
+      );
+    }
     this.log = options.logger ?? defaultLogger;
     this.currentModel = copyModel(options.initialModel);
     // Fails early (TensorCodecError) on a tensor whose data does not fit its shape.
