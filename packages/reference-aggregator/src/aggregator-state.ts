@@ -171,8 +171,6 @@ export class AggregatorState {
   private readonly done = new Map<string, Set<string>>();
   /** This round's accepted tensor keys (collaborator, name, report, tags) -> the task that sent them. */
   private readonly roundTensorKeys = new Map<string, string>();
-  /** Shape of the first tensor accepted this round per average endRound takes (averageGroups). */
-  private readonly roundShapes = new Map<string, readonly number[]>();
   private readonly quitSentTo = new Set<string>();
   private readonly waiters = new Set<Waiter>();
   private readonly roundEndListeners = new Set<Listener<RoundSummary>>();
@@ -388,11 +386,6 @@ export class AggregatorState {
     };
     this.receivedResults.push(record);
     for (const t of tensors) this.roundTensorKeys.set(roundTensorKey(collaborator, t), taskName);
-    for (const t of tensors) {
-      for (const group of averageGroups(taskName, t)) {
-        if (!this.roundShapes.has(group)) this.roundShapes.set(group, t.shape);
-      }
-    }
     let doneTasks = this.done.get(collaborator);
     if (doneTasks === undefined) {
       doneTasks = new Set();
@@ -445,11 +438,11 @@ export class AggregatorState {
   }
 
   /**
-   * Every tensor endRound averages must have one shape: a trained tensor the model's (or, for a
-   * name the model lacks, the first one accepted this round), a metric the first one of its task
-   * this round. Otherwise endRound's average throws and the round can never end. OpenFL 1.9
-   * checks nothing on arrival: its end-of-round np.average raises inside the last upload, and
-   * that round never ends either. Refused here, on the upload with the other shape. (Byte length
+   * A trained tensor of the model must have the model's shape, or endRound's average throws and
+   * the round can never end; a metric must be one value. OpenFL 1.9 checks the shape nowhere on
+   * arrival: its end-of-round np.average raises inside the last upload, and that round never
+   * ends either. It does refuse a metric of several values on arrival (float(value) raises in
+   * process_task_results). Both are refused here, on the upload that carries them. (Byte length
    * against the shape is checked by decoding; the codec has one dtype, float32.)
    */
   private refuseWrongShapes(
@@ -458,15 +451,17 @@ export class AggregatorState {
     tensors: readonly ReceivedTensor[],
   ): void {
     for (const t of tensors) {
-      for (const group of averageGroups(taskName, t)) {
-        const model = group.startsWith("trained:") ? this.currentModel[t.name] : undefined;
-        const expected = model?.shape ?? this.roundShapes.get(group);
-        if (expected === undefined || sameShape(expected, t.shape)) continue;
-        const of = model
-          ? `the model's tensor '${t.name}'`
-          : `the '${t.name}' already received this round`;
+      const repr = () =>
+        tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags);
+      const model = t.tags.includes("trained") ? this.currentModel[t.name] : undefined;
+      if (model !== undefined && !sameShape(model.shape, t.shape)) {
         throw new AggregatorStateError(
-          `task ${taskName} from ${collaborator} sends ${tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags)} of shape [${t.shape.join(", ")}], but ${of} has shape [${expected.join(", ")}]; the round could not be aggregated`,
+          `task ${taskName} from ${collaborator} sends ${repr()} of shape [${t.shape.join(", ")}], but the model's tensor '${t.name}' has shape [${model.shape.join(", ")}]; the round could not be aggregated`,
+        );
+      }
+      if (t.tags.includes("metric") && t.data.length !== 1) {
+        throw new AggregatorStateError(
+          `task ${taskName} from ${collaborator} sends metric ${repr()} of shape [${t.shape.join(", ")}]: a metric is one value`,
         );
       }
     }
@@ -551,7 +546,6 @@ export class AggregatorState {
     this.round = round + 1;
     this.done.clear();
     this.roundTensorKeys.clear();
-    this.roundShapes.clear();
     // OpenFL keeps the aggregated tensors too: delta requests for this round are answered from them.
     for (const [name, tensor] of Object.entries(nextModel)) {
       this.store.set(storeKey(name, this.round, false, ["aggregated"]), { tensor });
@@ -646,14 +640,6 @@ function weightedAverages(
     averages[name] = { shape: [...first.tensor.shape], data: Float32Array.from(sums) };
   }
   return averages;
-}
-
-/** The averages of endRound a tensor goes into: trained ones by name, metrics by task and name. */
-function averageGroups(taskName: string, t: ReceivedTensor): string[] {
-  const groups: string[] = [];
-  if (t.tags.includes("trained")) groups.push(`trained:${t.name}`);
-  if (t.tags.includes("metric")) groups.push(`metric:${JSON.stringify([taskName, t.name])}`);
-  return groups;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
