@@ -3,12 +3,14 @@ import { describe, it } from "node:test";
 import {
   decodeNamedTensor,
   encodeNamedTensor,
+  MAX_TIMER_MS,
   type NamedTensor,
   type TaskAssignment,
 } from "@openfl-connect/core";
 import {
   type CollaboratorClient,
   CollaboratorService,
+  DEFAULT_MAX_SLEEP_SECONDS,
   UnknownTaskError,
 } from "./collaborator-service.js";
 import { TaskFailedError } from "./encode-results.js";
@@ -61,6 +63,9 @@ function fakeClient(script: TaskAssignment[], options: { uploadDelayMs?: number 
   };
   return { client, calls, sent };
 }
+
+/** Lets the loop run up to its next wait (the fake client answers in promise callbacks). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const tasksOf = (names: string[], round: number): TaskAssignment => ({
   tasks: names.map((name) => ({ name, functionName: "", taskType: "", applyLocal: false })),
@@ -160,6 +165,69 @@ describe("CollaboratorService loop", () => {
       maxSleepSeconds: 0.05,
     });
     assert.equal((await service.run()).t, "quit");
+  });
+
+  it("sleeps a sleep_time longer than one timer holds (>= 2,147,484 s) in full, not 1 ms", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const sleepTime = 2_147_484;
+    const { client, calls } = fakeClient([noTasks(0, sleepTime), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+      maxSleepSeconds: Number.POSITIVE_INFINITY,
+    });
+    const run = service.run();
+    const polls = async (ms: number) => {
+      t.mock.timers.tick(ms);
+      await settle();
+      return calls.filter((c) => c === "getTasks").length;
+    };
+    assert.equal(await polls(0), 1);
+    assert.equal(await polls(1000), 1, "polled again before sleep_time had passed");
+    // Mock timers arm a timer set inside tick() from the tick's end: tick to each timer's due time.
+    assert.equal(await polls(MAX_TIMER_MS - 1000), 1);
+    assert.equal(await polls(sleepTime * 1000 - MAX_TIMER_MS - 1), 1);
+    assert.equal(await polls(1), 2);
+    assert.equal((await run).t, "quit");
+  });
+
+  it("caps the aggregator's sleep_time at DEFAULT_MAX_SLEEP_SECONDS (1 h) without maxSleepSeconds", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const { client, calls } = fakeClient([noTasks(0, 2 ** 31 - 1), quit]);
+    const service = new CollaboratorService({
+      client,
+      collaboratorName: "col1",
+      taskSet: recordingTaskSet([]),
+    });
+    const run = service.run();
+    const polls = async (ms: number) => {
+      t.mock.timers.tick(ms);
+      await settle();
+      return calls.filter((c) => c === "getTasks").length;
+    };
+    assert.equal(DEFAULT_MAX_SLEEP_SECONDS, 3600);
+    assert.equal(await polls(0), 1);
+    assert.equal(await polls(3600 * 1000 - 1), 1, "polled again before an hour had passed");
+    assert.equal(await polls(1), 2);
+    assert.equal((await run).t, "quit");
+  });
+
+  it("refuses a progress interval a timer cannot hold, and a maxSleepSeconds that is not a number >= 0", () => {
+    const { client } = fakeClient([quit]);
+    const base = { client, collaboratorName: "col1", taskSet: recordingTaskSet([]) };
+    assert.throws(
+      () => new CollaboratorService({ ...base, progressIntervalSeconds: 2_147_484 }),
+      /progressIntervalSeconds must be > 0 and at most 2147483.647/,
+    );
+    assert.throws(
+      () => new CollaboratorService({ ...base, progressIntervalSeconds: 0 }),
+      RangeError,
+    );
+    assert.throws(
+      () => new CollaboratorService({ ...base, maxSleepSeconds: Number.NaN }),
+      /maxSleepSeconds must be >= 0/,
+    );
   });
 
   it("stops on quit without running anything", async () => {

@@ -1,4 +1,4 @@
-import type { AggregatorClient, Float32Tensor } from "@openfl-connect/core";
+import { type AggregatorClient, type Float32Tensor, MAX_TIMER_MS } from "@openfl-connect/core";
 import { abortableSleep } from "@openfl-connect/core/internal";
 import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 import { formatBytes, type Logger, silentLogger } from "./logger.js";
@@ -13,6 +13,9 @@ export type CollaboratorClient = Pick<
   "getTasks" | "getAggregatedTensor" | "sendLocalTaskResults" | "resendPending"
 >;
 
+/** The default cap of the aggregator's no-task sleep_time, in seconds (1 hour). */
+export const DEFAULT_MAX_SLEEP_SECONDS = 3600;
+
 export interface CollaboratorServiceOptions {
   readonly client: CollaboratorClient;
   /** This collaborator's name (the client's collaboratorName), handed to task functions. */
@@ -21,13 +24,15 @@ export interface CollaboratorServiceOptions {
   /** Default: silent. */
   readonly logger?: Logger;
   /**
-   * Upper bound of the no-task sleep, in seconds. Default none: sleep the aggregator's
-   * sleep_time, like OpenFL (10 s). The demo sets it low to keep rounds quick.
+   * Upper bound of the no-task sleep, in seconds. Default DEFAULT_MAX_SLEEP_SECONDS (1 h): the
+   * aggregator's sleep_time (OpenFL: 10 s) up to an hour, so that a server answering with a
+   * huge sleep_time (it is an int32 of seconds) cannot park the collaborator for years. The
+   * demo sets it low to keep rounds quick.
    */
   readonly maxSleepSeconds?: number;
   /** Transfers at least this large get progress lines, in bytes. Default 4 MiB. */
   readonly progressMinBytes?: number;
-  /** Seconds between progress lines of a large transfer. Default 5. */
+  /** Seconds between progress lines of a large transfer. Default 5; at most MAX_TIMER_MS / 1000. */
   readonly progressIntervalSeconds?: number;
   /**
    * Send trained tensors as deltas from the round's model, and rebuild a round's model from the
@@ -71,6 +76,16 @@ export class CollaboratorService {
   readonly #reported = new RoundTensorKeys();
 
   constructor(options: CollaboratorServiceOptions) {
+    const { progressIntervalSeconds: progress, maxSleepSeconds } = options;
+    // setInterval fires every millisecond when given more than MAX_TIMER_MS.
+    if (progress !== undefined && !(progress > 0 && progress * 1000 <= MAX_TIMER_MS)) {
+      throw new RangeError(
+        `progressIntervalSeconds must be > 0 and at most ${MAX_TIMER_MS / 1000} (the longest timer), got ${progress}`,
+      );
+    }
+    if (maxSleepSeconds !== undefined && !(maxSleepSeconds >= 0)) {
+      throw new RangeError(`maxSleepSeconds must be >= 0 (or Infinity), got ${maxSleepSeconds}`);
+    }
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
   }
@@ -104,7 +119,7 @@ export class CollaboratorService {
         if (assignment.tasks.length === 0) {
           const seconds = Math.max(
             0,
-            Math.min(assignment.sleepTime, this.#o.maxSleepSeconds ?? Number.POSITIVE_INFINITY),
+            Math.min(assignment.sleepTime, this.#o.maxSleepSeconds ?? DEFAULT_MAX_SLEEP_SECONDS),
           );
           this.#log("debug", "no tasks; sleeping", {
             round: assignment.roundNumber,

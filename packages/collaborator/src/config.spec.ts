@@ -51,6 +51,46 @@ describe("loadConfig", () => {
     );
   });
 
+  it("refuses a duration past its maximum (a timer longer than 2^31 - 1 ms fires at once), naming the key and the maximum", () => {
+    const overTimer: [string, string][] = [
+      ["shutdownGraceMs", "inf"],
+      ["connectTimeoutMs", "2147483648"],
+      ["retry.intervalMs", "Infinity"],
+      ["retry.maxIntervalMs", "2147483648"],
+      ["retry.attemptTimeoutMs", "inf"],
+    ];
+    for (const [key, value] of overTimer) {
+      rejectsNaming(
+        key,
+        () => loadConfig({ argv: [flagName(key), value], env: {} }),
+        /to 2147483647, got/,
+      );
+    }
+    rejectsNaming(
+      "maxSleepSeconds",
+      () =>
+        loadConfig({
+          argv: [
+            "--config",
+            configFile(`${BASE}maxSleepSeconds: 86401
+`),
+          ],
+        }),
+      /from 0 to 86400, got 86401/,
+    );
+    const file = configFile(
+      `${BASE}shutdownGraceMs: 2147483647
+maxSleepSeconds: 86400
+retry:
+  maxElapsedMs: .inf
+`,
+    );
+    const config = loadConfig({ argv: ["--config", file], env: {} });
+    assert.equal(config.shutdownGraceMs, 2147483647);
+    assert.equal(config.maxSleepSeconds, 86400);
+    assert.equal(config.retry?.maxElapsedMs, Number.POSITIVE_INFINITY);
+  });
+
   it("rejects an unknown key inside retry", () => {
     const file = configFile(`${BASE}retry:\n  intervalSeconds: 1\n`);
     rejectsNaming("retry.intervalSeconds", () => loadConfig({ argv: ["--config", file] }));

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import type { RetryOptions } from "@openfl-connect/core";
+import { MAX_TIMER_MS, type RetryOptions } from "@openfl-connect/core";
 import { parse as parseYaml } from "yaml";
 import type { LogFormat } from "./logger.js";
 
@@ -34,7 +34,7 @@ export interface CollaboratorConfig {
   readonly enableAtomicConnections?: boolean;
   /** Default true (OpenFL: resend_data_on_reconnection). */
   readonly resendDataOnReconnection?: boolean;
-  /** Connection timeout incl. TLS handshake, in ms. Default 20000. */
+  /** Connection timeout incl. TLS handshake, in ms. Default 20000, at most MAX_TIMER_MS. */
   readonly connectTimeoutMs?: number;
   /** Retry policy of the core client (defaults and meaning: RetryOptions). */
   readonly retry?: RetryOptions;
@@ -46,14 +46,20 @@ export interface CollaboratorConfig {
   readonly log?: LogFormat;
   /** Also log debug lines. Default false. */
   readonly debug?: boolean;
-  /** Cap of the no-task sleep in seconds. Default none (the aggregator's sleep_time). */
+  /**
+   * Cap of the aggregator's no-task sleep_time in seconds. Default 3600, at most
+   * MAX_SLEEP_SECONDS_LIMIT (86400).
+   */
   readonly maxSleepSeconds?: number;
   /**
    * Trained tensors as deltas from the round's model, models rebuilt from aggregated deltas.
    * Default false (OpenFL: the plan's collaborator use_delta_updates).
    */
   readonly useDeltaUpdates?: boolean;
-  /** How long an upload in flight may finish after SIGINT/SIGTERM, in ms. Default 10000. */
+  /**
+   * How long an upload in flight may finish after SIGINT/SIGTERM, in ms. Default 10000, at
+   * most MAX_TIMER_MS.
+   */
   readonly shutdownGraceMs?: number;
 }
 
@@ -72,21 +78,30 @@ export class ConfigError extends Error {
 export type ConfigScalar =
   | { readonly type: "string"; readonly path?: boolean }
   | { readonly type: "integer"; readonly min?: number; readonly max?: number }
-  | { readonly type: "number"; readonly min?: number }
+  | { readonly type: "number"; readonly min?: number; readonly max?: number }
   | { readonly type: "boolean" }
   | { readonly type: "enum"; readonly values: readonly string[] };
 /** One key of the configuration schema. */
 export type ConfigField = ConfigScalar & { readonly required?: boolean };
 
+/**
+ * The longest no-task sleep that maxSleepSeconds may allow, in seconds (1 day). The default cap
+ * is the service's DEFAULT_MAX_SLEEP_SECONDS (1 h).
+ */
+export const MAX_SLEEP_SECONDS_LIMIT = 86_400;
+
+// Durations that become a timer are at most MAX_TIMER_MS (2^31 - 1 ms, about 24.8 days): a
+// longer timer fires at once. maxElapsedMs is a budget compared with the clock, not a timer,
+// so it has no maximum (inf, its default, means no limit).
 const RETRY_SCHEMA: Readonly<Record<string, ConfigField>> = {
   backoff: { type: "enum", values: ["constant", "exponential"] },
-  intervalMs: { type: "number", min: 0 },
-  maxIntervalMs: { type: "number", min: 0 },
+  intervalMs: { type: "number", min: 0, max: MAX_TIMER_MS },
+  maxIntervalMs: { type: "number", min: 0, max: MAX_TIMER_MS },
   maxAttempts: { type: "number", min: 1 },
   maxElapsedMs: { type: "number", min: 0 },
   ambiguousFailureAttempts: { type: "number", min: 1 },
   retryOnAnyError: { type: "boolean" },
-  attemptTimeoutMs: { type: "number", min: 0 },
+  attemptTimeoutMs: { type: "number", min: 0, max: MAX_TIMER_MS },
 };
 
 /** Every top-level key: its type (and whether it is a path, resolved against the config file). */
@@ -105,14 +120,14 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField>> = {
   requireClientAuth: { type: "boolean" },
   enableAtomicConnections: { type: "boolean" },
   resendDataOnReconnection: { type: "boolean" },
-  connectTimeoutMs: { type: "number", min: 1 },
+  connectTimeoutMs: { type: "number", min: 1, max: MAX_TIMER_MS },
   tasks: { type: "string", path: true, required: true },
   pendingDir: { type: "string", path: true },
   log: { type: "enum", values: ["json", "pretty"] },
   debug: { type: "boolean" },
-  maxSleepSeconds: { type: "number", min: 0 },
+  maxSleepSeconds: { type: "number", min: 0, max: MAX_SLEEP_SECONDS_LIMIT },
   useDeltaUpdates: { type: "boolean" },
-  shutdownGraceMs: { type: "number", min: 0 },
+  shutdownGraceMs: { type: "number", min: 0, max: MAX_TIMER_MS },
 };
 
 /** Every settable key, dotted for retry's: e.g. "aggPort", "retry.intervalMs". */
@@ -247,12 +262,11 @@ function checkValue(
       return field.path && !isAbsolute(value) ? resolve(baseDir, value) : value;
     case "integer":
       if (typeof value !== "number" || !Number.isInteger(value)) throw fail("a whole number");
-      if (field.min !== undefined && value < field.min) throw fail(`a number >= ${field.min}`);
-      if (field.max !== undefined && value > field.max) throw fail(`a number <= ${field.max}`);
+      checkRange(field, value, fail);
       return value;
     case "number":
       if (typeof value !== "number" || Number.isNaN(value)) throw fail("a number");
-      if (field.min !== undefined && value < field.min) throw fail(`a number >= ${field.min}`);
+      checkRange(field, value, fail);
       return value;
     case "boolean":
       if (typeof value !== "boolean") throw fail("true or false");
@@ -262,6 +276,23 @@ function checkValue(
         throw fail(field.values.map((v) => JSON.stringify(v)).join(" or "));
       }
       return value;
+  }
+}
+
+function checkRange(
+  field: { readonly min?: number; readonly max?: number },
+  value: number,
+  fail: (expected: string) => ConfigError,
+): void {
+  const { min, max } = field;
+  if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+    throw fail(
+      min !== undefined && max !== undefined
+        ? `a number from ${min} to ${max}`
+        : min !== undefined
+          ? `a number >= ${min}`
+          : `a number <= ${max}`,
+    );
   }
 }
 

@@ -1,5 +1,7 @@
 // @openfl-connect/core: what an application uses. Adapters and tools built on core import
 // `@openfl-connect/core/internal`; the generated protobuf code is `@openfl-connect/core/protocol`.
+
+export { MAX_TIMER_MS } from "./abortable-sleep.js";
 export {
   type AggregatedTensorOptions,
   AggregatorClient,

@@ -24,4 +24,4 @@ export {
 export { serializeTaskResultsParts } from "./task-results-parts.js";
 export { readFloat32LittleEndian } from "./tensor-codec.js";
 export { validateResponseHeader } from "./validate-response.js";
-export { wholeEnvelopes } from "./whole-envelopes.js";
+export { type AllocateEnvelope, wholeEnvelopes } from "./whole-envelopes.js";

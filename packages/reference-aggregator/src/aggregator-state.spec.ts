@@ -259,6 +259,13 @@ describe("AggregatorState roundParticipants", () => {
     assert.throws(() => newState({ roundParticipants: ["mallory"] }), /not authorised: mallory/);
     assert.throws(() => newState({ roundParticipants: [] }), RangeError);
   });
+
+  it("refuses a tensorWaitMs longer than one timer holds (it would fail every wait at once)", () => {
+    assert.throws(
+      () => newState({ tensorWaitMs: 2 ** 31 }),
+      /tensorWaitMs must be from 0 to 2147483647/,
+    );
+  });
 });
 
 describe("AggregatorState.getAggregatedTensor", () => {
@@ -415,5 +422,60 @@ describe("AggregatorState results OpenFL's aggregator cannot aggregate", () => {
       tensors: [metric("accuracy", 0, 0.75)],
     });
     assert.equal(bob.t, "accepted");
+  });
+
+  it("refuses a trained tensor of another shape than the model's on arrival, so the round still ends", async () => {
+    const state = newState();
+    assert.throws(
+      () =>
+        state.sendLocalTaskResults({
+          collaborator: "alice",
+          roundNumber: 0,
+          taskName: "train",
+          dataSize: 1,
+          tensors: [trained("w", 0, [1, 2, 3])],
+        }),
+      /task train from alice sends TensorKey\(tensor_name='w'.* of shape \[3\], but the model's tensor 'w' has shape \[2\]/,
+    );
+    // Nothing of the refused upload was kept: alice may send again, and the round ends.
+    assert.deepEqual(state.getTasks("alice").tasks, ["train"]);
+    for (const collaborator of ["alice", "bob"]) {
+      state.sendLocalTaskResults({
+        collaborator,
+        roundNumber: 0,
+        taskName: "train",
+        dataSize: 1,
+        tensors: [trained("w", 0, [3, 5])],
+      });
+    }
+    assert.equal(state.currentRound, 1);
+    assert.deepEqual([...(state.model.w?.data ?? [])], [3, 5]);
+  });
+
+  it("refuses a metric of more than one value on arrival (OpenFL: float(value) raises)", () => {
+    const state = newState();
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2]), metric("loss", 0, 0.5)],
+    });
+    const loss = encodeNamedTensor(
+      { shape: [2], data: [0.1, 0.2] },
+      { name: "loss", roundNumber: 0, tags: ["metric"], report: true },
+    );
+    assert.throws(
+      () =>
+        state.sendLocalTaskResults({
+          collaborator: "bob",
+          roundNumber: 0,
+          taskName: "train",
+          dataSize: 1,
+          tensors: [trained("w", 0, [1, 2]), loss],
+        }),
+      /task train from bob sends metric TensorKey\(tensor_name='loss'.* of shape \[2\]: a metric is one value/,
+    );
+    assert.equal(state.currentRound, 0);
   });
 });

@@ -8,6 +8,7 @@ import {
   type Float32Tensor,
   generateDelta,
   LOSSY_COMPRESSED_TAG,
+  MAX_TIMER_MS,
   type NamedTensor,
 } from "@openfl-connect/core";
 import { NamedTensorSchema } from "@openfl-connect/core/protocol";
@@ -199,6 +200,12 @@ export class AggregatorState {
     this.rounds = options.rounds;
     this.tasks = [...(options.tasks ?? DEFAULT_TASKS)];
     this.tensorWaitMs = options.tensorWaitMs ?? 60_000;
+    // A longer timer would fire at once, failing every wait for a tensor immediately.
+    if (!(this.tensorWaitMs >= 0 && this.tensorWaitMs <= MAX_TIMER_MS)) {
+      throw new RangeError(
+        `tensorWaitMs must be from 0 to ${MAX_TIMER_MS} ms (the longest timer), got ${this.tensorWaitMs}`,
+      );
+    }
     this.log = options.logger ?? defaultLogger;
     this.currentModel = copyModel(options.initialModel);
     // Fails early (TensorCodecError) on a tensor whose data does not fit its shape.
@@ -361,6 +368,7 @@ export class AggregatorState {
     }
     const tensors = input.tensors.map((named) => this.decodeReceived(named, roundNumber));
     this.refuseRepeatedKeys(collaborator, taskName, tensors);
+    this.refuseWrongShapes(collaborator, taskName, tensors);
     if (!Number.isInteger(input.dataSize) || input.dataSize < 0) {
       throw new AggregatorStateError(`data_size must be >= 0, got ${input.dataSize}`);
     }
@@ -424,6 +432,36 @@ export class AggregatorState {
       if (earlierTask !== undefined) {
         throw new AggregatorStateError(
           `task ${taskName} from ${collaborator} repeats ${tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags)} already sent by task ${earlierTask} this round; the round could not be aggregated`,
+        );
+      }
+    }
+  }
+
+  /**
+   * A trained tensor of the model must have the model's shape, or endRound's average throws and
+   * the round can never end; a metric must be one value. OpenFL 1.9 checks the shape nowhere on
+   * arrival: its end-of-round np.average raises inside the last upload, and that round never
+   * ends either. It does refuse a metric of several values on arrival (float(value) raises in
+   * process_task_results). Both are refused here, on the upload that carries them. (Byte length
+   * against the shape is checked by decoding; the codec has one dtype, float32.)
+   */
+  private refuseWrongShapes(
+    collaborator: string,
+    taskName: string,
+    tensors: readonly ReceivedTensor[],
+  ): void {
+    for (const t of tensors) {
+      const repr = () =>
+        tensorKeyRepr(this.aggregatorUuid, t.name, t.roundNumber, t.report, t.tags);
+      const model = t.tags.includes("trained") ? this.currentModel[t.name] : undefined;
+      if (model !== undefined && !sameShape(model.shape, t.shape)) {
+        throw new AggregatorStateError(
+          `task ${taskName} from ${collaborator} sends ${repr()} of shape [${t.shape.join(", ")}], but the model's tensor '${t.name}' has shape [${model.shape.join(", ")}]; the round could not be aggregated`,
+        );
+      }
+      if (t.tags.includes("metric") && t.data.length !== 1) {
+        throw new AggregatorStateError(
+          `task ${taskName} from ${collaborator} sends metric ${repr()} of shape [${t.shape.join(", ")}]: a metric is one value`,
         );
       }
     }
@@ -602,6 +640,10 @@ function weightedAverages(
     averages[name] = { shape: [...first.tensor.shape], data: Float32Array.from(sums) };
   }
   return averages;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 function roundTensorKey(collaborator: string, t: ReceivedTensor): string {

@@ -6,6 +6,7 @@ export {
 export {
   type AggregatorServiceOptions,
   createAggregatorService,
+  DEFAULT_MAX_UPLOAD_BYTES,
   type PeerIdentity,
   peerContextValues,
   peerIdentityKey,
