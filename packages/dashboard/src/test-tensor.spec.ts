@@ -17,6 +17,11 @@ describe("test task result", () => {
     assert.ok(tensor.data.every((v) => v >= -1 && v < 1));
   });
 
+  it("stays below 1 even when the random source is just under 1 (float32 would round it up)", () => {
+    const tensor = decodeNamedTensor(randomTestTensor(0.001, 0, () => 1 - 2 ** -53));
+    assert.ok(tensor.data.every((v) => v < 1));
+  });
+
   it("refuses sizes of 0, negative or above the limit", () => {
     for (const mib of [0, -1, Number.NaN, 1001])
       assert.throws(() => randomTestTensor(mib, 0), RangeError);

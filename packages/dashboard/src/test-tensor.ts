@@ -3,6 +3,9 @@ import { encodeNamedTensor, type NamedTensor } from "@openfl-connect/core";
 /** The largest test upload the page offers, in MiB (OpenFL's message limit is 1 GiB). */
 export const MAX_TEST_MIB = 1000;
 
+/** 1 - 2^-24: the largest float32 less than 1. */
+const LARGEST_FLOAT32_BELOW_1 = 1 - 2 ** -24;
+
 /** Name of the tensor the page sends; tagged "trained" like a training output. */
 export const TEST_TENSOR_NAME = "openfl_connect_dashboard_test";
 
@@ -20,7 +23,8 @@ export function randomTestTensor(
   }
   const count = Math.max(1, Math.floor((mib * 1024 * 1024) / 4));
   const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = random() * 2 - 1;
+  // In float32, values just under 1 round up to 1: keep the promise of [-1, 1).
+  for (let i = 0; i < count; i++) data[i] = Math.min(random() * 2 - 1, LARGEST_FLOAT32_BELOW_1);
   return encodeNamedTensor(
     { shape: [count], data },
     { name: TEST_TENSOR_NAME, roundNumber, tags: ["trained"] },
