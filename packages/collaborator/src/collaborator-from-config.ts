@@ -106,6 +106,7 @@ function build(
     taskSet,
     logger,
     maxSleepSeconds: config.maxSleepSeconds,
+    idleWarningSeconds: config.idleWarningSeconds,
     useDeltaUpdates: config.useDeltaUpdates,
   });
   return {

@@ -1,6 +1,7 @@
 import { type AggregatorClient, type Float32Tensor, MAX_TIMER_MS } from "@openfl-connect/core";
 import { abortableSleep } from "@openfl-connect/core/internal";
 import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
+import { DEFAULT_IDLE_WARNING_SECONDS, IdleReporter } from "./idle-reporter.js";
 import { formatBytes, type Logger, silentLogger } from "./logger.js";
 import { RoundModelCache } from "./round-model-cache.js";
 import { resolveTask, type TaskSet } from "./task-set.js";
@@ -30,6 +31,11 @@ export interface CollaboratorServiceOptions {
    * demo sets it low to keep rounds quick.
    */
   readonly maxSleepSeconds?: number;
+  /**
+   * While the aggregator keeps answering "no tasks", a warning this often (seconds; default
+   * 300) says for how long and why that may be, so a wait that never ends is not silent.
+   */
+  readonly idleWarningSeconds?: number;
   /** Transfers at least this large get progress lines, in bytes. Default 4 MiB. */
   readonly progressMinBytes?: number;
   /** Seconds between progress lines of a large transfer. Default 5; at most MAX_TIMER_MS / 1000. */
@@ -107,6 +113,10 @@ export class CollaboratorService {
         ),
       { useDeltaUpdates: this.#o.useDeltaUpdates ?? false },
     );
+    const idle = new IdleReporter(
+      this.#log,
+      (this.#o.idleWarningSeconds ?? DEFAULT_IDLE_WARNING_SECONDS) * 1000,
+    );
     try {
       const resent = await client.resendPending({ signal: uploadSignal });
       if (resent > 0) this.#log("info", "resent pending uploads", { count: resent });
@@ -121,13 +131,11 @@ export class CollaboratorService {
             0,
             Math.min(assignment.sleepTime, this.#o.maxSleepSeconds ?? DEFAULT_MAX_SLEEP_SECONDS),
           );
-          this.#log("debug", "no tasks; sleeping", {
-            round: assignment.roundNumber,
-            seconds,
-          });
+          idle.noTasks(assignment.roundNumber, seconds);
           await abortableSleep(seconds * 1000, signal);
           continue;
         }
+        idle.tasksReceived();
         const round = assignment.roundNumber;
         if (round !== localRound) {
           localRound = round;

@@ -51,6 +51,8 @@ export interface CollaboratorConfig {
    * MAX_SLEEP_SECONDS_LIMIT (86400).
    */
   readonly maxSleepSeconds?: number;
+  /** While there are no tasks, a warning this often (seconds). Default 300. */
+  readonly idleWarningSeconds?: number;
   /**
    * Trained tensors as deltas from the round's model, models rebuilt from aggregated deltas.
    * Default false (OpenFL: the plan's collaborator use_delta_updates).
@@ -126,6 +128,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField>> = {
   log: { type: "enum", values: ["json", "pretty"] },
   debug: { type: "boolean" },
   maxSleepSeconds: { type: "number", min: 0, max: MAX_SLEEP_SECONDS_LIMIT },
+  idleWarningSeconds: { type: "number", min: 1, max: MAX_SLEEP_SECONDS_LIMIT },
   useDeltaUpdates: { type: "boolean" },
   shutdownGraceMs: { type: "number", min: 0, max: MAX_TIMER_MS },
 };
