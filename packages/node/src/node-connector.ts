@@ -20,6 +20,7 @@ import { classifyNodeFailure } from "./node-failure.js";
 import { readPemFile } from "./pem-files.js";
 import { diagnoseReset } from "./reset-diagnosis.js";
 import { type CheckedTls, parseCertificates } from "./tls-material.js";
+import { unaryCall } from "./unary-call.js";
 
 /** OpenFL's gRPC message limit, both ways: 1 GiB. */
 export const OPENFL_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
@@ -160,12 +161,13 @@ export class NodeConnector implements AggregatorConnector {
 
 /**
  * connect-node's gRPC transport (what `createGrpcTransport` builds), assembled from connect's
- * protocol building blocks around `http2` (connect-node's HTTP/2 client) for two reasons:
- * - the response body reaches connect's envelope decoder one whole message per chunk
- *   (`wholeEnvelopes`): its decoder is quadratic in the chunks of one message (256 MiB: ~9 s
+ * protocol building blocks around `http2` (connect-node's HTTP/2 client) for three reasons:
+ * - a streaming call's response body reaches connect's envelope decoder one whole message per
+ *   chunk (`wholeEnvelopes`): its decoder is quadratic in the chunks of one message (256 MiB: ~9 s
  *   instead of ~3 s). Drop this once connect-es decodes in linear time
  *   (docs/connect-envelope-decoder.md);
- * - uploads go out as framing plus views of the tensors' bytes (`dataStreamUploads`).
+ * - uploads go out as framing plus views of the tensors' bytes (`dataStreamUploads`);
+ * - unary responses (a downloaded tensor) are copied once, not twice (`unaryCall`).
  */
 export function grpcTransport(
   baseUrl: string,
@@ -177,7 +179,7 @@ export function grpcTransport(
     const response = await uploads.httpClient(request);
     return { ...response, body: wholeEnvelopes(response.body, maxMessageBytes) };
   };
-  return createTransport({
+  const connectTransport = createTransport({
     baseUrl,
     httpClient,
     useBinaryFormat: true,
@@ -188,4 +190,8 @@ export function grpcTransport(
     sendCompression: null,
     ...validateReadWriteMaxBytes(maxMessageBytes, maxMessageBytes, undefined),
   });
+  return {
+    unary: unaryCall(baseUrl, http2, maxMessageBytes),
+    stream: (...args) => connectTransport.stream(...args),
+  };
 }
