@@ -137,11 +137,14 @@ describe("grpcTransport unary responses", () => {
     return out;
   };
 
-  it("parses a message that arrives in one chunk in place: data_bytes is a view of the received bytes", async () => {
-    const r = await fetch([envelope]);
+  it("hands data_bytes out as a plain Uint8Array view of one buffer holding the message", async () => {
+    // Node's HTTP/2 chunks are Buffers over a shared read buffer, whose slice() is a view.
+    const chunk = Buffer.from(envelope);
+    const r = await fetch([chunk]);
     assert.deepEqual(r.tensor?.dataBytes, tensorBytes);
-    // Before: connect's decoder copied the message into a buffer of its own.
-    assert.equal(r.tensor?.dataBytes.buffer, envelope.buffer);
+    assert.equal(Object.getPrototypeOf(r.tensor?.dataBytes), Uint8Array.prototype);
+    assert.notEqual(r.tensor?.dataBytes.buffer, chunk.buffer);
+    assert.equal(r.tensor?.dataBytes.buffer.byteLength, response.byteLength);
   });
 
   it("assembles a message split anywhere, even inside its prefix", async () => {

@@ -28,6 +28,15 @@ describe("NodeConnector requests", () => {
               });
               return { header: expectedResponseHeader(identity) };
             },
+            getAggregatedTensor() {
+              return {
+                header: expectedResponseHeader(identity),
+                tensor: {
+                  name: "w",
+                  dataBytes: new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer),
+                },
+              };
+            },
           }),
       }),
     );
@@ -76,6 +85,25 @@ describe("NodeConnector requests", () => {
       );
     } finally {
       server.off("session", onSession);
+      await client.disconnect();
+    }
+  });
+
+  it("hands a downloaded tensor's data_bytes out as a plain Uint8Array (slice() copies)", async () => {
+    const client = new AggregatorGRPCClient({
+      ...identity,
+      aggAddr: "127.0.0.1",
+      aggPort: (server.address() as AddressInfo).port,
+      useTls: false,
+      warn: () => {},
+    });
+    try {
+      const t = await client.getAggregatedTensor("w", 0);
+      assert.equal(Object.getPrototypeOf(t.dataBytes), Uint8Array.prototype);
+      // What the load driver does with the model: a Buffer's slice() would be a view of the
+      // session's read buffer, and this a RangeError.
+      assert.deepEqual([...new Float32Array(t.dataBytes.slice().buffer)], [1, 2, 3, 4]);
+    } finally {
       await client.disconnect();
     }
   });

@@ -12,9 +12,8 @@ const COMPRESSED_FLAG = 0x01;
  * Why not connect's decoder: it copies every message into a buffer of its own, so a large
  * tensor was copied twice (assembled, then copied again), each into freshly mapped memory.
  * Here the body's chunks are kept as they arrive and copied once, into a buffer allocated when
- * the whole message is there (never sized from the length the server announced alone); a
- * message that arrives in one chunk is passed on as a view. Parsing it then leaves the
- * tensor's data_bytes as a view of that buffer.
+ * the whole message is there (never sized from the length the server announced alone).
+ * Parsing it then leaves the tensor's data_bytes as a view of that buffer.
  */
 export async function readUnaryMessage(
   body: AsyncIterable<Uint8Array>,
@@ -80,9 +79,12 @@ export async function readUnaryMessage(
   return message;
 }
 
-/** The pieces as one buffer: the piece itself when there is one, else a single copy. */
+/**
+ * The pieces copied into one new Uint8Array, even when there is only one: a piece is a Node
+ * Buffer over the HTTP/2 session's read buffer, shared with other bytes, and a Buffer's slice()
+ * is a view, not the copy a Uint8Array's is.
+ */
 function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0] as Uint8Array;
   const out = new Uint8Array(length);
   let offset = 0;
   for (const piece of pieces) {
