@@ -96,10 +96,10 @@ export class NodeConnector implements AggregatorConnector {
         ...(s.keepalive ?? {}),
         ...(s.connectTimeoutMs !== undefined ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
       },
-      // Our own TLS socket: http2.connect would send an IP address as the TLS server name
-      // (SNI), which RFC 6066 forbids and Node warns about (DEP0123).
       {
         settings: { initialWindowSize: RECEIVE_WINDOW_BYTES },
+        // Our own TLS socket: http2.connect would send an IP address as the TLS server name
+        // (SNI), which RFC 6066 forbids and Node warns about (DEP0123).
         ...(tlsOptions
           ? { createConnection: () => tlsConnect({ ...tlsOptions, host: s.host, port: s.port }) }
           : {}),
