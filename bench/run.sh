@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks (see bench/README.md). Usage: bash bench/run.sh [--sizes 1,16,64,256] [--reps 2] [--skip-python]
-# Writes the "benchmarks" section of docs/benchmarks.md.
+# Benchmarks (see bench/README.md). Usage: bash bench/run.sh [--sizes 1,16,64,256] [--reps 2]
+# [--e-reps 5] [--sections abcde] [--skip-python] [--no-profile] [--print]
+# Writes the "benchmarks" (a-d) and "client-alone" (e) sections of docs/benchmarks.md (--print: stdout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then

@@ -45,5 +45,8 @@ bash scripts/test-interop.sh
 step "packed libraries vs the workspace: 64 MiB downloads from OpenFL's real server (report)"
 bash scripts/bench-packed.sh
 
+step "benchmark (e) smoke: the client alone vs a raw TLS socket, 16 MiB, 1 rep (report; fails only on errors)"
+bash bench/run.sh --skip-python --sections e --sizes 16 --e-reps 1 --no-profile --print
+
 step "browser end-to-end: dashboard in Chromium -> Envoy -> aggregators over mTLS"
 bash scripts/test-browser.sh

@@ -5,6 +5,7 @@ export { abortableSleep } from "./abortable-sleep.js";
 export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
 export { type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 export { dataStreamChunks, isChunkSize, joinDataStreamChunks } from "./datastream-chunks.js";
+export { dataStreamEnvelopeParts } from "./datastream-envelope.js";
 export {
   type CauseInfo,
   type Classification,

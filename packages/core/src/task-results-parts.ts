@@ -1,6 +1,7 @@
 import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { TaskResultsSchema } from "./gen/openfl/protocols/aggregator_pb.js";
 import { NamedTensorSchema } from "./gen/openfl/protocols/base_pb.js";
+import { varint } from "./protobuf-varint.js";
 
 const TENSORS_FIELD_TAG = (5 << 3) | 2; // TaskResults.tensors = 5, length-delimited
 const DATA_BYTES_FIELD_TAG = (7 << 3) | 2; // NamedTensor.data_bytes = 7, length-delimited
@@ -45,15 +46,4 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.byteLength;
   }
   return joined;
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let v = value;
-  while (v > 0x7f) {
-    bytes.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  bytes.push(v);
-  return bytes;
 }

@@ -53,6 +53,10 @@ def main() -> int:
             ck, cbytes, meta = codec.compress(tk, arr, require_lossless=True)
             named = [utils.construct_named_tensor(ck, cbytes, meta, lossless=True)]
             for _ in range(args.reps):
+                # A tensor name per task: the reference aggregator, like OpenFL's, refuses a key
+                # (name, round, report, tags) that another task of the round already sent, and
+                # OpenFL's client would resend the refused upload forever.
+                named[0].name = f"w-{args.task_prefix}{task}"
                 t0 = time.perf_counter()
                 client.send_local_task_results(0, f"{args.task_prefix}{task}", 10, named)
                 dt = time.perf_counter() - t0

@@ -2,7 +2,7 @@
 // argv[2]: a JSON BenchClientJob.
 import { randomFillSync } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { connect } from "node:tls";
+import { connect, type TLSSocket } from "node:tls";
 import { AggregatorGRPCClient } from "@openfl-connect/node";
 import { testPkiPaths } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
@@ -11,8 +11,18 @@ import { MiB } from "./bench-tasks.js";
 import { peakRssMiB, rssMiB } from "./proc-status.js";
 
 export interface BenchClientJob {
-  readonly op: "upload" | "download" | "get-tasks" | "raw-upload" | "raw-download" | "upload-rss";
+  readonly op:
+    | "upload"
+    | "download"
+    | "get-tasks"
+    | "raw-upload"
+    | "raw-download"
+    | "upload-rss"
+    | "alone-upload"
+    | "alone-download";
   readonly port: number;
+  /** For alone-*: the raw TLS sink, measured in turn with the client in this process. */
+  readonly rawPort?: number;
   readonly pkiDir: string;
   readonly collaborator: string;
   readonly sizes: readonly number[];
@@ -51,10 +61,10 @@ function payload(mib: number): Uint8Array {
   return bytes;
 }
 
-async function rawTls(op: "u" | "d", length: number): Promise<number> {
+async function rawConnect(port = job.port): Promise<TLSSocket> {
   const socket = connect({
     host: "127.0.0.1",
-    port: job.port,
+    port,
     servername: "localhost",
     ca: readFileSync(pki.caCert),
     cert: readFileSync(pair?.cert ?? ""),
@@ -64,27 +74,48 @@ async function rawTls(op: "u" | "d", length: number): Promise<number> {
     socket.once("secureConnect", resolve);
     socket.once("error", reject);
   });
+  return socket;
+}
+
+/**
+ * Moves `length` bytes over a raw TLS socket to or from raw-tls-sink.ts. Uploads write 1 MiB
+ * views of `source` (the same bytes the client sends) or of one repeated block.
+ */
+async function rawTransfer(
+  socket: TLSSocket,
+  op: "u" | "d",
+  length: number,
+  source?: Uint8Array,
+): Promise<void> {
   const header = Buffer.alloc(9);
   header[0] = op.charCodeAt(0);
   header.writeBigUInt64BE(BigInt(length), 1);
-  const t0 = performance.now();
+  let onData = (_chunk: Buffer) => {};
   const done = new Promise<void>((resolve) => {
     let received = 0;
-    socket.on("data", (chunk: Buffer) => {
+    onData = (chunk: Buffer) => {
       received += chunk.byteLength;
       if (op === "u" || received >= length) resolve();
-    });
+    };
+    socket.on("data", onData);
   });
   socket.write(header);
   if (op === "u") {
-    const block = Buffer.alloc(MiB, 3);
+    const block = source ?? Buffer.alloc(MiB, 3);
     for (let sent = 0; sent < length; sent += MiB) {
-      if (!socket.write(block.subarray(0, Math.min(MiB, length - sent)))) {
-        await new Promise((r) => socket.once("drain", r));
-      }
+      const n = Math.min(MiB, length - sent);
+      const piece = source ? block.subarray(sent, sent + n) : block.subarray(0, n);
+      if (!socket.write(piece)) await new Promise((r) => socket.once("drain", r));
     }
   }
   await done;
+  socket.off("data", onData);
+}
+
+async function rawTls(op: "u" | "d", length: number): Promise<number> {
+  const socket = await rawConnect();
+  const t0 = performance.now();
+  await rawTransfer(socket, op, length);
   const seconds = (performance.now() - t0) / 1000;
   socket.destroy();
   return seconds;
@@ -112,7 +143,52 @@ if (job.op === "get-tasks") {
     mean: ms.reduce((a, b) => a + b, 0) / calls,
   });
 }
-for (const mib of job.op === "get-tasks" ? [] : job.sizes) {
+/** Wall seconds and this process's CPU (user + system, all threads) in ms while `run` runs. */
+async function measured(run: () => Promise<unknown>): Promise<{ seconds: number; cpuMs: number }> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+async function download(mib: number): Promise<void> {
+  const t = await c?.getAggregatedTensor(`bench${mib}`, 0, {
+    tags: ["model"],
+    requireLossless: true,
+  });
+  if (t?.dataBytes.byteLength !== mib * MiB)
+    throw new Error(`got ${t?.dataBytes.byteLength} bytes`);
+}
+
+// (e): the client against the sink and a raw TLS socket, in turn in this process (the first of
+// the pair alternates), after one unrecorded warm-up of each.
+if (job.op === "alone-upload" || job.op === "alone-download") {
+  const up = job.op === "alone-upload";
+  for (const mib of job.sizes) {
+    const bytes = up ? payload(mib) : undefined;
+    const client = () =>
+      up
+        ? (c?.sendLocalTaskResults(0, "alone", 10, [
+            trainedTensor("w", 0, bytes ?? new Uint8Array(0)),
+          ]) ?? Promise.resolve())
+        : download(mib);
+    const socket = await rawConnect(job.rawPort);
+    const raw = () => rawTransfer(socket, up ? "u" : "d", mib * MiB, bytes);
+    await client();
+    await raw();
+    for (let r = 0; r < job.reps; r++) {
+      const order = r % 2 === 0 ? (["client", "raw"] as const) : (["raw", "client"] as const);
+      for (const kind of order) {
+        const m = await measured(kind === "client" ? client : raw);
+        emit({ op: job.op, kind, mib, rep: r, ...m });
+      }
+    }
+    socket.destroy();
+  }
+}
+for (const mib of job.op === "get-tasks" || job.op.startsWith("alone-") ? [] : job.sizes) {
   if (job.op === "upload-rss") {
     const baseline = rssMiB();
     const bytes = payload(mib);
@@ -129,12 +205,7 @@ for (const mib of job.op === "get-tasks" ? [] : job.sizes) {
       const taskName = `${job.taskPrefix ?? "node2m"}${task++}`;
       await c?.sendLocalTaskResults(0, taskName, 10, [trainedTensor(`w-${taskName}`, 0, bytes)]);
     } else if (job.op === "download") {
-      const t = await c?.getAggregatedTensor(`bench${mib}`, 0, {
-        tags: ["model"],
-        requireLossless: true,
-      });
-      if (t?.dataBytes.byteLength !== mib * MiB)
-        throw new Error(`got ${t?.dataBytes.byteLength} bytes`);
+      await download(mib);
     } else {
       emit({
         op: job.op,

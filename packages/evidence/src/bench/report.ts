@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { PYTHON, REPO_ROOT } from "./child-process.js";
 
@@ -22,6 +22,9 @@ export function machineLines(command: string): string[] {
   return [
     `- When: ${new Date().toISOString()}`,
     `- Machine: ${cpus().length} CPUs (nproc) ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, shared with other work (timings are noisy; compare the ratios, measured side by side)`,
+    `- Load average at the end of the run (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ")} on ${cpus().length} CPUs: measured while other work ran`,
     `- Node ${process.version}; Python ${python}`,
     `- Command: \`${command}\``,
   ];

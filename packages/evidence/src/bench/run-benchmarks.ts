@@ -1,7 +1,8 @@
 // Benchmarks over mTLS on loopback, side by side in one run (see bench/README.md):
 // (a) Node client vs OpenFL's Python client against OpenFL's real server; (b) Node client vs a
 // raw TLS socket against the reference aggregator; (c) getTasks latency, kept vs atomic
-// connections; (d) peak RSS while sending N MiB. Writes a section of docs/benchmarks.md.
+// connections; (d) peak RSS while sending N MiB; (e) the client alone vs a raw TLS socket, against
+// sinks that cost next to nothing (client-alone.ts). Writes a section of docs/benchmarks.md.
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
 import type { BenchClientJob } from "./bench-client.js";
 import { HERE, PYTHON, REPO_ROOT, runJsonLines, spawnReady, TSX } from "./child-process.js";
+import { benchClientAlone, profileAgainstSink } from "./client-alone.js";
 import { topFrames } from "./cpu-profile.js";
 import { startOpenFLBenchServer } from "./openfl-bench-server.js";
 import { machineLines, writeSection } from "./report.js";
@@ -23,6 +25,14 @@ const flag = (name: string, fallback: string) => {
 const sizes = flag("--sizes", "1,16,64,256").split(",").map(Number);
 const reps = Number(flag("--reps", "2"));
 const skipPython = argv.includes("--skip-python");
+/** Which sections to run, e.g. "e" (default all: "abcde"; b-d run together). */
+const only = flag("--sections", "abcde");
+/** Reps of (e), each a client run next to a raw run (default 5: its ratios are medians). */
+const aloneReps = Number(flag("--e-reps", "5"));
+/** Print the report instead of writing docs/benchmarks.md (smoke runs). */
+const printOnly = argv.includes("--print");
+/** CPU profiles of (e)'s client (upload and download of up to 64 MiB); off with --no-profile. */
+const profile = !argv.includes("--no-profile");
 const command = `bash bench/run.sh ${argv.join(" ")}`.trim();
 
 const dir = await mkdtemp(join(tmpdir(), "openfl-bench-"));
@@ -119,7 +129,7 @@ const noteSlowest = (
 };
 
 // (a) OpenFL's real server
-if (!skipPython) {
+if (!skipPython && only.includes("a")) {
   log("(a) OpenFL server: Python client vs Node client");
   const openfl = await startOpenFLBenchServer(pki, join(dir, "records"), sizes);
   const rows: string[] = [];
@@ -173,119 +183,122 @@ if (!skipPython) {
   );
 }
 
-// (b)-(d) the reference aggregator
-log("(b) reference aggregator: Node client vs raw TLS");
-const reference = await spawnReady(
-  process.execPath,
-  [...TSX, join(HERE, "bench-aggregator.ts"), sizes.join(",")],
-  { BENCH_PKI_DIR: pkiDir },
-);
-const raw = await spawnReady(process.execPath, [...TSX, join(HERE, "raw-tls-sink.ts")], {
-  BENCH_PKI_DIR: pkiDir,
-});
-const rowsB: string[] = [];
-const rowsD: string[] = [];
 const plainClient = await bundleClient();
-let latency: Row[] = [];
-try {
-  for (const mib of sizes) {
-    log(`  ${mib} MiB`);
-    const base = { port: reference.port, sizes: [mib], reps };
-    const up = await nodeClient({ ...base, op: "upload", taskPrefix: "node2m" });
-    const down = await nodeClient({ ...base, op: "download" });
-    const py = skipPython
-      ? []
-      : await pythonClient(reference.port, [mib], "py").catch(() => [] as Row[]);
-    const rawRows = [
-      ...(await nodeClient({ port: raw.port, sizes: [mib], reps, op: "raw-upload" })),
-      ...(await nodeClient({ port: raw.port, sizes: [mib], reps, op: "raw-download" })),
+
+// (b)-(d) the reference aggregator
+if (/[bcd]/.test(only)) {
+  log("(b) reference aggregator: Node client vs raw TLS");
+  const reference = await spawnReady(
+    process.execPath,
+    [...TSX, join(HERE, "bench-aggregator.ts"), sizes.join(",")],
+    { BENCH_PKI_DIR: pkiDir },
+  );
+  const raw = await spawnReady(process.execPath, [...TSX, join(HERE, "raw-tls-sink.ts")], {
+    BENCH_PKI_DIR: pkiDir,
+  });
+  const rowsB: string[] = [];
+  const rowsD: string[] = [];
+  let latency: Row[] = [];
+  try {
+    for (const mib of sizes) {
+      log(`  ${mib} MiB`);
+      const base = { port: reference.port, sizes: [mib], reps };
+      const up = await nodeClient({ ...base, op: "upload", taskPrefix: "node2m" });
+      const down = await nodeClient({ ...base, op: "download" });
+      const py = skipPython
+        ? []
+        : await pythonClient(reference.port, [mib], "py").catch(() => [] as Row[]);
+      const rawRows = [
+        ...(await nodeClient({ port: raw.port, sizes: [mib], reps, op: "raw-upload" })),
+        ...(await nodeClient({ port: raw.port, sizes: [mib], reps, op: "raw-download" })),
+      ];
+      const nu = best(up, "upload", mib);
+      const nd = best(down, "download", mib);
+      const ru = best(rawRows, "raw-upload", mib);
+      const rd = best(rawRows, "raw-download", mib);
+      noteSlowest(nu, { ...base, op: "upload", reps: 1 }, "reference aggregator");
+      noteSlowest(nd, { ...base, op: "download", reps: 1 }, "reference aggregator");
+      const mbps = (s: number) => (Number.isFinite(s) ? `${(mib / s).toFixed(0)}` : "–");
+      rowsB.push(
+        `| ${mib} | ${fmt(nu)} (${mbps(nu)} MiB/s) | ${fmt(ru)} (${mbps(ru)} MiB/s) | ${ratio(ru, nu)} | ${fmt(nd)} (${mbps(nd)} MiB/s) | ${fmt(rd)} (${mbps(rd)} MiB/s) | ${ratio(rd, nd)} | ${fmt(best(py, "upload", mib))} | ${fmt(best(py, "download", mib))} |`,
+      );
+      targets.push(
+        `(b) ${mib} MiB: upload ${verdict(ru / nu >= 0.5, ru, nu)} (${ratio(ru, nu)} of raw TLS throughput), download ${verdict(rd / nd >= 0.5, rd, nd)} (${ratio(rd, nd)})`,
+      );
+      log(`  ${mib} MiB RSS`);
+      const rssJob: BenchClientJob = {
+        port: reference.port,
+        sizes: [mib],
+        reps: 1,
+        op: "upload-rss",
+        taskPrefix: "rss",
+        pkiDir,
+        collaborator: "bench",
+      };
+      const [rss] = await runJsonLines(process.execPath, [plainClient, JSON.stringify(rssJob)]);
+      const peak = Number(rss?.peakMiB);
+      const limit = 1.5 * mib + 60;
+      const before = Number(rss?.baselineMiB);
+      const growth = peak - before;
+      const growthOk = growth <= 1.5 * mib;
+      const own = growth - mib;
+      rowsD.push(
+        `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${own.toFixed(0)} (${(own / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${verdict(peak <= limit, peak)} | ${verdict(growthOk, growth)} |`,
+      );
+      targets.push(
+        `(d) ${mib} MiB: peak RSS ${peak.toFixed(0)} MiB vs limit ${limit.toFixed(0)}: ${verdict(peak <= limit, peak)}; growth while sending ${growth.toFixed(0)} MiB vs 1.5 x N = ${(1.5 * mib).toFixed(0)}: ${verdict(growthOk, growth)}`,
+      );
+    }
+    log("(c) getTasks latency");
+    latency = [
+      ...(await nodeClient({
+        port: reference.port,
+        sizes: [],
+        reps: 1,
+        op: "get-tasks",
+        calls: 300,
+      })),
+      ...(await nodeClient({
+        port: reference.port,
+        sizes: [],
+        reps: 1,
+        op: "get-tasks",
+        calls: 300,
+        atomic: true,
+      })),
     ];
-    const nu = best(up, "upload", mib);
-    const nd = best(down, "download", mib);
-    const ru = best(rawRows, "raw-upload", mib);
-    const rd = best(rawRows, "raw-download", mib);
-    noteSlowest(nu, { ...base, op: "upload", reps: 1 }, "reference aggregator");
-    noteSlowest(nd, { ...base, op: "download", reps: 1 }, "reference aggregator");
-    const mbps = (s: number) => (Number.isFinite(s) ? `${(mib / s).toFixed(0)}` : "–");
-    rowsB.push(
-      `| ${mib} | ${fmt(nu)} (${mbps(nu)} MiB/s) | ${fmt(ru)} (${mbps(ru)} MiB/s) | ${ratio(ru, nu)} | ${fmt(nd)} (${mbps(nd)} MiB/s) | ${fmt(rd)} (${mbps(rd)} MiB/s) | ${ratio(rd, nd)} | ${fmt(best(py, "upload", mib))} | ${fmt(best(py, "download", mib))} |`,
-    );
-    targets.push(
-      `(b) ${mib} MiB: upload ${verdict(ru / nu >= 0.5, ru, nu)} (${ratio(ru, nu)} of raw TLS throughput), download ${verdict(rd / nd >= 0.5, rd, nd)} (${ratio(rd, nd)})`,
-    );
-    log(`  ${mib} MiB RSS`);
-    const rssJob: BenchClientJob = {
-      port: reference.port,
-      sizes: [mib],
-      reps: 1,
-      op: "upload-rss",
-      taskPrefix: "rss",
-      pkiDir,
-      collaborator: "bench",
-    };
-    const [rss] = await runJsonLines(process.execPath, [plainClient, JSON.stringify(rssJob)]);
-    const peak = Number(rss?.peakMiB);
-    const limit = 1.5 * mib + 60;
-    const before = Number(rss?.baselineMiB);
-    const growth = peak - before;
-    const growthOk = growth <= 1.5 * mib;
-    const own = growth - mib;
-    rowsD.push(
-      `| ${mib} | ${before.toFixed(0)} | ${peak.toFixed(0)} | ${growth.toFixed(0)} (${(growth / mib).toFixed(2)} x N) | ${own.toFixed(0)} (${(own / mib).toFixed(2)} x N) | ${limit.toFixed(0)} | ${verdict(peak <= limit, peak)} | ${verdict(growthOk, growth)} |`,
-    );
-    targets.push(
-      `(d) ${mib} MiB: peak RSS ${peak.toFixed(0)} MiB vs limit ${limit.toFixed(0)}: ${verdict(peak <= limit, peak)}; growth while sending ${growth.toFixed(0)} MiB vs 1.5 x N = ${(1.5 * mib).toFixed(0)}: ${verdict(growthOk, growth)}`,
-    );
+  } finally {
+    await reference.stop();
+    await raw.stop();
   }
-  log("(c) getTasks latency");
-  latency = [
-    ...(await nodeClient({
-      port: reference.port,
-      sizes: [],
-      reps: 1,
-      op: "get-tasks",
-      calls: 300,
-    })),
-    ...(await nodeClient({
-      port: reference.port,
-      sizes: [],
-      reps: 1,
-      op: "get-tasks",
-      calls: 300,
-      atomic: true,
-    })),
-  ];
-} finally {
-  await reference.stop();
-  await raw.stop();
+  sections.push(
+    "### (b) Reference aggregator (TypeScript, connect-node) vs a raw TLS socket moving the same bytes",
+    "",
+    "Seconds (best of the reps). Ratio = raw time / Node time = the share of the raw TLS throughput the client reaches (target >= 0.5x). The Python columns are OpenFL's client against the same reference aggregator, for reference.",
+    "",
+    "| MiB | Node upload | raw TLS upload | ratio | Node download | raw TLS download | ratio | Python upload | Python download |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rowsB,
+    "",
+    "### (c) getTasks latency against the reference aggregator (ms, 300 sequential calls)",
+    "",
+    "| connection | p50 | p99 | mean |",
+    "|---|---:|---:|---:|",
+    ...latency.map(
+      (r) =>
+        `| ${r.atomic ? "`enableAtomicConnections: true` (new mTLS connection per call)" : "kept (default)"} | ${Number(r.p50).toFixed(2)} | ${Number(r.p99).toFixed(2)} | ${Number(r.mean).toFixed(2)} |`,
+    ),
+    "",
+    "### (d) Peak RSS of the Node client process while sending N MiB (one child process per N; VmHWM)",
+    "",
+    "The client runs as plain JS under `node` (bench-client.ts bundled by esbuild; no TypeScript loader), so the absolute target is judged against plain Node's baseline. RSS before = after start-up and the first call, before the payload exists. The payload tensor itself is N MiB, allocated by the benchmark before the call and counted in the peak: a client that copied nothing would show peak - before = N, and 1.5 x N leaves the client 0.5 x N of its own (column \"client's own\" = peak - before - N). The target is checked as written (absolute) and as growth: peak - before <= 1.5 x N.",
+    "",
+    "| MiB | RSS before (MiB) | peak RSS (MiB) | peak - before | client's own (peak - before - N) | limit 1.5 N + 60 | target (absolute) | target (growth <= 1.5 N) |",
+    "|---:|---:|---:|---:|---:|---:|---|---|",
+    ...rowsD,
+    "",
+  );
 }
-sections.push(
-  "### (b) Reference aggregator (TypeScript, connect-node) vs a raw TLS socket moving the same bytes",
-  "",
-  "Seconds (best of the reps). Ratio = raw time / Node time = the share of the raw TLS throughput the client reaches (target >= 0.5x). The Python columns are OpenFL's client against the same reference aggregator, for reference.",
-  "",
-  "| MiB | Node upload | raw TLS upload | ratio | Node download | raw TLS download | ratio | Python upload | Python download |",
-  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  ...rowsB,
-  "",
-  "### (c) getTasks latency against the reference aggregator (ms, 300 sequential calls)",
-  "",
-  "| connection | p50 | p99 | mean |",
-  "|---|---:|---:|---:|",
-  ...latency.map(
-    (r) =>
-      `| ${r.atomic ? "`enableAtomicConnections: true` (new mTLS connection per call)" : "kept (default)"} | ${Number(r.p50).toFixed(2)} | ${Number(r.p99).toFixed(2)} | ${Number(r.mean).toFixed(2)} |`,
-  ),
-  "",
-  "### (d) Peak RSS of the Node client process while sending N MiB (one child process per N; VmHWM)",
-  "",
-  "The client runs as plain JS under `node` (bench-client.ts bundled by esbuild; no TypeScript loader), so the absolute target is judged against plain Node's baseline. RSS before = after start-up and the first call, before the payload exists. The payload tensor itself is N MiB, allocated by the benchmark before the call and counted in the peak: a client that copied nothing would show peak - before = N, and 1.5 x N leaves the client 0.5 x N of its own (column \"client's own\" = peak - before - N). The target is checked as written (absolute) and as growth: peak - before <= 1.5 x N.",
-  "",
-  "| MiB | RSS before (MiB) | peak RSS (MiB) | peak - before | client's own (peak - before - N) | limit 1.5 N + 60 | target (absolute) | target (growth <= 1.5 N) |",
-  "|---:|---:|---:|---:|---:|---:|---|---|",
-  ...rowsD,
-  "",
-);
 
 // Profile of the slowest Node case
 if (slowest.seconds > 0) {
@@ -323,13 +336,47 @@ if (slowest.seconds > 0) {
   }
 }
 
-sections.push("### Targets", "", ...targets.map((t) => `- ${t}`), "");
-await writeSection("benchmarks", [
-  `## Benchmarks (${new Date().toISOString().slice(0, 10)})`,
-  "",
-  ...machineLines(command),
-  "",
-  ...sections,
-]);
+// (e) the client alone: a doc section of its own, so that it can be run alone.
+const aloneSections: string[] = [];
+const aloneTargets: string[] = [];
+if (only.includes("e")) {
+  log("(e) the client alone vs raw TLS");
+  const alone = await benchClientAlone({ pkiDir, sizes, reps: aloneReps, plainClient, log });
+  aloneSections.push(...alone.section);
+  aloneTargets.push(...alone.targets);
+  if (profile) {
+    const mib = Math.max(...sizes.filter((n) => n <= 64));
+    for (const op of ["upload", "download"] as const) {
+      log(`  (e) profiling ${op} ${mib} MiB`);
+      aloneSections.push(
+        ...(await profileAgainstSink(pkiDir, plainClient, op, mib, join(dir, `prof-${op}`))),
+      );
+    }
+  }
+}
 await rm(dir, { recursive: true, force: true });
-log("written to docs/benchmarks.md");
+
+const reports: [string, string, string[], string[]][] = [
+  ["benchmarks", "Benchmarks", sections, targets],
+  ["client-alone", "Benchmark (e): the client alone", aloneSections, aloneTargets],
+];
+for (const [name, title, body, goals] of reports) {
+  if (body.length === 0) continue;
+  const report = [
+    `## ${title} (${new Date().toISOString().slice(0, 10)})`,
+    "",
+    ...machineLines(command),
+    "",
+    ...body,
+    "### Targets",
+    "",
+    ...goals.map((t) => `- ${t}`),
+    "",
+  ];
+  if (printOnly) {
+    process.stdout.write(`${report.join("\n")}\n`);
+  } else {
+    await writeSection(name, report);
+    log(`section ${name} written to docs/benchmarks.md`);
+  }
+}
