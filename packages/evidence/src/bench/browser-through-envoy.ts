@@ -1,0 +1,136 @@
+// Benchmark (f): the web client through real Envoy, in Chromium and in Node, side by side.
+// Envoy (the generator's config for a test input, plaintext listener on loopback) fronts
+// client-sink.ts (discards uploads, serves a prebuilt N MiB tensor), so the figures are the web
+// client's path (gRPC-web, one message per upload) plus Envoy, not an aggregator's cost.
+// The same web-bench-entry.ts runs in both: bundled by esbuild for the page, imported in Node.
+// Run: pnpm --filter @openfl-connect/evidence run bench:browser [-- --mib 64 --reps 3]
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { startEnvoy } from "@openfl-connect/test-support/envoy";
+import { chromium } from "@playwright/test";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
+import { HERE, spawnReady, TSX } from "./child-process.js";
+import { type WebBenchResult, webBench } from "./web-bench-entry.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const { values } = parseArgs({
+  // pnpm passes a literal "--" before the script's own flags.
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: { mib: { type: "string", default: "64" }, reps: { type: "string", default: "3" } },
+});
+const mib = Number(values.mib);
+const reps = Number(values.reps);
+
+const dir = await mkdtemp(join(tmpdir(), "openfl-browser-bench-"));
+const cleanups: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
+try {
+  const pki = await createTestPki(join(dir, "pki"), { collaborators: ["bench"] });
+  const sink = await spawnReady(
+    process.execPath,
+    [...TSX, join(HERE, "client-sink.ts"), String(mib)],
+    {
+      BENCH_PKI_DIR: pki.dir,
+    },
+  );
+  cleanups.unshift(() => sink.stop());
+
+  const bundle = await bundleForBrowser();
+  const page = createServer((request, response) => {
+    if (request.url === "/web-bench.js") {
+      response.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
+      return;
+    }
+    response
+      .writeHead(200, { "content-type": "text/html" })
+      .end('<!doctype html><title>web bench</title><script src="/web-bench.js"></script>');
+  });
+  await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+  cleanups.unshift(() => new Promise((resolve) => page.close(resolve)));
+  const origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+
+  const envoy = await startEnvoy({
+    workDir: dir,
+    pki,
+    aggregatorPort: sink.port,
+    dashboardOrigin: origin,
+    listener: "plaintext",
+  });
+  cleanups.unshift(() => envoy.stop());
+  const settings = {
+    proxyUrl: envoy.proxyUrl,
+    token: envoy.token({ sub: "bench-user", collaborator: "bench", upload: true }),
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    mib,
+    reps,
+  };
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  cleanups.unshift(() => browser.close());
+  const tab = await browser.newPage();
+  await tab.goto(origin);
+  // In turn, so that load on this shared machine falls on both alike.
+  const inChromium: WebBenchResult[] = [];
+  const inNode: WebBenchResult[] = [];
+  for (let round = 0; round < 2; round++) {
+    inChromium.push(
+      await tab.evaluate(
+        (s) => (globalThis as unknown as { webBench: typeof webBench }).webBench(s),
+        settings,
+      ),
+    );
+    inNode.push(await webBench(settings));
+  }
+  const report = (label: string, runs: WebBenchResult[]) => {
+    const up = runs.flatMap((r) => r.upload);
+    const down = runs.flatMap((r) => r.download);
+    const best = (xs: number[]) => Math.min(...xs);
+    const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+    console.log(
+      `  ${label}: upload ${show(up)} s (best ${(mib / best(up)).toFixed(0)} MiB/s); download ${show(down)} s (best ${(mib / best(down)).toFixed(0)} MiB/s)`,
+    );
+  };
+  console.log(
+    `${mib} MiB through Envoy (plaintext listener, loopback), ${reps * 2} reps each, in turn:`,
+  );
+  report("web client in Chromium", inChromium);
+  report("web client in Node    ", inNode);
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
+}
+
+/** web-bench-entry.ts and the web client as one IIFE that sets globalThis.webBench. */
+async function bundleForBrowser(): Promise<string> {
+  const require = createRequire(createRequire(import.meta.url).resolve("tsx"));
+  const esbuild = require("esbuild") as { build(options: object): Promise<unknown> };
+  const outfile = join(dir, "web-bench.js");
+  await esbuild.build({
+    stdin: {
+      contents: `import { webBench } from ${JSON.stringify(join(HERE, "web-bench-entry.ts"))}; globalThis.webBench = webBench;`,
+      resolveDir: HERE,
+      loader: "ts",
+    },
+    outfile,
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    logLevel: "error",
+  });
+  return readFile(outfile, "utf8");
+}
