@@ -1,11 +1,10 @@
 // Browser tests of the dashboard: Chromium -> Envoy (the generator's config, as in
 // deploy/envoy/envoy.yaml, for a test input: TLS + jwt_authn + RBAC) -> the reference aggregator or OpenFL's real server, over mTLS.
 // Run them with `bash scripts/test-browser.sh`. The specs and their global setup live in
-// packages/dashboard/e2e (where @playwright/test is installed). Only a type is imported here, so
-// the config loads wherever the runner comes from.
+// packages/dashboard/e2e (where @playwright/test is installed). Only a type and test-support's
+// plain constants are imported here, so the config loads wherever the runner comes from.
 import type { PlaywrightTestConfig } from "@playwright/test";
-
-const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "./packages/test-support/src/chromium.ts";
 
 const config: PlaywrightTestConfig = {
   testDir: "./packages/dashboard/e2e",
@@ -28,15 +27,8 @@ const config: PlaywrightTestConfig = {
     // time, so its fingerprint cannot be given to Chromium here): accept it.
     ignoreHTTPSErrors: true,
     launchOptions: {
-      executablePath: chromium,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_FLAGS],
     },
   },
 };

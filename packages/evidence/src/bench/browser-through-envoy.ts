@@ -12,21 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "@openfl-connect/test-support/chromium";
 import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { chromium } from "@playwright/test";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
 import { HERE, spawnReady, TSX } from "./child-process.js";
 import { type WebBenchResult, webBench } from "./web-bench-entry.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const { values } = parseArgs({
   // pnpm passes a literal "--" before the script's own flags.
@@ -80,7 +71,10 @@ try {
     reps,
   };
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_FLAGS],
+  });
   cleanups.unshift(() => browser.close());
   const tab = await browser.newPage();
   await tab.goto(origin);
