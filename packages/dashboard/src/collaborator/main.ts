@@ -7,6 +7,7 @@ import {
   type Logger,
   type RunOutcome,
 } from "@openfl-connect/collaborator/browser";
+import type { ResendBuffer } from "@openfl-connect/core";
 import { AggregatorWebClient, IndexedDbResendBuffer } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "../access-token.js";
 import { describeError } from "../describe-error.js";
@@ -139,6 +140,25 @@ const pageLogger: Logger = (level, event, fields = {}) => {
   }
 };
 
+/** The buffer, telling the page after each change (the "waiting to resend" count). */
+function notifying(buffer: IndexedDbResendBuffer, onChange: () => void): ResendBuffer {
+  return {
+    add: async (request) => {
+      await buffer.add(request);
+      onChange();
+    },
+    acknowledge: async (id) => {
+      await buffer.acknowledge(id);
+      onChange();
+    },
+    discard: async (id, reason) => {
+      await buffer.discard(id, reason);
+      onChange();
+    },
+    list: () => buffer.list(),
+  };
+}
+
 /** The client, its token and its durable buffer, for the settings in the form. */
 async function newClient(settings: DashboardSettings) {
   saveAccessToken(sessionStorage, input("accessToken").value);
@@ -148,7 +168,7 @@ async function newClient(settings: DashboardSettings) {
     federationUuid: settings.federationUuid,
     collaboratorName: settings.collaboratorName,
     interceptors: [bearerTokenInterceptor(loadAccessToken(sessionStorage))],
-    resendBuffer: await resendBuffer(settings),
+    resendBuffer: notifying(await resendBuffer(settings), () => void showPending(settings)),
     onRetry: (e) =>
       log("retry", `attempt ${e.attempt} failed (${e.failure}); next in ${e.delayMs} ms`),
   });
@@ -159,7 +179,6 @@ async function newClient(settings: DashboardSettings) {
     onBytes: (direction, n) => {
       bytes[direction] += n;
       showBytes();
-      if (direction === "up") void showPending(settings);
     },
   });
 }
