@@ -24,6 +24,7 @@ export {
 export {
   CsvDatasetError,
   type CsvDatasetShape,
+  formatCsvDataset,
   parseCsvDataset,
   splitShard,
 } from "./tasks/csv-dataset.js";

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCollaborator, createLogger, type RunOutcome } from "@openfl-connect/collaborator";
+import { formatCsvDataset } from "@openfl-connect/collaborator/browser";
 import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { jsonLineLogger, ReferenceAggregator } from "@openfl-connect/reference-aggregator";
@@ -55,15 +56,9 @@ async function main(): Promise<void> {
   const { port } = await aggregator.start();
 
   // The browser's data: its own shard of the blobs the Node collaborators train on.
-  const shard = collaboratorShard(BROWSER);
-  const rows = ["f1,f2,f3,f4,label"];
-  for (const part of [shard.train, shard.validation]) {
-    for (let s = 0; s < part.samples; s++) {
-      rows.push([...part.features.subarray(s * 4, s * 4 + 4), part.labels[s]].join(","));
-    }
-  }
+  const { train, validation } = collaboratorShard(BROWSER);
   const csvPath = join(workDir, "browser-data.csv");
-  await writeFile(csvPath, `${rows.join("\n")}\n`);
+  await writeFile(csvPath, formatCsvDataset(train, validation));
 
   const web = await serveStaticSite(dist);
   const proxy = await startEnvoy({

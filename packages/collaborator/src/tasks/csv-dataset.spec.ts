@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CsvDatasetError, parseCsvDataset, splitShard } from "./csv-dataset.js";
+import { CsvDatasetError, formatCsvDataset, parseCsvDataset, splitShard } from "./csv-dataset.js";
 import { createSoftmaxTasks, initialModel, TRAINING, trainSgd } from "./softmax-regression.js";
 import { collaboratorShard } from "./synthetic-blobs.js";
 
@@ -37,6 +37,19 @@ describe("parseCsvDataset", () => {
   });
 });
 
+describe("formatCsvDataset", () => {
+  it("writes what parseCsvDataset reads back exactly (float32 values, header, all datasets)", () => {
+    const { train, validation } = collaboratorShard("round-trip");
+    const text = formatCsvDataset(train, validation);
+    assert.match(text, /^f1,f2,f3,f4,label\n/);
+    const back = parseCsvDataset(text, { features: 4, classes: 3 });
+    assert.equal(back.samples, train.samples + validation.samples);
+    assert.deepEqual(back.features.subarray(0, train.features.length), train.features);
+    assert.deepEqual(back.features.subarray(train.features.length), validation.features);
+    assert.deepEqual([...back.labels], [...train.labels, ...validation.labels]);
+  });
+});
+
 describe("splitShard", () => {
   it("validates on every third row, trains on the rest, in order", () => {
     const data = parseCsvDataset("0,0,0\n1,1,1\n2,2,2\n3,3,0\n4,4,1\n5,5,2\n6,6,0\n", shape);
@@ -57,11 +70,7 @@ describe("splitShard", () => {
 describe("createSoftmaxTasks on a CSV file", () => {
   it("trains on the file's rows: the same model as training on them directly", async () => {
     const blobs = collaboratorShard("csv-user").train;
-    const rows: string[] = [];
-    for (let s = 0; s < blobs.samples; s++) {
-      rows.push([...blobs.features.subarray(s * 4, s * 4 + 4), blobs.labels[s]].join(","));
-    }
-    const shard = splitShard(parseCsvDataset(rows.join("\n"), { features: 4, classes: 3 }));
+    const shard = splitShard(parseCsvDataset(formatCsvDataset(blobs), { features: 4, classes: 3 }));
     const tasks = createSoftmaxTasks(() => shard);
     const train = tasks.train as (
       ctx: never,

@@ -92,3 +92,25 @@ export function splitShard(data: Dataset, every = 3): CollaboratorShard {
   };
   return { train: pick((s) => !validate(s)), validation: pick(validate) };
 }
+
+/**
+ * The CSV parseCsvDataset reads (a header `f1,...,label`, then one row per sample) of the
+ * datasets' rows, one after another: e.g. a synthetic shard written as a user's own file.
+ */
+export function formatCsvDataset(...datasets: readonly Dataset[]): string {
+  const width = datasets[0]?.featureCount ?? 0;
+  const header = [...Array.from({ length: width }, (_, f) => `f${f + 1}`), "label"].join(",");
+  const rows = [header];
+  for (const data of datasets) {
+    if (data.featureCount !== width) {
+      throw new RangeError(
+        `datasets of ${width} and ${data.featureCount} features cannot share a file`,
+      );
+    }
+    for (let s = 0; s < data.samples; s++) {
+      const features = data.features.subarray(s * width, (s + 1) * width);
+      rows.push([...features, data.labels[s]].join(","));
+    }
+  }
+  return `${rows.join("\n")}\n`;
+}
