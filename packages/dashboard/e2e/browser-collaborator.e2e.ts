@@ -70,6 +70,35 @@ for (const kind of ["reference", "openfl"] as const) {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     });
 
+    if (kind === "reference") {
+      // Before the federation runs (the Node collaborators wait for the tab): IndexedDbResendBuffer
+      // in real Chromium, with the site's storage quota overridden to almost nothing.
+      test("a full storage quota stops the tab before its first upload, explained; nothing is sent", async ({
+        page,
+      }) => {
+        const cdp = await page.context().newCDPSession(page);
+        const origin = new URL(federation.collaboratorUrl).origin;
+        await page.goto(federation.collaboratorUrl);
+        await page.locator("#accessToken").fill(federation.accessToken);
+        await page.locator("#dataset").setInputFiles(federation.csvPath);
+        await expect(page.locator("#dataset-status")).toHaveAttribute("data-state", "ready");
+        await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 1 });
+        try {
+          await page.locator("#start").click();
+          await expect(page.locator("#state")).toHaveAttribute("data-state", "failed");
+          await expect(page.locator("#error")).toHaveAttribute("data-kind", "storage");
+          await expect(page.locator("#error")).toContainText("storage quota used up");
+          await expect(page.locator("#error")).toContainText("Nothing was sent");
+        } finally {
+          await cdp.send("Storage.overrideQuotaForOrigin", { origin });
+        }
+        const state = await aggregatorState(federation);
+        expect(
+          state.uploadsReceived.filter((u) => u.collaborator === federation.collaboratorName),
+        ).toEqual([]);
+      });
+    }
+
     test("a browser collaborator trains with two Node collaborators until quit; a reload mid-upload is resent once", async ({
       page,
     }, testInfo) => {
@@ -155,10 +184,14 @@ async function runMixedFederation(
   expect(accuracy.at(-1)).toBeGreaterThan(accuracy[0] as number);
 
   // The page drew both series; the chart is kept as an artefact.
+  // Every round's points, those from before the reload included (kept for the tab).
+  await expect(page.locator("#chart circle.aggregated")).toHaveCount(federation.rounds);
+  await expect(page.locator("#chart circle.local")).toHaveCount(federation.rounds);
   await expect(page.locator('#chart polyline[data-series="aggregated"]')).toHaveCount(1);
   await expect(page.locator('#chart polyline[data-series="local"]')).toHaveCount(1);
   const chart = testInfo.outputPath(`accuracy-chart.png`);
-  await page.locator("#chart").screenshot({ path: chart });
+  // The whole chart section: title, legend and chart.
+  await page.locator("section", { has: page.locator("#chart") }).screenshot({ path: chart });
   await testInfo.attach("accuracy-chart", { path: chart, contentType: "image/png" });
   await page.screenshot({ path: testInfo.outputPath("collaborator-page.png"), fullPage: true });
 

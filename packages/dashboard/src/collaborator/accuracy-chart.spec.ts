@@ -17,6 +17,28 @@ describe("RoundAccuracies", () => {
   });
 });
 
+describe("RoundAccuracies.fromJson", () => {
+  it("restores what list() gave, so a reload keeps the chart", () => {
+    const r = new RoundAccuracies();
+    r.record(0, "aggregated_model_validation", { accuracy: 0.3 });
+    r.record(1, "locally_tuned_model_validation", { accuracy: 0.7 });
+    const back = RoundAccuracies.fromJson(JSON.stringify(r.list()));
+    assert.deepEqual(back.list(), r.list());
+    back.record(1, "aggregated_model_validation", { accuracy: 0.5 });
+    assert.deepEqual(back.list()[1], { round: 1, local: 0.7, aggregated: 0.5 });
+  });
+
+  it("starts empty from nothing or garbage, and leaves out entries out of range", () => {
+    for (const text of [null, "", "{", "{}", '"x"']) {
+      assert.deepEqual(RoundAccuracies.fromJson(text).list(), [], String(text));
+    }
+    const r = RoundAccuracies.fromJson(
+      '[{"round":-1,"local":0.5},{"round":2,"local":7,"aggregated":0.25},null,{"round":1.5}]',
+    );
+    assert.deepEqual(r.list(), [{ round: 2, aggregated: 0.25 }]);
+  });
+});
+
 describe("accuracyChartSvg", () => {
   it("draws one line per series, higher accuracy higher up, with round labels", () => {
     const svg = accuracyChartSvg([

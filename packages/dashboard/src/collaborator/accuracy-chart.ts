@@ -13,6 +13,34 @@ export interface RoundAccuracy {
 export class RoundAccuracies {
   readonly #rounds = new Map<number, RoundAccuracy>();
 
+  /**
+   * Starts from what `list()` gave before, as JSON (kept in sessionStorage so a reload keeps the
+   * chart). Anything that is not such a list starts empty; entries out of range are left out.
+   */
+  static fromJson(text: string | null): RoundAccuracies {
+    const restored = new RoundAccuracies();
+    let value: unknown;
+    try {
+      value = JSON.parse(text ?? "[]");
+    } catch {
+      return restored;
+    }
+    if (!Array.isArray(value)) return restored;
+    const fraction = (v: unknown) => (typeof v === "number" && v >= 0 && v <= 1 ? v : undefined);
+    for (const entry of value as Partial<Record<keyof RoundAccuracy, unknown>>[]) {
+      const round = entry?.round;
+      if (typeof round !== "number" || !Number.isInteger(round) || round < 0) continue;
+      const aggregated = fraction(entry.aggregated);
+      const local = fraction(entry.local);
+      restored.#rounds.set(round, {
+        round,
+        ...(aggregated === undefined ? {} : { aggregated }),
+        ...(local === undefined ? {} : { local }),
+      });
+    }
+    return restored;
+  }
+
   /** Keeps `accuracy` from aggregated_model_validation / locally_tuned_model_validation. */
   record(round: number, taskName: string, metrics: Readonly<Record<string, number>> = {}): void {
     const value = metrics.accuracy;

@@ -94,7 +94,10 @@ const worker = new TrainWorkerClient(
     type: "module",
   }) as unknown as WorkerPort,
 );
-const accuracies = new RoundAccuracies();
+/** The chart's data, kept for this tab (sessionStorage) so a reload keeps it. */
+const chartKey = (settings: DashboardSettings) =>
+  `openfl-connect.collaborator.accuracy:${settings.federationUuid}:${settings.collaboratorName}`;
+let accuracies = new RoundAccuracies();
 const bytes = { down: 0, up: 0 };
 let datasetReady = false;
 let running: AbortController | undefined;
@@ -212,6 +215,7 @@ async function start(): Promise<void> {
         },
         onResult: (ctx, result) => {
           accuracies.record(ctx.round, ctx.taskName, result.metrics);
+          sessionStorage.setItem(chartKey(settings), JSON.stringify(accuracies.list()));
           drawChart();
         },
       }),
@@ -270,6 +274,7 @@ function wire(): void {
   } catch (error) {
     showError(error);
   }
+  accuracies = RoundAccuracies.fromJson(sessionStorage.getItem(chartKey(settings)));
   drawChart();
   input("dataset").addEventListener("change", () => {
     const file = input("dataset").files?.[0];
