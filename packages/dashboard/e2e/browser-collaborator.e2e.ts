@@ -99,6 +99,36 @@ for (const kind of ["reference", "openfl"] as const) {
       });
     }
 
+    if (kind === "reference") {
+      test("a second tab as the same collaborator is refused, explained; nothing is sent", async ({
+        context,
+      }) => {
+        // Tab A holds the identity's buffer: with a token for the tab, the page opens it on load.
+        const a = await context.newPage();
+        await a.addInitScript(
+          ([key, token]) => sessionStorage.setItem(key as string, token as string),
+          ["openfl-connect.dashboard.access-token", federation.accessToken],
+        );
+        await a.goto(federation.collaboratorUrl);
+        await expect(a.locator("#pending")).toHaveText("0");
+        // Tab B, same browser profile, same identity.
+        const b = await context.newPage();
+        await b.goto(federation.collaboratorUrl);
+        await b.locator("#accessToken").fill(federation.accessToken);
+        await b.locator("#dataset").setInputFiles(federation.csvPath);
+        await expect(b.locator("#dataset-status")).toHaveAttribute("data-state", "ready");
+        await b.locator("#start").click();
+        await expect(b.locator("#state")).toHaveAttribute("data-state", "failed");
+        await expect(b.locator("#error")).toContainText("already runs in another tab");
+        const state = await aggregatorState(federation);
+        expect(
+          state.uploadsReceived.filter((u) => u.collaborator === federation.collaboratorName),
+        ).toEqual([]);
+        await a.close();
+        await b.close();
+      });
+    }
+
     test("a browser collaborator trains with two Node collaborators until quit; a reload mid-upload is resent once", async ({
       page,
     }, testInfo) => {

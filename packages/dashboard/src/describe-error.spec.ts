@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AggregatorCallError, HeaderMismatchError } from "@openfl-connect/core";
-import { ResendStoreError, ResendStoreQuotaError } from "@openfl-connect/web";
+import {
+  ResendStoreError,
+  ResendStoreLockedError,
+  ResendStoreQuotaError,
+} from "@openfl-connect/web";
 import { describeError } from "./describe-error.js";
 
 const context = { proxyUrl: "http://127.0.0.1:8080", origin: "http://127.0.0.1:4173" };
@@ -39,6 +43,9 @@ describe("describeError", () => {
     );
     assert.equal(other.kind, "storage");
     assert.match(other.summary, /cannot use the browser's storage \(IndexedDB\): cannot open/);
+    const locked = describeError(new ResendStoreLockedError("db", 5000), context);
+    assert.equal(locked.kind, "storage");
+    assert.match(locked.summary, /already runs in another tab of this browser/);
   });
 
   it("explains UNAUTHENTICATED as a certificate CN / collaborator name problem", () => {

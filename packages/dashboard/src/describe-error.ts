@@ -5,7 +5,11 @@ import {
   InvalidOptionError,
   TensorCodecError,
 } from "@openfl-connect/core";
-import { ResendStoreError, ResendStoreQuotaError } from "@openfl-connect/web";
+import {
+  ResendStoreError,
+  ResendStoreLockedError,
+  ResendStoreQuotaError,
+} from "@openfl-connect/web";
 import { InvalidAccessTokenError } from "./access-token.js";
 import { PageConfigError } from "./page-config.js";
 
@@ -59,6 +63,12 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
     return d(
       "storage",
       `This browser has no room left for this site to keep an upload until the aggregator confirms it (${error.bytes} bytes; storage quota used up). Nothing was sent. Free this site's storage (or allow it more) and press Start again.`,
+    );
+  }
+  if (error instanceof ResendStoreLockedError) {
+    return d(
+      "storage",
+      "This collaborator already runs in another tab of this browser: one identity trains in one tab at a time (two would send the same uploads twice). Close the other tab, or stop it there, and press Start again.",
     );
   }
   if (error instanceof ResendStoreError) {

@@ -10,6 +10,7 @@ export {
   IndexedDbResendBuffer,
   type IndexedDbResendBufferOptions,
   ResendStoreError,
+  ResendStoreLockedError,
   ResendStoreQuotaError,
 } from "./indexed-db-resend-buffer.js";
 export { withSingleMessageClientStreams } from "./single-message-streams.js";

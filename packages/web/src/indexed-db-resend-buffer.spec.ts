@@ -7,8 +7,51 @@ import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
 import {
   IndexedDbResendBuffer,
   ResendStoreError,
+  ResendStoreLockedError,
   ResendStoreQuotaError,
 } from "./indexed-db-resend-buffer.js";
+
+/**
+ * An in-memory stand-in for the Web Locks API (Node has none): exclusive locks by name, granted
+ * in order, a waiting request rejected when its signal aborts.
+ */
+function inMemoryLocks(): Pick<LockManager, "request"> {
+  const tails = new Map<string, Promise<void>>();
+  const request = async (
+    name: string,
+    options: LockOptions,
+    callback: (lock: Lock | null) => Promise<unknown>,
+  ): Promise<unknown> => {
+    const before = tails.get(name) ?? Promise.resolve();
+    let done: () => void = () => {};
+    tails.set(
+      name,
+      before.then(
+        () =>
+          new Promise<void>((r) => {
+            done = r;
+          }),
+      ),
+    );
+    const aborted = new Promise<never>((_, reject) => {
+      options.signal?.addEventListener("abort", () => reject(options.signal?.reason), {
+        once: true,
+      });
+    });
+    try {
+      await Promise.race([before, aborted]);
+    } catch (error) {
+      void before.then(() => done());
+      throw error;
+    }
+    try {
+      return await callback({ name, mode: "exclusive" } as Lock);
+    } finally {
+      done();
+    }
+  };
+  return { request: request as LockManager["request"] };
+}
 
 const request = (id: string, ...parts: number[][]): PendingRequest => ({
   id,
@@ -135,6 +178,26 @@ describe("IndexedDbResendBuffer", () => {
       (await buffer.list()).map((r) => r.id),
       ["kept"],
     );
+  });
+
+  it("one buffer per database at a time: a second open waits for the lock, then is refused", async () => {
+    const indexedDB = new IDBFactory();
+    const locks = inMemoryLocks();
+    const first = await IndexedDbResendBuffer.open({ database: "one", indexedDB, locks });
+    await assert.rejects(
+      IndexedDbResendBuffer.open({ database: "one", indexedDB, locks, lockWaitMs: 50 }),
+      (e: unknown) => {
+        assert.ok(e instanceof ResendStoreLockedError);
+        assert.equal(e.database, "one");
+        assert.match(e.message, /'one' is in use by another tab .* within 50 ms/);
+        return true;
+      },
+    );
+    // Another database is not held; and closing lets a waiting open through.
+    (await IndexedDbResendBuffer.open({ database: "two", indexedDB, locks })).close();
+    const waiting = IndexedDbResendBuffer.open({ database: "one", indexedDB, locks });
+    first.close();
+    (await waiting).close();
   });
 
   it("names the database when IndexedDB is missing", async () => {

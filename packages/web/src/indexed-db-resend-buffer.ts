@@ -41,6 +41,23 @@ export class ResendStoreQuotaError extends ResendStoreError {
   }
 }
 
+/**
+ * Another tab (or another buffer in this one) holds the database: two users of one database would
+ * send the same uploads twice.
+ */
+export class ResendStoreLockedError extends ResendStoreError {
+  override name = "ResendStoreLockedError";
+  constructor(database: string, waitedMs: number, options?: { cause?: unknown }) {
+    super(
+      database,
+      `IndexedDB database '${database}' is in use by another tab of this browser (or another ` +
+        `buffer in this page) and was not released within ${waitedMs} ms: one collaborator ` +
+        "identity can run in one tab at a time. Close the other tab, or stop it there.",
+      options,
+    );
+  }
+}
+
 /** A request as the `pending` store keeps it. */
 interface StoredRequest {
   readonly id: string;
@@ -75,6 +92,17 @@ export interface IndexedDbResendBufferOptions {
   readonly indexedDB?: IDBFactory;
   /** Where entries it cannot read are reported (one line each, never bytes). Default console.warn. */
   readonly warn?: (message: string) => void;
+  /**
+   * The Web Locks API the buffer takes its database's lock from (`openfl-connect:<database>`,
+   * held from `open()` to `close()` or until the page goes away). Default
+   * `globalThis.navigator?.locks`; where there is none, no lock is taken.
+   */
+  readonly locks?: Pick<LockManager, "request">;
+  /**
+   * How long `open()` waits for the lock, in ms (a reloaded page's predecessor may still be
+   * letting it go). Default 5000. Then ResendStoreLockedError.
+   */
+  readonly lockWaitMs?: number;
 }
 
 const PENDING = "pending";
@@ -99,12 +127,19 @@ export class IndexedDbResendBuffer implements ResendBuffer {
   readonly database: string;
   readonly #db: IDBDatabase;
   readonly #warn: (message: string) => void;
+  readonly #releaseLock: () => void;
   #seq = 0;
 
-  private constructor(database: string, db: IDBDatabase, warn: (message: string) => void) {
+  private constructor(
+    database: string,
+    db: IDBDatabase,
+    warn: (message: string) => void,
+    releaseLock: () => void,
+  ) {
     this.database = database;
     this.#db = db;
     this.#warn = warn;
+    this.#releaseLock = releaseLock;
   }
 
   /** Opens (creating if needed) the database. Throws ResendStoreError when it cannot. */
@@ -117,6 +152,11 @@ export class IndexedDbResendBuffer implements ResendBuffer {
         "this environment has no IndexedDB (indexedDB is undefined)",
       );
     }
+    const releaseLock = await takeLock(
+      database,
+      options.locks ?? globalThis.navigator?.locks,
+      options.lockWaitMs ?? 5000,
+    );
     const request = factory.open(database, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
@@ -132,13 +172,15 @@ export class IndexedDbResendBuffer implements ResendBuffer {
           reject(new Error("blocked by another tab holding an older version of the database"));
       });
     } catch (error) {
+      releaseLock();
       throw new ResendStoreError(
         database,
         `cannot open IndexedDB database '${database}': ${describe(error)}`,
         { cause: error },
       );
     }
-    return new IndexedDbResendBuffer(database, db, options.warn ?? ((m) => console.warn(m)));
+    const warn = options.warn ?? ((m: string) => console.warn(m));
+    return new IndexedDbResendBuffer(database, db, warn, releaseLock);
   }
 
   async add(request: PendingRequest): Promise<void> {
@@ -217,9 +259,10 @@ export class IndexedDbResendBuffer implements ResendBuffer {
     return all.map(({ data: _data, ...rest }) => rest);
   }
 
-  /** Closes the database connection; later calls fail. */
+  /** Closes the database connection and releases its lock; later calls fail. */
   close(): void {
     this.#db.close();
+    this.#releaseLock();
   }
 
   /** Moves `id` from `pending` to `failed` (under a free key) with `reason`, in one transaction. */
@@ -281,6 +324,40 @@ export class IndexedDbResendBuffer implements ResendBuffer {
       tx.onabort = () => reject(tx.error ?? request.error ?? new Error("transaction aborted"));
     });
   }
+}
+
+/**
+ * Takes the database's Web Lock, waiting up to `waitMs`; resolves with its release. Without a
+ * LockManager there is nothing to take.
+ */
+async function takeLock(
+  database: string,
+  locks: Pick<LockManager, "request"> | undefined,
+  waitMs: number,
+): Promise<() => void> {
+  if (locks === undefined) return () => {};
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // A timer of our own, not AbortSignal.timeout (whose timer does not keep Node running).
+  const stopWaiting = new AbortController();
+  const timer = setTimeout(() => stopWaiting.abort(), waitMs);
+  try {
+    await new Promise<void>((acquired, failed) => {
+      locks
+        .request(`openfl-connect:${database}`, { signal: stopWaiting.signal }, () => {
+          acquired();
+          return held;
+        })
+        .catch((error: unknown) =>
+          failed(new ResendStoreLockedError(database, waitMs, { cause: error })),
+        );
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  return release;
 }
 
 /** What is wrong with a `pending` entry, or undefined. */

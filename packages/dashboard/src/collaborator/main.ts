@@ -109,7 +109,13 @@ let resendOnLoad: Promise<unknown> = Promise.resolve();
 function resendBuffer(settings: DashboardSettings): Promise<IndexedDbResendBuffer> {
   const key = `openfl-connect-resend:${settings.federationUuid}:${settings.collaboratorName}`;
   if (buffer?.key !== key) {
-    buffer = { key, value: IndexedDbResendBuffer.open({ database: key }) };
+    const value = IndexedDbResendBuffer.open({ database: key });
+    const opening = { key, value };
+    buffer = opening;
+    // Not kept when it failed (e.g. another tab held it): the next Start tries again.
+    value.catch(() => {
+      if (buffer === opening) buffer = undefined;
+    });
   }
   return buffer.value;
 }
