@@ -129,7 +129,7 @@ for (const kind of ["reference", "openfl"] as const) {
       });
     }
 
-    test("a browser collaborator trains with two Node collaborators until quit; a reload mid-upload is resent once", async ({
+    test("a browser collaborator trains with two Node collaborators until quit; a reload mid-upload is resent once; stop and resume", async ({
       page,
     }, testInfo) => {
       await runMixedFederation(page, testInfo, federation);
@@ -189,6 +189,19 @@ async function runMixedFederation(
   // Resume: the file must be picked again (a reload forgets it).
   await page.locator("#dataset").setInputFiles(federation.csvPath);
   await expect(page.locator("#dataset-status")).toHaveAttribute("data-state", "ready");
+
+  // Stop while the loop waits on the aggregator (its GetTasks held), then Start resumes.
+  let onPoll: () => void = () => {};
+  const polled = new Promise<void>((r) => {
+    onPoll = r;
+  });
+  await page.route("**/GetTasks", () => onPoll());
+  await page.locator("#start").click();
+  await polled;
+  await page.locator("#stop").click();
+  await expect(page.locator("#state")).toHaveAttribute("data-state", "stopped");
+  await expect(page.locator("#start")).toBeEnabled();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
   await page.locator("#start").click();
   await expect(page.locator("#state")).toHaveAttribute("data-state", "quit", { timeout: 180_000 });
 
