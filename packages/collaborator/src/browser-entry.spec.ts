@@ -10,17 +10,25 @@ const src = dirname(fileURLToPath(import.meta.url));
 const ALLOWED_PACKAGES = new Set(["@openfl-connect/core", "@openfl-connect/core/internal"]);
 const NODE_BUILTINS = new Set(builtinModules);
 
-/** Every value import (not `import type`) of every module reachable from `entry`. */
+/** The value (not `import type`) specifiers of a module: static, side-effect and dynamic imports. */
+function valueImports(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)"/gms)) {
+    if (m[1] === undefined) found.push(m[2] as string);
+  }
+  for (const m of text.matchAll(/^import\s+"([^"]+)"/gm)) found.push(m[1] as string);
+  for (const m of text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)) found.push(m[1] as string);
+  return found;
+}
+
+/** Every value import of every module reachable from `entry`. */
 function reachableImports(entry: string): { from: string; specifier: string }[] {
   const seen = new Set<string>();
   const found: { from: string; specifier: string }[] = [];
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    const text = readFileSync(file, "utf8");
-    for (const m of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)"/gms)) {
-      if (m[1] !== undefined) continue;
-      const specifier = m[2] as string;
+    for (const specifier of valueImports(readFileSync(file, "utf8"))) {
       if (specifier.startsWith(".")) visit(join(dirname(file), specifier.replace(/\.js$/, ".ts")));
       else found.push({ from: relative(src, file), specifier });
     }
@@ -40,6 +48,25 @@ describe("the browser entry (@openfl-connect/collaborator/browser)", () => {
     );
     assert.deepEqual(offending, []);
     assert.ok(imports.some((i) => i.specifier === "@openfl-connect/core"));
+  });
+
+  it("sees every kind of value import, and not type-only ones", () => {
+    const text = [
+      'import { a } from "node:fs";',
+      'import type { B } from "node:http";',
+      'export type { C } from "node:net";',
+      'export { d } from "./d.js";',
+      'import "node:process";',
+      'const e = await import("node:os");',
+      'import {\n  f,\n  type G,\n} from "@openfl-connect/core";',
+    ].join("\n");
+    assert.deepEqual(valueImports(text).sort(), [
+      "./d.js",
+      "@openfl-connect/core",
+      "node:fs",
+      "node:os",
+      "node:process",
+    ]);
   });
 
   it("is what package.json exports as ./browser", () => {
