@@ -243,7 +243,8 @@ export class CollaboratorService {
         }),
       (this.#o.progressIntervalSeconds ?? 5) * 1000,
     );
-    timer.unref();
+    // Node: do not keep the process alive for it. Browsers' timers are numbers without unref.
+    (timer as { unref?: () => void }).unref?.();
     try {
       const value = await call();
       const bytes =

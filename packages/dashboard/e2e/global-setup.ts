@@ -60,7 +60,8 @@ async function stop({ child, log }: Harness): Promise<void> {
   log.end();
 }
 
-function readyLine(child: ChildProcess, log: NodeJS.WritableStream, kind: string) {
+/** The first {"ready":true} JSON line a harness prints on stdout (lines are copied to `log`). */
+export function readyLine(child: ChildProcess, log: NodeJS.WritableStream, kind: string) {
   return new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`federation harness (${kind}) not ready after 240 s`)),

@@ -20,6 +20,8 @@ export function dashboardContentSecurityPolicy(proxyUrl: string): string {
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self'",
+    // The collaborator page trains in a Web Worker loaded from the page's own origin.
+    "worker-src 'self'",
     `connect-src ${proxy}`,
     "base-uri 'none'",
     "form-action 'none'",

@@ -2,6 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AggregatorCallError, HeaderMismatchError } from "@openfl-connect/core";
+import {
+  ResendStoreError,
+  ResendStoreLockedError,
+  ResendStoreQuotaError,
+} from "@openfl-connect/web";
 import { describeError } from "./describe-error.js";
 
 const context = { proxyUrl: "http://127.0.0.1:8080", origin: "http://127.0.0.1:4173" };
@@ -19,6 +24,28 @@ describe("describeError", () => {
     assert.equal(d.kind, "header-mismatch");
     assert.match(d.summary, /'federation_uuid' is "plan.yaml_b", expected "plan.yaml_a"/);
     assert.match(d.summary, /federation uuid setting/);
+  });
+
+  it("explains a full storage quota: nothing sent, free storage, Start again", () => {
+    const quota = new ResendStoreQuotaError("db", "round 0 task train (3 tensors, 96 bytes)", 96, {
+      cause: new DOMException("full", "QuotaExceededError"),
+    });
+    const d = describeError(quota, context);
+    assert.equal(d.kind, "storage");
+    assert.match(
+      d.summary,
+      /no room left for this site .* \(96 bytes; storage quota used up\)\. Nothing was sent\./,
+    );
+    assert.equal(d.detail, quota.message);
+    const other = describeError(
+      new ResendStoreError("db", "cannot open IndexedDB database 'db'"),
+      context,
+    );
+    assert.equal(other.kind, "storage");
+    assert.match(other.summary, /cannot use the browser's storage \(IndexedDB\): cannot open/);
+    const locked = describeError(new ResendStoreLockedError("db", 5000), context);
+    assert.equal(locked.kind, "storage");
+    assert.match(locked.summary, /already runs in another tab of this browser/);
   });
 
   it("explains UNAUTHENTICATED as a certificate CN / collaborator name problem", () => {

@@ -5,6 +5,11 @@ import {
   InvalidOptionError,
   TensorCodecError,
 } from "@openfl-connect/core";
+import {
+  ResendStoreError,
+  ResendStoreLockedError,
+  ResendStoreQuotaError,
+} from "@openfl-connect/web";
 import { InvalidAccessTokenError } from "./access-token.js";
 import { PageConfigError } from "./page-config.js";
 
@@ -19,6 +24,7 @@ export interface ErrorDescription {
     | "aggregator-unreachable"
     | "aggregator-rejected"
     | "invalid-setting"
+    | "storage"
     | "other";
   /** One sentence: what happened and what to check. */
   readonly summary: string;
@@ -52,6 +58,21 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
   }
   if (error instanceof InvalidAccessTokenError || error instanceof PageConfigError) {
     return d("invalid-setting", error.message);
+  }
+  if (error instanceof ResendStoreQuotaError) {
+    return d(
+      "storage",
+      `This browser has no room left for this site to keep an upload until the aggregator confirms it (${error.bytes} bytes; storage quota used up). Nothing was sent. Free this site's storage (or allow it more) and press Start again.`,
+    );
+  }
+  if (error instanceof ResendStoreLockedError) {
+    return d(
+      "storage",
+      "This collaborator already runs in another tab of this browser: one identity trains in one tab at a time (two would send the same uploads twice). Close the other tab, or stop it there, and press Start again.",
+    );
+  }
+  if (error instanceof ResendStoreError) {
+    return d("storage", `The page cannot use the browser's storage (IndexedDB): ${error.message}`);
   }
   if (error instanceof TensorCodecError) {
     return d("other", `The tensor arrived but cannot be decoded: ${error.message}.`);

@@ -44,6 +44,8 @@ export type ProxyState =
 export interface DemoDashboard {
   /** The page's URL, with the settings (not the proxy) as query parameters. */
   readonly url: string;
+  /** The browser collaborator page (collaborator.html), with the same settings. */
+  readonly collaboratorUrl: string;
   readonly proxy: ProxyState;
   /** Stops the proxy and the static server. Safe to call twice. */
   stop(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startDemoDashboard(options: DemoDashboardOptions): Promise
   let stopped = false;
   return {
     url: `${origin}/?${query}`,
+    collaboratorUrl: `${origin}/collaborator.html?${query}`,
     proxy,
     stop: async () => {
       if (stopped) return;

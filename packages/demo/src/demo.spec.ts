@@ -3,6 +3,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
+import {
+  CollaboratorService,
+  createSoftmaxTasks,
+  modelTensorNames,
+  parseCsvDataset,
+  splitShard,
+} from "@openfl-connect/collaborator/browser";
 import { bearerTokenInterceptor } from "@openfl-connect/dashboard/access-token";
 import { AggregatorWebClient } from "@openfl-connect/web";
 
@@ -112,6 +119,17 @@ describe("demo --with-dashboard", () => {
       await client.ping();
       await client.disconnect();
 
+      // The browser collaborator page, on the same origin with the same settings.
+      const [, collaboratorUrl] = await waitForLine(
+        child,
+        /^browser collaborator: (http\S+)$/,
+        seen,
+      );
+      assert.equal(new URL(collaboratorUrl ?? "").origin, page.origin);
+      assert.equal(new URL(collaboratorUrl ?? "").search, page.search);
+      const collaboratorPage = await (await fetch(collaboratorUrl ?? "")).text();
+      assert.match(collaboratorPage, /Your data never leaves this browser/);
+
       // The rounds end without waiting for "dashboard"; the demo then keeps running.
       await waitForLine(child, /press Ctrl-C to stop/, seen);
       assert.ok(
@@ -128,6 +146,53 @@ describe("demo --with-dashboard", () => {
       assert.deepEqual(processesMentioning(dir), [], "no process (proxy) left running");
     } finally {
       // On a failure above: let the demo stop its proxy, then make sure it is gone.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGINT");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    }
+  });
+
+  it("--browser-collaborator: the rounds wait for the page's identity; it joins through Envoy with the printed file and token", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", demo, "--browser-collaborator"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const seen: string[] = [];
+    createInterface({ input: child.stdout }).on("line", (l) => seen.push(l));
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      const [, dir] = await waitForLine(child, /fresh CA in (\S+)\)/, seen);
+      assert.match(seen.join("\n"), /collaborators col1, col2, col3, dashboard/);
+      const [, url] = await waitForLine(child, /^browser collaborator: (http\S+)$/, seen);
+      const [, csv] = await waitForLine(child, /every round waits for it: pick (\S+) /, seen);
+      const page = new URL(url ?? "");
+      const proxyUrl = /"proxyUrl":"([^"]+)"/.exec(
+        await (await fetch(new URL("/dashboard-config.js", page))).text(),
+      )?.[1];
+      const [, tokenFile] = await waitForLine(child, /access token .*: in (\S+)$/, seen);
+      assert.ok(proxyUrl && tokenFile && csv && dir);
+      // What the page does, in Node: the same loop, client and tasks on the printed file.
+      const shard = splitShard(
+        parseCsvDataset(readFileSync(csv, "utf8"), { features: 4, classes: 3 }),
+      );
+      const service = new CollaboratorService({
+        client: new AggregatorWebClient({
+          proxyUrl,
+          aggregatorUuid: page.searchParams.get("aggregatorUuid") ?? "",
+          federationUuid: page.searchParams.get("federationUuid") ?? "",
+          collaboratorName: page.searchParams.get("collaboratorName") ?? "",
+          interceptors: [bearerTokenInterceptor(readFileSync(tokenFile, "utf8").trim())],
+        }),
+        collaboratorName: "dashboard",
+        taskSet: { tasks: createSoftmaxTasks(() => shard), modelTensorNames },
+        maxSleepSeconds: 0.2,
+      });
+      const outcome = await service.run();
+      assert.equal(outcome.t, "quit");
+      assert.equal(outcome.t === "quit" && outcome.roundsWorked, 5);
+      await waitForLine(child, /^done in .*accuracy rose/, seen);
+    } finally {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGINT");
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);

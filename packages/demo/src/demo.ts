@@ -6,12 +6,18 @@
 //                           with Envoy holding a `dashboard` collaborator certificate, print
 //                           its URL (settings filled in) and where the access token is, and
 //                           keep running after the rounds until Ctrl-C. `dashboard` is authorised but not a round
-//                           participant, so the rounds never wait for it.
-import { mkdtemp, rm } from "node:fs/promises";
+//                           participant, so the rounds never wait for it. Also prints the browser
+//                           collaborator page's URL (collaborator.html).
+//        --browser-collaborator   --with-dashboard, and `dashboard` is a round participant: every
+//                           round waits for a browser tab on the collaborator page (no time
+//                           limit; Ctrl-C stops). Writes a CSV of its own synthetic data to pick.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { formatCsvDataset } from "@openfl-connect/collaborator/browser";
 import { initialModel } from "@openfl-connect/collaborator/tasks/softmax-regression";
+import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { type DemoDashboard, startDemoDashboard } from "./demo-dashboard.js";
@@ -31,10 +37,13 @@ async function main(): Promise<number> {
     options: {
       verbose: { type: "boolean", default: false },
       "with-dashboard": { type: "boolean", default: false },
+      "browser-collaborator": { type: "boolean", default: false },
     },
     strict: true,
   });
-  const withDashboard = values["with-dashboard"];
+  const browserCollaborator = values["browser-collaborator"];
+  const withDashboard = values["with-dashboard"] || browserCollaborator;
+  const participants = browserCollaborator ? [...COLLABORATORS, DASHBOARD] : [...COLLABORATORS];
   // With the dashboard the demo runs until Ctrl-C (or SIGTERM); without it, as before.
   const interrupted = new AbortController();
   if (withDashboard) {
@@ -54,7 +63,7 @@ async function main(): Promise<number> {
       aggregatorUuid: AGGREGATOR_UUID,
       federationUuid: FEDERATION_UUID,
       authorizedCollaborators: withDashboard ? [...COLLABORATORS, DASHBOARD] : COLLABORATORS,
-      roundParticipants: COLLABORATORS,
+      roundParticipants: participants,
       rounds: ROUNDS,
       initialModel: initialModel(),
       tls: {
@@ -66,10 +75,10 @@ async function main(): Promise<number> {
     });
     const { port } = await aggregator.start();
     console.log(
-      `aggregator on 127.0.0.1:${port} (mTLS, fresh CA in ${dir}); ${ROUNDS} rounds; collaborators ${COLLABORATORS.join(", ")}`,
+      `aggregator on 127.0.0.1:${port} (mTLS, fresh CA in ${dir}); ${ROUNDS} rounds; collaborators ${participants.join(", ")}`,
     );
     if (withDashboard) {
-      dashboard = await startDashboard(pki, port, dir);
+      dashboard = await startDashboard(pki, port, dir, browserCollaborator);
       if (interrupted.signal.aborted) return 130;
     }
     console.log("round  collaborators     aggregated model accuracy  (train loss)");
@@ -81,7 +90,10 @@ async function main(): Promise<number> {
       );
     });
 
-    const timeout = AbortSignal.any([AbortSignal.timeout(TIME_LIMIT_MS), interrupted.signal]);
+    // A browser tab in the rounds takes as long as the person takes: no time limit then.
+    const timeout = browserCollaborator
+      ? interrupted.signal
+      : AbortSignal.any([AbortSignal.timeout(TIME_LIMIT_MS), interrupted.signal]);
     const failures = await runSoftmaxCollaborators({
       names: COLLABORATORS,
       pki,
@@ -141,6 +153,7 @@ async function startDashboard(
   pki: Awaited<ReturnType<typeof createTestPki>>,
   aggregatorPort: number,
   dir: string,
+  browserCollaborator: boolean,
 ): Promise<DemoDashboard> {
   const dashboard = await startDemoDashboard({
     aggregatorPort,
@@ -164,6 +177,15 @@ async function startDashboard(
   );
   if (proxy.t === "running") {
     console.log(`  access token (paste it into the page; valid 1 h): in ${proxy.accessTokenFile}`);
+  }
+  console.log(`browser collaborator: ${dashboard.collaboratorUrl}`);
+  if (browserCollaborator) {
+    const csv = join(dir, "browser-data.csv");
+    const { train, validation } = collaboratorShard(DASHBOARD);
+    await writeFile(csv, formatCsvDataset(train, validation));
+    console.log(`  every round waits for it: pick ${csv} (synthetic data) on the page, then Start`);
+  } else {
+    console.log("  (the rounds do not wait for it; --browser-collaborator makes it a participant)");
   }
   return dashboard;
 }

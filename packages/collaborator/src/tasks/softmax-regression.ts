@@ -2,7 +2,12 @@
 // TypeScript, trained with SGD on this collaborator's synthetic blobs.
 import type { Float32Tensor } from "@openfl-connect/core";
 import type { TaskContext, TaskDefinition, TaskResult } from "../task-set.js";
-import { collaboratorShard, type Dataset, seededRandom } from "./synthetic-blobs.js";
+import {
+  type CollaboratorShard,
+  collaboratorShard,
+  type Dataset,
+  seededRandom,
+} from "./synthetic-blobs.js";
 
 export const CLASSES = 3;
 export const FEATURES = 4;
@@ -133,8 +138,58 @@ function tensorsOf(model: Model): Record<string, Float32Tensor> {
   };
 }
 
-const shards = new Map<string, ReturnType<typeof collaboratorShard>>();
-function shardOf(name: string) {
+/**
+ * OpenFL's default tasks on the data `shardFor` gives a collaborator (by its name): the
+ * synthetic blobs in Node (`tasks`), a file the user picked in the browser.
+ */
+export function createSoftmaxTasks(
+  shardFor: (collaboratorName: string) => CollaboratorShard,
+): Record<string, TaskDefinition> {
+  async function aggregatedModelValidation(ctx: TaskContext): Promise<TaskResult> {
+    const { validation } = shardFor(ctx.collaboratorName);
+    const model = modelFrom(ctx.model, ctx.taskName);
+    return { dataSize: validation.samples, metrics: { accuracy: accuracy(model, validation) } };
+  }
+
+  async function train(ctx: TaskContext): Promise<TaskResult> {
+    const { train: data } = shardFor(ctx.collaboratorName);
+    const model = modelFrom(ctx.model, ctx.taskName);
+    const loss = trainSgd(model, data, { ...TRAINING, seed: ctx.round + 1 }, ctx.signal);
+    return { tensors: tensorsOf(model), dataSize: data.samples, metrics: { loss } };
+  }
+
+  /**
+   * Accuracy of the model `train` produced this round. After a restart between `train` and this
+   * task the local tensors are gone; training is deterministic (seeded by the round), so the
+   * same model is rebuilt from the round's aggregated model.
+   */
+  async function locallyTunedModelValidation(ctx: TaskContext): Promise<TaskResult> {
+    const { train: data, validation } = shardFor(ctx.collaboratorName);
+    let model: Model;
+    if (ctx.localTensors[WEIGHT] !== undefined) {
+      model = modelFrom(ctx.localTensors, ctx.taskName);
+    } else {
+      model = modelFrom(ctx.model, ctx.taskName);
+      trainSgd(model, data, { ...TRAINING, seed: ctx.round + 1 }, ctx.signal);
+    }
+    return { dataSize: validation.samples, metrics: { accuracy: accuracy(model, validation) } };
+  }
+
+  // Tagged as OpenFL's task runners tag them: validation of the aggregated model reports
+  // "validate_agg" metrics (the aggregator keeps its best model by them), of the locally
+  // trained one "validate_local"; train metrics are plain "metric".
+  return {
+    aggregated_model_validation: { metricTags: ["validate_agg"], run: aggregatedModelValidation },
+    train,
+    locally_tuned_model_validation: {
+      metricTags: ["validate_local"],
+      run: locallyTunedModelValidation,
+    },
+  };
+}
+
+const shards = new Map<string, CollaboratorShard>();
+function shardOf(name: string): CollaboratorShard {
   let shard = shards.get(name);
   if (shard === undefined) {
     shard = collaboratorShard(name);
@@ -143,46 +198,5 @@ function shardOf(name: string) {
   return shard;
 }
 
-async function aggregatedModelValidation(ctx: TaskContext): Promise<TaskResult> {
-  const { validation } = shardOf(ctx.collaboratorName);
-  const model = modelFrom(ctx.model, ctx.taskName);
-  return { dataSize: validation.samples, metrics: { accuracy: accuracy(model, validation) } };
-}
-
-async function train(ctx: TaskContext): Promise<TaskResult> {
-  const { train: data } = shardOf(ctx.collaboratorName);
-  const model = modelFrom(ctx.model, ctx.taskName);
-  const loss = trainSgd(model, data, { ...TRAINING, seed: ctx.round + 1 }, ctx.signal);
-  return { tensors: tensorsOf(model), dataSize: data.samples, metrics: { loss } };
-}
-
-/**
- * Accuracy of the model `train` produced this round. After a restart between `train` and this
- * task the local tensors are gone; training is deterministic (seeded by the round), so the
- * same model is rebuilt from the round's aggregated model.
- */
-async function locallyTunedModelValidation(ctx: TaskContext): Promise<TaskResult> {
-  const { train: data, validation } = shardOf(ctx.collaboratorName);
-  let model: Model;
-  if (ctx.localTensors[WEIGHT] !== undefined) {
-    model = modelFrom(ctx.localTensors, ctx.taskName);
-  } else {
-    model = modelFrom(ctx.model, ctx.taskName);
-    trainSgd(model, data, { ...TRAINING, seed: ctx.round + 1 }, ctx.signal);
-  }
-  return { dataSize: validation.samples, metrics: { accuracy: accuracy(model, validation) } };
-}
-
-/**
- * OpenFL's default tasks, tagged as OpenFL's task runners tag them: validation of the
- * aggregated model reports "validate_agg" metrics (the aggregator keeps its best model by
- * them), of the locally trained one "validate_local"; train metrics are plain "metric".
- */
-export const tasks: Record<string, TaskDefinition> = {
-  aggregated_model_validation: { metricTags: ["validate_agg"], run: aggregatedModelValidation },
-  train,
-  locally_tuned_model_validation: {
-    metricTags: ["validate_local"],
-    run: locallyTunedModelValidation,
-  },
-};
+/** OpenFL's default tasks on this collaborator's synthetic blobs (chosen by its name). */
+export const tasks: Record<string, TaskDefinition> = createSoftmaxTasks(shardOf);

@@ -1,0 +1,43 @@
+/**
+ * The part of @openfl-connect/collaborator that runs in a browser (no Node module anywhere in its
+ * imports; browser-entry.spec.ts checks): OpenFL's collaborator loop, the result encoding and the
+ * softmax-regression task, from the same source the Node collaborator runs. A page gives the
+ * loop an AggregatorWebClient from @openfl-connect/web.
+ */
+export {
+  type CollaboratorClient,
+  CollaboratorService,
+  type CollaboratorServiceOptions,
+  type RunOptions,
+  type RunOutcome,
+  UnknownTaskError,
+} from "./collaborator-service.js";
+export { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
+export { type Logger, type LogLevel, silentLogger } from "./logger.js";
+export {
+  resolveTask,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskResult,
+  type TaskSet,
+} from "./task-set.js";
+export {
+  CsvDatasetError,
+  type CsvDatasetShape,
+  formatCsvDataset,
+  parseCsvDataset,
+  splitShard,
+} from "./tasks/csv-dataset.js";
+export {
+  accuracy,
+  BIAS,
+  CLASSES,
+  createSoftmaxTasks,
+  FEATURES,
+  initialModel,
+  modelTensorNames,
+  TRAINING,
+  trainSgd,
+  WEIGHT,
+} from "./tasks/softmax-regression.js";
+export type { CollaboratorShard, Dataset } from "./tasks/synthetic-blobs.js";
