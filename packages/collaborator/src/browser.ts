@@ -36,6 +36,7 @@ export {
   FEATURES,
   initialModel,
   modelTensorNames,
+  type SoftmaxModel,
   TRAINING,
   trainSgd,
   WEIGHT,

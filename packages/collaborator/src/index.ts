@@ -1,16 +1,11 @@
+// The collaborator library: everything that also runs in a browser (./browser), plus the Node
+// side (configuration, the CLI's parts, log formats, exit codes).
+export * from "./browser.js";
 export {
   type CollaboratorParts,
   createCollaborator,
   loadTaskSet,
 } from "./collaborator-from-config.js";
-export {
-  type CollaboratorClient,
-  CollaboratorService,
-  type CollaboratorServiceOptions,
-  type RunOptions,
-  type RunOutcome,
-  UnknownTaskError,
-} from "./collaborator-service.js";
 export {
   CONFIG_SCHEMA,
   type CollaboratorConfig,
@@ -23,21 +18,9 @@ export {
   type LoadConfigInput,
   loadConfig,
 } from "./config.js";
-export {
-  type EncodeResultsOptions,
-  encodeResults,
-  RoundTensorKeys,
-  TaskFailedError,
-} from "./encode-results.js";
+export type { EncodeResultsOptions } from "./encode-results.js";
 export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
-export {
-  createLogger,
-  formatBytes,
-  type LogFormat,
-  type Logger,
-  type LogLevel,
-  silentLogger,
-} from "./logger.js";
+export { createLogger, formatBytes, type LogFormat } from "./logger.js";
 export {
   AGGREGATED_DELTA_TAGS,
   type FetchTensor,
@@ -47,12 +30,7 @@ export {
 export {
   DEFAULT_METRIC_TAGS,
   type ResolvedTask,
-  resolveTask,
-  type TaskContext,
-  type TaskDefinition,
   type TaskDescription,
   type TaskFunction,
-  type TaskResult,
-  type TaskSet,
   taskSetProblem,
 } from "./task-set.js";

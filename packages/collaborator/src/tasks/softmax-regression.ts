@@ -29,12 +29,13 @@ export function initialModel(): Record<string, Float32Tensor> {
 /** The model tensors every task that uses the aggregated model fetches. */
 export const modelTensorNames = [WEIGHT, BIAS] as const;
 
-interface Model {
+/** The softmax-regression model as plain arrays: weight (classes x features, row-major), bias. */
+export interface SoftmaxModel {
   readonly weight: Float32Array;
   readonly bias: Float32Array;
 }
 
-function modelFrom(tensors: Readonly<Record<string, Float32Tensor>>, where: string): Model {
+function modelFrom(tensors: Readonly<Record<string, Float32Tensor>>, where: string): SoftmaxModel {
   const weight = tensors[WEIGHT];
   const bias = tensors[BIAS];
   if (weight === undefined || bias === undefined) {
@@ -49,7 +50,7 @@ function modelFrom(tensors: Readonly<Record<string, Float32Tensor>>, where: stri
 }
 
 /** Class probabilities of sample `s` into `out`. */
-function predict(model: Model, data: Dataset, s: number, out: Float64Array): void {
+function predict(model: SoftmaxModel, data: Dataset, s: number, out: Float64Array): void {
   let max = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < CLASSES; c++) {
     let z = model.bias[c] as number;
@@ -69,7 +70,7 @@ function predict(model: Model, data: Dataset, s: number, out: Float64Array): voi
 }
 
 /** Fraction of samples whose most likely class is the label (ties: the lowest class). */
-export function accuracy(model: Model, data: Dataset): number {
+export function accuracy(model: SoftmaxModel, data: Dataset): number {
   const p = new Float64Array(CLASSES);
   let correct = 0;
   for (let s = 0; s < data.samples; s++) {
@@ -83,7 +84,7 @@ export function accuracy(model: Model, data: Dataset): number {
 
 /** Mini-batch SGD on cross-entropy; returns the mean loss of the last epoch. */
 export function trainSgd(
-  model: Model,
+  model: SoftmaxModel,
   data: Dataset,
   options: { epochs: number; batchSize: number; learningRate: number; seed: number },
   signal?: AbortSignal,
@@ -131,7 +132,7 @@ export function trainSgd(
   return lastLoss;
 }
 
-function tensorsOf(model: Model): Record<string, Float32Tensor> {
+function tensorsOf(model: SoftmaxModel): Record<string, Float32Tensor> {
   return {
     [WEIGHT]: { shape: [CLASSES, FEATURES], data: model.weight },
     [BIAS]: { shape: [CLASSES], data: model.bias },
@@ -165,7 +166,7 @@ export function createSoftmaxTasks(
    */
   async function locallyTunedModelValidation(ctx: TaskContext): Promise<TaskResult> {
     const { train: data, validation } = shardFor(ctx.collaboratorName);
-    let model: Model;
+    let model: SoftmaxModel;
     if (ctx.localTensors[WEIGHT] !== undefined) {
       model = modelFrom(ctx.localTensors, ctx.taskName);
     } else {
