@@ -1,4 +1,5 @@
 import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
+import { ENVELOPE_PREFIX_BYTES, writeEnvelopePrefix } from "./grpc-envelope.js";
 import { varint } from "./protobuf-varint.js";
 
 const SIZE_FIELD_TAG = (1 << 3) | 0; // DataStream.size = 1, varint
@@ -21,9 +22,9 @@ export function dataStreamEnvelopeParts(chunk: DataStream): {
   const size = chunk.size > 0 ? [SIZE_FIELD_TAG, ...varint(chunk.size)] : [];
   const bytes = data.byteLength > 0 ? [NPBYTES_FIELD_TAG, ...varint(data.byteLength)] : [];
   const messageBytes = size.length + bytes.length + data.byteLength;
-  const framing = new Uint8Array(5 + size.length + bytes.length);
-  new DataView(framing.buffer).setUint32(1, messageBytes);
-  framing.set(size, 5);
-  framing.set(bytes, 5 + size.length);
+  const framing = new Uint8Array(ENVELOPE_PREFIX_BYTES + size.length + bytes.length);
+  writeEnvelopePrefix(framing, messageBytes);
+  framing.set(size, ENVELOPE_PREFIX_BYTES);
+  framing.set(bytes, ENVELOPE_PREFIX_BYTES + size.length);
   return { framing, npbytes: data, messageBytes };
 }

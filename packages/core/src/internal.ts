@@ -15,6 +15,12 @@ export {
   type PlatformFailure,
   type PlatformFailureClassifier,
 } from "./failure-classifier.js";
+export {
+  ENVELOPE_COMPRESSED_FLAG,
+  ENVELOPE_PREFIX_BYTES,
+  envelopeMessageLength,
+  writeEnvelopePrefix,
+} from "./grpc-envelope.js";
 export { expectedResponseHeader, requestHeader } from "./message-header.js";
 export {
   backoffDelayMs,

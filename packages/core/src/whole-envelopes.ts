@@ -1,7 +1,9 @@
+import {
+  envelopeMessageLength as messageLength,
+  ENVELOPE_PREFIX_BYTES as PREFIX_BYTES,
+} from "./grpc-envelope.js";
 import { concatParts } from "./task-results-parts.js";
 
-/** Bytes of a gRPC envelope prefix: 1 byte of flags, then the message length (uint32, big-endian). */
-const PREFIX_BYTES = 5;
 /** An envelope up to this size gets its buffer as soon as its first bytes arrive. */
 const UPFRONT_BYTES = 1024 * 1024;
 /**
@@ -108,8 +110,4 @@ export async function* wholeEnvelopes(
   }
   if (size !== 0) yield envelope === undefined ? concatParts(held) : envelope.subarray(0, filled);
   else if (prefixFilled > 0) yield prefix.subarray(0, prefixFilled);
-}
-
-function messageLength(bytes: Uint8Array, offset: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + offset + 1, 4).getUint32(0);
 }

@@ -1,8 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-
-/** Bytes of a gRPC envelope prefix: 1 byte of flags, then the message length (uint32, big-endian). */
-const PREFIX_BYTES = 5;
-const COMPRESSED_FLAG = 0x01;
+import {
+  ENVELOPE_COMPRESSED_FLAG as COMPRESSED_FLAG,
+  envelopeMessageLength,
+  ENVELOPE_PREFIX_BYTES as PREFIX_BYTES,
+} from "@openfl-connect/core/internal";
 
 /**
  * The one message of a unary gRPC response body, in one buffer, with the errors connect's own
@@ -54,7 +55,7 @@ export async function readUnaryMessage(
         prefixFilled += n;
         offset += n;
         if (prefixFilled < PREFIX_BYTES) break;
-        length = new DataView(prefix.buffer).getUint32(1);
+        length = envelopeMessageLength(prefix);
         if (length > readMaxBytes) {
           throw new ConnectError(
             `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
