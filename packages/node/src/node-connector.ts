@@ -17,7 +17,7 @@ import {
 } from "@openfl-connect/core/internal";
 import { dataStreamUploads } from "./datastream-upload.js";
 import { classifyNodeFailure } from "./node-failure.js";
-import { readPemFile } from "./pem-files.js";
+import { looksLikePemContent, readPemFile } from "./pem-files.js";
 import { diagnoseReset } from "./reset-diagnosis.js";
 import { type CheckedTls, parseCertificates } from "./tls-material.js";
 import { unaryCall } from "./unary-call.js";
@@ -138,7 +138,7 @@ export class NodeConnector implements AggregatorConnector {
   useRootCertificate(rootCertificate: string): void {
     if (!this.#settings.tls) return;
     const option = "rootCertificate (refetched)";
-    const pem = rootCertificate.includes("-----BEGIN")
+    const pem = looksLikePemContent(rootCertificate)
       ? parseCertificates(option, Buffer.from(rootCertificate), "(PEM text)").pem
       : parseCertificates(option, readPemFile(option, rootCertificate), rootCertificate).pem;
     this.#settings = { ...this.#settings, tls: { ...this.#settings.tls, ca: pem } };

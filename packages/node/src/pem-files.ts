@@ -14,7 +14,7 @@ export interface TlsFiles {
  * for messages). Each is only read here; `checkTlsMaterial` parses and checks them.
  */
 export function loadTlsFiles(files: TlsFiles): TlsMaterial {
-  const material: { -readonly [K in keyof TlsMaterial]: TlsMaterial[K] } = { sources: {} };
+  const material: Record<string, Uint8Array> = {};
   const sources: Record<string, string> = {};
   for (const option of ["rootCertificate", "certificate", "privateKey"] as const) {
     const file = files[option];
@@ -22,8 +22,7 @@ export function loadTlsFiles(files: TlsFiles): TlsMaterial {
     material[option] = readPemFile(option, file);
     sources[option] = file;
   }
-  material.sources = sources;
-  return material;
+  return { ...material, sources };
 }
 
 /** Stands in for a value that must not be echoed (it may be a private key). */
@@ -63,8 +62,8 @@ export function readPemFile(option: string, file: unknown): Buffer {
   return contents;
 }
 
-/** PEM text or bytes given where a path belongs (inline YAML, a Buffer). */
-function looksLikePemContent(value: unknown): boolean {
+/** PEM text or bytes rather than a path (inline YAML, a Buffer, a refetch callback's answer). */
+export function looksLikePemContent(value: unknown): boolean {
   if (value instanceof Uint8Array) return true;
   return typeof value === "string" && (value.includes("-----BEGIN") || value.includes("\n"));
 }

@@ -141,12 +141,17 @@ export function parsePrivateKey(
 
 /** The certificate's subject CN, for messages (e.g. "collaborator1"). */
 export function commonName(certificate: X509Certificate): string | undefined {
-  return /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1];
+  return cnOf(certificate.subject);
 }
 
 /** The certificate's issuer CN (or whole issuer), for messages. */
 export function issuerName(certificate: X509Certificate): string {
-  return /(?:^|\n)CN=([^\n]+)/.exec(certificate.issuer)?.[1] ?? certificate.issuer;
+  return cnOf(certificate.issuer) ?? certificate.issuer;
+}
+
+/** The CN of a distinguished name as Node prints it (one "KEY=value" per line). */
+function cnOf(distinguishedName: string): string | undefined {
+  return /(?:^|\n)CN=([^\n]+)/.exec(distinguishedName)?.[1];
 }
 
 function checkValidity(
