@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { resolve } from "node:path";
 import { expect, type Page, type Route, type TestInfo, test } from "@playwright/test";
 import { readyLine } from "./global-setup.js";
+import type { MixedFederationState } from "./mixed-federation-state.js";
 
 interface MixedFederation {
   readonly collaboratorUrl: string;
@@ -20,27 +21,12 @@ interface MixedFederation {
   readonly nodeCollaborators: readonly string[];
 }
 
-interface Upload {
-  readonly collaborator: string;
-  readonly round: number;
-  readonly taskName: string;
-}
-
-/** The harness's GET /state. */
-interface AggregatorState {
-  readonly uploadsReceived: readonly Upload[];
-  /** What the aggregator keeps (null for OpenFL's, whose store the harness cannot see). */
-  readonly resultsHeld: readonly Upload[] | null;
-  readonly aggregatedAccuracy: readonly number[];
-  readonly nodeOutcomes: Record<string, string>;
-}
-
 const dashboardDir = resolve(import.meta.dirname, "..");
 
-async function aggregatorState(federation: MixedFederation): Promise<AggregatorState> {
+async function aggregatorState(federation: MixedFederation): Promise<MixedFederationState> {
   const response = await fetch(federation.stateUrl);
   if (!response.ok) throw new Error(`harness /state: ${response.status} ${await response.text()}`);
-  return (await response.json()) as AggregatorState;
+  return (await response.json()) as MixedFederationState;
 }
 
 for (const kind of ["reference", "openfl"] as const) {
@@ -170,7 +156,7 @@ async function runMixedFederation(
   });
   await page.locator("#start").click();
   await uploadHeld;
-  const browserTrain = (s: AggregatorState["uploadsReceived"]) =>
+  const browserTrain = (s: MixedFederationState["uploadsReceived"]) =>
     s.filter(
       (u) =>
         u.collaborator === federation.collaboratorName && u.taskName === "train" && u.round === 0,

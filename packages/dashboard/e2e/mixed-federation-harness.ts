@@ -38,6 +38,7 @@ import {
 } from "@openfl-connect/reference-aggregator/pki";
 import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { serveStaticSite } from "../serve/static-site.js";
+import type { AggregatorView, Upload } from "./mixed-federation-state.js";
 
 const dist = resolve(import.meta.dirname, "../dist");
 
@@ -164,23 +165,6 @@ async function main(): Promise<void> {
       nodeCollaborators: NODE_COLLABORATORS,
     })}\n`,
   );
-}
-
-/** One SendLocalTaskResults as it reached the aggregator. */
-interface Upload {
-  readonly collaborator: string;
-  readonly round: number;
-  readonly taskName: string;
-}
-
-/** What GET /state reports of the aggregator. */
-interface AggregatorView {
-  /** Every upload that reached it, duplicates included. */
-  readonly uploadsReceived: readonly Upload[];
-  /** The results it keeps (the reference aggregator ignores a repeat); null: not observable. */
-  readonly resultsHeld: readonly Upload[] | null;
-  /** The aggregated model's validation accuracy of each ended round, in order. */
-  readonly aggregatedAccuracy: readonly number[];
 }
 
 interface RunningAggregator {

@@ -3,6 +3,7 @@ import { AggregatorWebClient, createXhrFetch, type UploadProgress } from "@openf
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "./access-token.js";
 import { describeError } from "./describe-error.js";
 import { PAGE_CONFIG_GLOBAL, type PageConfig, readPageConfig } from "./page-config.js";
+import { pageElements } from "./page-elements.js";
 import {
   type DashboardSettings,
   initialSettings,
@@ -17,15 +18,7 @@ import { type UploadState, uploadFraction, uploadStatusText } from "./upload-sta
 /** The dashboard gives up sooner than a collaborator would: a person is waiting. */
 const RETRY = { intervalMs: 1000, maxAttempts: 3 } as const;
 
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`dashboard: #${id} is missing from index.html`);
-  return found as T;
-}
-
-function input(id: string): HTMLInputElement {
-  return element<HTMLInputElement>(id);
-}
+const { element, input } = pageElements("dashboard (index.html)");
 
 // ---- settings -------------------------------------------------------------------------
 

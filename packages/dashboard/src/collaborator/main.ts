@@ -12,6 +12,7 @@ import { AggregatorWebClient, IndexedDbResendBuffer } from "@openfl-connect/web"
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "../access-token.js";
 import { describeError } from "../describe-error.js";
 import { PAGE_CONFIG_GLOBAL, readPageConfig } from "../page-config.js";
+import { pageElements } from "../page-elements.js";
 import {
   type DashboardSettings,
   initialSettings,
@@ -28,13 +29,7 @@ import { TrainWorkerClient, type WorkerPort, workerTaskSet } from "./worker-task
 /** The longest no-task sleep: a person watches the page, so poll at least this often. */
 const MAX_SLEEP_SECONDS = 5;
 
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null)
-    throw new Error(`collaborator page: #${id} is missing from collaborator.html`);
-  return found as T;
-}
-const input = (id: string) => element<HTMLInputElement>(id);
+const { element, input } = pageElements("collaborator page (collaborator.html)");
 
 function log(event: string, text = ""): void {
   const item = document.createElement("li");
