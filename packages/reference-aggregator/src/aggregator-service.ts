@@ -115,9 +115,7 @@ export function createAggregatorService(
     const peer = ctx.values.get(peerIdentityKey);
     if (peer.t === "insecure") return;
     const cn = peer.commonName ?? "";
-    if (state.authorizedCollaborators.some((name) => state.validCollaboratorCnAndId(cn, name))) {
-      return;
-    }
+    if (state.certificateMayUpload(cn)) return;
     await refuseAfterDelay(
       `Invalid collaborator. CN: |${cn}| is not an authorized collaborator's certificate (checked before reading the upload)`,
     );

@@ -243,6 +243,17 @@ export class AggregatorState {
     return certCommonName === this.singleColCertCommonName && authorised;
   }
 
+  /**
+   * Whether some authorised collaborator may present a certificate with this CN (checked before
+   * an upload is read; the sender must then match it, validCollaboratorCnAndId).
+   */
+  certificateMayUpload(certCommonName: string): boolean {
+    if (this.singleColCertCommonName !== "") {
+      return certCommonName === this.singleColCertCommonName;
+    }
+    return this.authorizedCollaborators.includes(certCommonName);
+  }
+
   /** Calls `listener` after every round end; returns a function that unsubscribes. */
   onRoundEnd(listener: Listener<RoundSummary>): () => void {
     this.roundEndListeners.add(listener);
