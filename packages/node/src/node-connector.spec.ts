@@ -14,6 +14,15 @@ const identity = {
 };
 
 describe("NodeConnector requests", () => {
+  /** A client of the in-process clear-text (h2c) server. */
+  const clearTextClient = () =>
+    new AggregatorGRPCClient({
+      ...identity,
+      aggAddr: "127.0.0.1",
+      aggPort: (server.address() as AddressInfo).port,
+      useTls: false,
+      warn: () => {},
+    });
   const seen: { acceptEncoding: string | null; encoding: string | null }[] = [];
   let server: Http2Server;
   before(async () => {
@@ -45,13 +54,7 @@ describe("NodeConnector requests", () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it("neither compresses nor offers to accept compression, like OpenFL", async () => {
-    const client = new AggregatorGRPCClient({
-      ...identity,
-      aggAddr: "127.0.0.1",
-      aggPort: (server.address() as AddressInfo).port,
-      useTls: false,
-      warn: () => {},
-    });
+    const client = clearTextClient();
     await client.ping();
     await client.disconnect();
     assert.equal(seen.length, 1);
@@ -66,13 +69,7 @@ describe("NodeConnector requests", () => {
     const sessions: ServerHttp2Session[] = [];
     const onSession = (session: ServerHttp2Session) => sessions.push(session);
     server.on("session", onSession);
-    const client = new AggregatorGRPCClient({
-      ...identity,
-      aggAddr: "127.0.0.1",
-      aggPort: (server.address() as AddressInfo).port,
-      useTls: false,
-      warn: () => {},
-    });
+    const client = clearTextClient();
     try {
       await client.ping();
       await client.ping();
@@ -90,13 +87,7 @@ describe("NodeConnector requests", () => {
   });
 
   it("hands a downloaded tensor's data_bytes out as a plain Uint8Array (slice() copies)", async () => {
-    const client = new AggregatorGRPCClient({
-      ...identity,
-      aggAddr: "127.0.0.1",
-      aggPort: (server.address() as AddressInfo).port,
-      useTls: false,
-      warn: () => {},
-    });
+    const client = clearTextClient();
     try {
       const t = await client.getAggregatedTensor("w", 0);
       assert.equal(Object.getPrototypeOf(t.dataBytes), Uint8Array.prototype);
