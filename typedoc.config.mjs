@@ -5,7 +5,13 @@ import { OptionDefaults } from "typedoc";
 /** @type {Partial<import("typedoc").TypeDocOptions>} */
 const config = {
   entryPointStrategy: "packages",
-  entryPoints: ["packages/core", "packages/node", "packages/web", "packages/collaborator"],
+  entryPoints: [
+    "packages/core",
+    "packages/node",
+    "packages/web",
+    "packages/collaborator",
+    "packages/tfjs",
+  ],
   packageOptions: {
     entryPoints: ["src/index.ts"],
     tsconfig: "tsconfig.json",

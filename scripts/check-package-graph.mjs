@@ -10,6 +10,7 @@ const ALLOWED = {
   node: ["core"],
   web: ["core"],
   collaborator: ["core", "node"],
+  tfjs: ["core", "collaborator"],
 };
 
 const problems = [];

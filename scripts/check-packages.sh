@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and packs the libraries (core, node, web, collaborator) as they would be published, checks each with
+# Builds and packs the libraries (core, node, web, collaborator, tfjs) as they would be published, checks each with
 # `npm publish --dry-run`, installs the tarballs into an empty project with npm (peer dependencies
 # come from the registry), and runs scripts/package-smoke.mjs there with plain Node.
 set -euo pipefail
@@ -32,7 +32,8 @@ mkdir "$out/app"
 cp scripts/package-smoke.mjs "$out/app/"
 cd "$out/app"
 echo '{ "name": "smoke", "private": true, "type": "module" }' > package.json
-npm install --no-audit --no-fund --loglevel=error "$out"/openfl-connect-*.tgz
+# tfjs takes TF.js as peers; the application picks a backend (here the CPU one, from npm).
+npm install --no-audit --no-fund --loglevel=error "$out"/openfl-connect-*.tgz @tensorflow/tfjs-backend-cpu@4.22.0
 # One copy of core and of connect, shared by node and web (peer dependencies).
 test "$(find node_modules -path '*/@openfl-connect/core/package.json' | wc -l)" -eq 1
 test "$(find node_modules -path '*/@connectrpc/connect/package.json' | wc -l)" -eq 1

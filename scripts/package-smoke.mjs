@@ -9,7 +9,11 @@ import { decodeNamedTensor, encodeNamedTensor } from "@openfl-connect/core";
 import { expectedResponseHeader } from "@openfl-connect/core/internal";
 import { Aggregator } from "@openfl-connect/core/protocol";
 import { AggregatorGRPCClient } from "@openfl-connect/node";
+import { createKerasTasks, kerasWeights } from "@openfl-connect/tfjs";
 import { AggregatorWebClient } from "@openfl-connect/web";
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 
 const identity = {
   aggregatorUuid: "aggregator_fed",
@@ -96,4 +100,30 @@ assert.deepEqual(outcome, { t: "quit", roundsWorked: 1, tasksRun: 1 });
 assert.equal(sent, 1);
 await loopClient.disconnect();
 loopServer.close();
-console.log("packed @openfl-connect/core, node, web and collaborator work under plain Node");
+
+// A TF.js model as Keras tasks, from the packed tfjs library with TF.js from the registry.
+await tf.setBackend("cpu");
+const model = tfl.sequential({
+  layers: [tfl.layers.dense({ inputShape: [2], units: 2, activation: "softmax" })],
+});
+model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+assert.deepEqual(
+  kerasWeights(model).map((w) => w.name),
+  ["dense/kernel", "dense/bias"],
+);
+const data = { features: Float32Array.of(0, 1, 1, 0), labels: [0, 1], samples: 2 };
+const keras = createKerasTasks({ model, data: { train: data, validation: data } });
+const start = Object.fromEntries(
+  kerasWeights(model).map((w) => [w.name, { shape: w.shape, data: w.variable.read().dataSync() }]),
+);
+const trained = await keras.tasks.train.run({
+  taskName: "train",
+  round: 0,
+  collaboratorName: "one",
+  model: start,
+  localTensors: {},
+  signal: new AbortController().signal,
+});
+assert.equal(trained.dataSize, 2);
+assert.deepEqual(Object.keys(trained.tensors), ["dense/kernel", "dense/bias"]);
+console.log("packed @openfl-connect/core, node, web, collaborator and tfjs work under plain Node");

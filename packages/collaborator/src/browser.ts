@@ -18,6 +18,8 @@ export {
   resolveTask,
   type TaskContext,
   type TaskDefinition,
+  type TaskDescription,
+  type TaskFunction,
   type TaskResult,
   type TaskSet,
 } from "./task-set.js";

@@ -30,7 +30,5 @@ export {
 export {
   DEFAULT_METRIC_TAGS,
   type ResolvedTask,
-  type TaskDescription,
-  type TaskFunction,
   taskSetProblem,
 } from "./task-set.js";

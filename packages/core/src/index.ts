@@ -25,6 +25,7 @@ export {
 } from "./errors.js";
 export type { MetadataProto, NamedTensor } from "./gen/openfl/protocols/base_pb.js";
 export type { CollaboratorIdentity } from "./message-header.js";
+export { decodeModelFile, encodeModelFile, type ModelFile } from "./model-proto.js";
 export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./resend-buffer.js";
 export type { RetryOptions } from "./retry-policy.js";
 export { concatParts, partsByteLength } from "./task-results-parts.js";
