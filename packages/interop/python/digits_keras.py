@@ -75,7 +75,7 @@ def build_cnn():
     )
     model.compile(
         loss="categorical_crossentropy",
-        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        optimizer=keras.optimizers.Adam(learning_rate=0.005),
         metrics=["accuracy"],
     )
     return model
@@ -97,7 +97,13 @@ def keras_runner(shard_path: str):
         def get_num_classes(self):
             return CLASSES
 
+    import keras
+
     runner = KerasTaskRunner(data_loader=DigitsShard(shard_path))
+    # Keras numbers automatic layer names per process (conv2d, then conv2d_1 for the next model):
+    # a real collaborator is a process of its own, this fixture runs several in one. A fresh
+    # session gives each collaborator's model the names it would have in its own process.
+    keras.utils.clear_session()
     runner.model = build_cnn()
     runner.initialize_tensorkeys_for_functions()
     return runner

@@ -17,11 +17,16 @@ Exit codes: 0 ok, 1 an operation failed (gRPC error or response header mismatch)
 
 from __future__ import annotations
 
+import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import argparse
 import hashlib
 import json
 import logging
-import os
 import re
 import sys
 import threading

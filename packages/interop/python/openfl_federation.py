@@ -15,11 +15,16 @@ and the record files written to --out-dir.
 
 from __future__ import annotations
 
+import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import argparse
 import copy
 import json
 import logging
-import os
 import queue
 import sys
 import threading
@@ -79,6 +84,29 @@ STATE_FILES = (
     "tensor.db",
     "tensor.db-journal",
 )
+
+
+def keras_task_config() -> dict:
+    """OpenFL's own plan/defaults/tasks_keras.yaml, as installed (what a Keras plan's `tasks` uses)."""
+    import yaml
+
+    import openfl
+
+    path = os.path.join(
+        os.path.dirname(openfl.__file__),
+        "..",
+        "openfl-workspace",
+        "workspace",
+        "plan",
+        "defaults",
+        "tasks_keras.yaml",
+    )
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def task_config(args) -> dict:
+    return keras_task_config() if args.task_runner == "keras-digits" else TASK_CONFIG
 
 
 def initial_model() -> dict[str, np.ndarray]:
@@ -321,7 +349,7 @@ class RecordingMetricQueue(queue.Queue):
 
 def build_aggregator(args, records: Records) -> Aggregator:
     tasks = {
-        name: {**copy.deepcopy(TASK_CONFIG[name]), "aggregation_type": WeightedAverage()}
+        name: {**copy.deepcopy(task_config(args)[name]), "aggregation_type": WeightedAverage()}
         for name in TASK_NAMES
     }
     task_groups = [
@@ -360,7 +388,9 @@ def build_aggregator(args, records: Records) -> Aggregator:
         # > max_round - db_store_rounds: with 1 the round-r model is gone and every delta download
         # fails ("The original model layer should be present ..."); 2 keeps it.
         db_store_rounds=args.db_store_rounds,
-        initial_tensor_dict=initial_model(),
+        # With --init-model the Aggregator reads init_state_path itself (utils.load_proto), as it
+        # does with the save/init.pbuf `fx plan initialize` writes.
+        initial_tensor_dict=None if args.init_model else initial_model(),
         write_logs=False,  # MetricWriter would write to ./logs in the CWD
         save_native_model=False,
         callbacks=[LambdaCallback(on_round_end=on_round_end)],
@@ -534,7 +564,12 @@ def instrument_client(client: AggregatorGRPCClient, name: str, records: Records)
 class PythonCollaborator:
     def __init__(self, spec: dict, args, port: int, records: Records):
         self.name = spec["name"]
-        runner = NumpySoftmaxRunner(load_shard(spec["shard"]))
+        if args.task_runner == "keras-digits":
+            from digits_keras import keras_runner
+
+            runner = keras_runner(spec["shard"])
+        else:
+            runner = NumpySoftmaxRunner(load_shard(spec["shard"]))
         client = AggregatorGRPCClient(
             agg_addr=HOST,
             agg_port=port,
@@ -554,7 +589,7 @@ class PythonCollaborator:
             federation_uuid=args.federation_uuid,
             client=client,
             task_runner=runner,
-            task_config=copy.deepcopy(TASK_CONFIG),
+            task_config=copy.deepcopy(task_config(args)),
             opt_treatment="RESET",
             use_delta_updates=args.use_delta_updates,
             callbacks=[],
@@ -610,6 +645,18 @@ def parse_args(argv=None):
         help="a collaborator this script runs itself (repeatable)",
     )
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--task-runner",
+        choices=("numpy-softmax", "keras-digits"),
+        default="numpy-softmax",
+        help="what the Python collaborators run: the numpy softmax runner on JSON shards, or "
+        "OpenFL's KerasTaskRunner (Keras 3 on JAX) with the digits CNN on CSV shards",
+    )
+    p.add_argument(
+        "--init-model",
+        help="the initial model file (a ModelProto, as fx plan initialize writes save/init.pbuf); "
+        "default: the softmax runner's zero model",
+    )
     p.add_argument("--use-delta-updates", type=parse_bool, default=True, metavar="true|false")
     p.add_argument("--db-store-rounds", type=int, default=2)
     p.add_argument(
@@ -632,6 +679,8 @@ def parse_args(argv=None):
     unknown = [n for n in names if n not in args.collaborators]
     if unknown:
         p.error(f"--python-collaborator not in --collaborators: {','.join(unknown)}")
+    if args.task_runner == "keras-digits" and not args.init_model:
+        p.error("--task-runner keras-digits needs --init-model")
     if args.rounds < 1:
         p.error("--rounds must be >= 1")
     if args.sleep_seconds < 0:
@@ -663,7 +712,7 @@ def write_model_json(pbuf_path: str, json_path: str) -> None:
     os.replace(tmp, json_path)
 
 
-def write_final_model_json(aggregator: Aggregator, json_path: str) -> None:
+def write_final_model_json(aggregator: Aggregator, names, json_path: str) -> None:
     """Extra record: the model aggregated in the last round (round R = rounds_to_train).
 
     OpenFL never writes it to a .pbuf: last.pbuf is saved at the end of round r with the round-r
@@ -672,7 +721,7 @@ def write_final_model_json(aggregator: Aggregator, json_path: str) -> None:
     """
     round_number = int(aggregator.round_number)
     tensors = {}
-    for name in initial_model():
+    for name in names:
         arr = aggregator.tensor_db.get_tensor_from_cache(
             TensorKey(name, aggregator.uuid, round_number, False, ("model",))
         )
@@ -697,7 +746,7 @@ def main(argv=None) -> int:
         level=getattr(logging, args.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
     )
-    files = [args.root_ca, args.cert, args.key]
+    files = [args.root_ca, args.cert, args.key] + ([args.init_model] if args.init_model else [])
     for c in args.python_collaborator:
         files += [c["cert"], c["key"], c["shard"]]
     for path in files:
@@ -707,10 +756,18 @@ def main(argv=None) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     # Start from a clean slate: a tensor.db left by an earlier run would make the Aggregator
     # recover (resume) that run, and stale best/last files would be mistaken for this run's.
+    init_bytes = None
+    if args.init_model:
+        with open(args.init_model, "rb") as f:
+            init_bytes = f.read()
     for name in STATE_FILES:
         path = os.path.join(args.out_dir, name)
         if os.path.exists(path):
             os.remove(path)
+    if init_bytes is not None:
+        # Where the Aggregator reads it (init_state_path), as `fx plan initialize` leaves it.
+        with open(os.path.join(args.out_dir, "init.pbuf"), "wb") as f:
+            f.write(init_bytes)
     records = Records(args.out_dir)
 
     if args.use_delta_updates and "aggregator" not in args.aggregator_uuid:
@@ -832,7 +889,14 @@ def main(argv=None) -> int:
         pbuf = os.path.join(args.out_dir, f"{name}.pbuf")
         if os.path.isfile(pbuf):
             write_model_json(pbuf, os.path.join(args.out_dir, f"{name}.json"))
-    write_final_model_json(aggregator, os.path.join(args.out_dir, "final.json"))
+    names = (
+        list(proto_utils.deconstruct_model_proto(
+            proto_utils.load_proto(args.init_model), NoCompressionPipeline()
+        )[0])
+        if args.init_model
+        else list(initial_model())
+    )
+    write_final_model_json(aggregator, names, os.path.join(args.out_dir, "final.json"))
     records.close()
     sys.stdout.write(json.dumps({"done": True, "rounds": int(aggregator.round_number)}) + "\n")
     sys.stdout.flush()

@@ -13,11 +13,16 @@ See README.md for flags and the record files written to --record-dir.
 
 from __future__ import annotations
 
+import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import argparse
 import hashlib
 import json
 import logging
-import os
 import sys
 import tempfile
 import threading

@@ -5,6 +5,12 @@ stoppable at once on SIGTERM/SIGINT. Shared by openfl_server_fixture.py and open
 
 from __future__ import annotations
 
+import os
+
+# openfl.federated imports keras, whose default backend (TensorFlow) is not installed: the venv
+# has Keras 3 on JAX. Set before any openfl import, in every process that imports openfl.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 import logging
 import signal
 import socket

@@ -40,8 +40,19 @@ export interface OpenFLFederationOptions {
   readonly outDir: string;
   /** Every authorised collaborator (the Python ones included). */
   readonly collaborators: readonly string[];
-  /** Collaborators run by the script itself: OpenFL's Collaborator class, on these shards. */
-  readonly pythonCollaborators?: Readonly<Record<string, ShardJson>>;
+  /**
+   * Collaborators run by the script itself: OpenFL's Collaborator class, on these shards (JSON
+   * for the numpy softmax runner, a digits CSV file for OpenFL's KerasTaskRunner).
+   */
+  readonly pythonCollaborators?: Readonly<Record<string, ShardJson | { readonly csvPath: string }>>;
+  /**
+   * What the Python collaborators run: "numpy-softmax" (default; the aggregator starts from the
+   * softmax zero model) or "keras-digits" (OpenFL's KerasTaskRunner with the digits CNN, Keras 3
+   * on JAX, tasks from OpenFL's tasks_keras.yaml; the aggregator starts from `initModel`).
+   */
+  readonly taskRunner?: "numpy-softmax" | "keras-digits";
+  /** The initial model file (ModelProto) the aggregator starts from; needed by "keras-digits". */
+  readonly initModel?: string;
   /** Default 3. */
   readonly rounds?: number;
   /** The plan's use_delta_updates, for the aggregator and the Python collaborators. */
@@ -104,8 +115,13 @@ export async function startOpenFLFederation(
   for (const [name, shard] of Object.entries(options.pythonCollaborators ?? {})) {
     const pair = pki.collaborators[name];
     if (pair === undefined) throw new Error(`the test PKI has no certificate for ${name}`);
-    const shardFile = join(outDir, `shard-${name}.json`);
-    await writeFile(shardFile, JSON.stringify(shard));
+    let shardFile: string;
+    if ("csvPath" in shard) {
+      shardFile = shard.csvPath;
+    } else {
+      shardFile = join(outDir, `shard-${name}.json`);
+      await writeFile(shardFile, JSON.stringify(shard));
+    }
     pythonArgs.push("--python-collaborator", [name, pair.cert, pair.key, shardFile].join(","));
   }
   const args = [
@@ -114,6 +130,8 @@ export async function startOpenFLFederation(
     ...["--port", "0", "--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
     ...["--collaborators", options.collaborators.join(","), ...pythonArgs],
     ...["--rounds", String(options.rounds ?? 3)],
+    ...["--task-runner", options.taskRunner ?? "numpy-softmax"],
+    ...(options.initModel === undefined ? [] : ["--init-model", options.initModel]),
     ...["--use-delta-updates", String(options.useDeltaUpdates)],
     ...["--sleep-seconds", String(options.sleepSeconds ?? 1), "--out-dir", outDir],
   ];

@@ -14,8 +14,9 @@ export const DIGITS_FEATURES = 64;
 
 /**
  * Conv2D(16, 3, relu) -> MaxPooling2D(2) -> Flatten -> Dense(64, relu) -> Dense(10, softmax),
- * compiled as the Keras template compiles its CNN: categorical cross-entropy, Adam (0.001),
- * accuracy. Initial weights are random (Glorot uniform, zero biases) unless `seed` is given.
+ * compiled as the Keras template compiles its CNN (categorical cross-entropy, Adam, accuracy) but
+ * with a learning rate of 0.005 (Keras's default: 0.001), which reaches 90% in about 5 federated
+ * rounds of one epoch. Initial weights are random (Glorot uniform, zero biases) unless `seed` is given.
  */
 export function digitsCnn(options: { readonly seed?: number } = {}): tfl.LayersModel {
   const init = (offset: number) =>
@@ -42,7 +43,7 @@ export function digitsCnn(options: { readonly seed?: number } = {}): tfl.LayersM
     ],
   });
   model.compile({
-    optimizer: tf.train.adam(0.001),
+    optimizer: tf.train.adam(0.005),
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });

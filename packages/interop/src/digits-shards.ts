@@ -1,0 +1,41 @@
+// scikit-learn's digits, exported at test time by python/digits_keras.py into one CSV shard per
+// collaborator (no download: the dataset ships inside scikit-learn).
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseCsvDataset, splitShard } from "@openfl-connect/collaborator/browser";
+import type { CollaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import { DIGITS_CLASSES, DIGITS_FEATURES } from "@openfl-connect/tfjs/examples/digits-cnn";
+import { PYTHON, REPO_ROOT, requirePython } from "./openfl-fixture.js";
+
+const SCRIPT = join(REPO_ROOT, "packages", "interop", "python", "digits_keras.py");
+
+/** Writes `<dir>/digits-<name>.csv` for each name (a disjoint part of the 1797 images each). */
+export async function exportDigitsShards(
+  dir: string,
+  names: readonly string[],
+): Promise<Record<string, string>> {
+  await requirePython();
+  const { stdout } = await promisify(execFile)(
+    PYTHON,
+    [SCRIPT, "export", "--out-dir", dir, "--names", names.join(",")],
+    { env: { ...process.env, KERAS_BACKEND: "jax" } },
+  );
+  return (JSON.parse(stdout) as { shards: Record<string, string> }).shards;
+}
+
+/** A shard file as the TypeScript collaborators split it (every third row validates). */
+export async function readDigitsShard(path: string): Promise<CollaboratorShard> {
+  const text = await readFile(path, "utf8");
+  return splitShard(parseCsvDataset(text, { features: DIGITS_FEATURES, classes: DIGITS_CLASSES }));
+}
+
+/** KerasTaskRunner's tensor names and shapes of the Keras digits CNN, from a fresh Python process. */
+export async function kerasDigitsTensors(): Promise<Record<string, number[]>> {
+  await requirePython();
+  const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, "names"], {
+    env: { ...process.env, KERAS_BACKEND: "jax" },
+  });
+  return (JSON.parse(stdout) as { tensors: Record<string, number[]> }).tensors;
+}
