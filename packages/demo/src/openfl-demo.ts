@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import {
   type MetricRecord,
+  metricValue,
   shardJson,
   startOpenFLFederation,
 } from "@openfl-connect/interop/openfl-federation";
@@ -108,13 +109,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 /** Prints the aggregator's per-round metrics and each collaborator's; returns the accuracies. */
 function printRounds(metrics: readonly MetricRecord[]): number[] {
   const value = (round: number, origin: string, task: string, name: string) =>
-    metrics.find(
-      (m) =>
-        m.round === round &&
-        m.metric_origin === origin &&
-        m.task_name === task &&
-        m.metric_name === name,
-    )?.metric_value;
+    metricValue(metrics, round, origin, task, name);
   const origins = [...NODE_COLLABORATORS, PYTHON_COLLABORATOR];
   console.log(
     `round  aggregated model accuracy  (train loss)  local accuracy: ${origins.join(" / ")}`,

@@ -18,7 +18,12 @@ import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { exportDigitsShards, kerasDigitsTensors, readDigitsShard } from "./digits-shards.js";
-import { type Arrival, type MetricRecord, startOpenFLFederation } from "./openfl-federation.js";
+import {
+  type Arrival,
+  type MetricRecord,
+  metricValue as metric,
+  startOpenFLFederation,
+} from "./openfl-federation.js";
 import { AGGREGATOR_UUID, FEDERATION_UUID, removeDir } from "./openfl-fixture.js";
 
 after(stopCliRuns);
@@ -36,22 +41,6 @@ const DIGITS_TASKS = fileURLToPath(
 );
 /** A whole run here: ~15 s of Keras/JAX start-up, then a few seconds per round. */
 const RUN_TIMEOUT_MS = 400_000;
-
-function metric(
-  metrics: readonly MetricRecord[],
-  round: number,
-  origin: string,
-  task: string,
-  name: string,
-): number | undefined {
-  return metrics.find(
-    (m) =>
-      m.round === round &&
-      m.metric_origin === origin &&
-      m.task_name === task &&
-      m.metric_name === name,
-  )?.metric_value;
-}
 
 /** The per-round table: aggregated accuracy, then each participant's local accuracy and loss. */
 function roundTable(metrics: readonly MetricRecord[]): { table: string; aggregated: number[] } {

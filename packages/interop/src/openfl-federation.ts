@@ -85,6 +85,23 @@ export interface MetricRecord {
   readonly tags?: readonly string[];
 }
 
+/** The value of one metric the aggregator recorded: of a round, origin (collaborator or "aggregator"), task and name. */
+export function metricValue(
+  metrics: readonly MetricRecord[],
+  round: number,
+  origin: string,
+  task: string,
+  name: string,
+): number | undefined {
+  return metrics.find(
+    (m) =>
+      m.round === round &&
+      m.metric_origin === origin &&
+      m.task_name === task &&
+      m.metric_name === name,
+  )?.metric_value;
+}
+
 /** A model state file the aggregator wrote, decoded. */
 export interface ModelRecord {
   readonly round: number;
