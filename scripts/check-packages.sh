@@ -41,3 +41,7 @@ node package-smoke.mjs
 # The collaborator CLI is compiled JavaScript: it runs on plain Node, no TypeScript loader.
 ./node_modules/.bin/openfl-collaborator --help | grep -q -- "--config"
 echo "packed openfl-collaborator CLI runs under plain Node"
+# The tfjs CLI writes OpenFL's initial model file from the packed example model.
+./node_modules/.bin/openfl-tfjs init-model --model node_modules/@openfl-connect/tfjs/dist/examples/digits-cnn.js --out init.pbuf | grep -q "^wrote init.pbuf: 6 tensors"
+./node_modules/.bin/openfl-tfjs check-model --model node_modules/@openfl-connect/tfjs/dist/examples/digits-cnn.js --file init.pbuf
+echo "packed openfl-tfjs CLI runs under plain Node"

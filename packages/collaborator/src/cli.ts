@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // The collaborator CLI: runs OpenFL's collaborator loop with a task module. See USAGE.
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import type { ResendBuffer } from "@openfl-connect/core";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { configKeys, envName, flagName, loadConfig } from "./config.js";
 import { EXIT_CODES, exitCodeFor, stopEventFor } from "./exit-codes.js";
+import { isMainModule } from "./is-main-module.js";
 import { createLogger, type Logger } from "./logger.js";
 
 export const USAGE = `Usage: openfl-collaborator --config collaborator.yaml [--key value ...]
@@ -128,18 +127,7 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
 
-/** Run as a program (also through a symlink such as node_modules/.bin), not imported. */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

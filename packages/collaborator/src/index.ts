@@ -20,6 +20,7 @@ export {
 } from "./config.js";
 export type { EncodeResultsOptions } from "./encode-results.js";
 export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
+export { isMainModule } from "./is-main-module.js";
 export { createLogger, formatBytes, type LogFormat } from "./logger.js";
 export {
   AGGREGATED_DELTA_TAGS,

@@ -1,5 +1,6 @@
-// The demos' Node collaborators: each a collaborator service with the softmax task set, in this
-// process, until the aggregator says quit (or `signal` aborts). One list of failures for both.
+// The demos' Node collaborators: each a collaborator service, in this process, with the softmax
+// task set (or the one `taskSetFor` gives it), until the aggregator says quit (or `signal`
+// aborts). One list of failures for every demo.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -8,6 +9,7 @@ import {
   createLogger,
   silentLogger,
 } from "@openfl-connect/collaborator";
+import type { TaskSet } from "@openfl-connect/collaborator/browser";
 import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import { collaboratorConnection, type TestPki } from "@openfl-connect/reference-aggregator/pki";
 
@@ -26,6 +28,8 @@ export interface SoftmaxCollaboratorsOptions {
   readonly verbose: boolean;
   /** Config keys besides the connection, e.g. maxSleepSeconds or useDeltaUpdates. */
   readonly extra?: Partial<CollaboratorConfig>;
+  /** Each collaborator's task set. Default: the softmax regression on its synthetic blobs. */
+  readonly taskSetFor?: (name: string) => TaskSet;
 }
 
 /** Runs them all; returns one line per collaborator that did not end with the aggregator's quit. */
@@ -44,7 +48,8 @@ export async function runSoftmaxCollaborators(o: SoftmaxCollaboratorsOptions): P
       const logger = o.verbose
         ? createLogger("pretty", process.stdout, { collaborator: name })
         : silentLogger;
-      const parts = await createCollaborator(config, { logger, taskSet: softmax });
+      const taskSet = o.taskSetFor?.(name) ?? softmax;
+      const parts = await createCollaborator(config, { logger, taskSet });
       try {
         return await parts.service.run({ signal: o.signal });
       } finally {

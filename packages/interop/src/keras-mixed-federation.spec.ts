@@ -34,7 +34,7 @@ before(async () => {
 const KERAS = ["keras-alpha", "keras-bravo"];
 const TFJS_NODE = "tfjs-node";
 const ALL = [...KERAS, TFJS_NODE];
-const ROUNDS = Number(process.env.KERAS_ROUNDS ?? 8);
+const ROUNDS = 10;
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
 const DIGITS_TASKS = fileURLToPath(
   import.meta.resolve("@openfl-connect/tfjs/examples/digits-task-module"),

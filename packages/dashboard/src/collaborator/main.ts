@@ -1,7 +1,8 @@
 // The browser collaborator page: OpenFL's collaborator loop (the collaborator package's
 // CollaboratorService, as the Node collaborator runs it) over the gRPC-web client, training the
-// shared softmax task on a file the user picks, in a Web Worker. The file stays in this tab:
-// only the tasks' tensors and metrics are sent.
+// federation's model (the link's model=: the shared softmax task, or the digits CNN with
+// TensorFlow.js) on a file the user picks, in a Web Worker. The file stays in this tab: only the
+// tasks' tensors and metrics are sent.
 import {
   CollaboratorService,
   type Logger,
@@ -24,7 +25,13 @@ import {
 import { formatBytes } from "../test-tensor.js";
 import { accuracyChartSvg, RoundAccuracies } from "./accuracy-chart.js";
 import { countingClient } from "./counting-client.js";
-import { TrainWorkerClient, type WorkerPort, workerTaskSet } from "./worker-task-set.js";
+import { backendPreference, PAGE_MODELS, type PageModel, pageModelFrom } from "./page-models.js";
+import {
+  type LoadedDataset,
+  TrainWorkerClient,
+  type WorkerPort,
+  workerTaskSet,
+} from "./worker-task-set.js";
 
 /** The longest no-task sleep: a person watches the page, so poll at least this often. */
 const MAX_SLEEP_SECONDS = 5;
@@ -94,7 +101,9 @@ const chartKey = (settings: DashboardSettings) =>
   `openfl-connect.collaborator.accuracy:${settings.federationUuid}:${settings.collaboratorName}`;
 let accuracies = new RoundAccuracies();
 const bytes = { down: 0, up: 0 };
-let datasetReady = false;
+let dataset: LoadedDataset | undefined;
+/** The federation's model, from the link (model=); the softmax regression by default. */
+let pageModel: PageModel = "softmax";
 let running: AbortController | undefined;
 /** One buffer (IndexedDB connection) per identity; opened on first use. */
 let buffer: { key: string; value: Promise<IndexedDbResendBuffer> } | undefined;
@@ -195,7 +204,7 @@ async function start(): Promise<void> {
     showError(new Error(`Fill in the federation first: ${missing.join(", ")}.`));
     return;
   }
-  if (!datasetReady) {
+  if (dataset === undefined) {
     showError(new Error("Pick your CSV file first (it stays in this browser)."));
     return;
   }
@@ -210,7 +219,7 @@ async function start(): Promise<void> {
     const service = new CollaboratorService({
       client,
       collaboratorName: settings.collaboratorName,
-      taskSet: workerTaskSet(worker, {
+      taskSet: workerTaskSet(worker, dataset, {
         onStart: (ctx) => {
           element("task").textContent = `training: ${ctx.taskName} (round ${ctx.round})`;
         },
@@ -238,14 +247,22 @@ async function start(): Promise<void> {
 
 async function loadDataset(file: File): Promise<void> {
   const status = element("dataset-status");
-  datasetReady = false;
+  dataset = undefined;
   status.dataset.state = "loading";
   status.textContent = "reading...";
   try {
-    const rows = await worker.loadDataset(await file.text());
-    datasetReady = true;
+    const loaded = await worker.loadDataset(
+      await file.text(),
+      pageModel,
+      backendPreference(location.search),
+    );
+    dataset = loaded;
     status.dataset.state = "ready";
-    status.textContent = `${rows.train} rows to train on, ${rows.validation} to validate (in this browser only)`;
+    status.textContent = `${loaded.train} rows to train on, ${loaded.validation} to validate (in this browser only)`;
+    if (loaded.backend !== undefined) {
+      element("backend").textContent = loaded.backend;
+      log("backend", `TensorFlow.js trains on ${loaded.backend}`);
+    }
   } catch (error) {
     status.dataset.state = "failed";
     status.textContent = "not loaded";
@@ -275,6 +292,14 @@ function wire(): void {
   } catch (error) {
     showError(error);
   }
+  try {
+    pageModel = pageModelFrom(location.search);
+  } catch (error) {
+    showError(error);
+  }
+  element("model").textContent = pageModel;
+  element("data-hint").textContent =
+    `${PAGE_MODELS[pageModel].hint} Every third row is kept for validation.`;
   accuracies = RoundAccuracies.fromJson(sessionStorage.getItem(chartKey(settings)));
   drawChart();
   input("dataset").addEventListener("change", () => {

@@ -9,6 +9,8 @@ import {
   type TaskContext,
 } from "@openfl-connect/collaborator/browser";
 import { tasks as nodeTasks } from "@openfl-connect/collaborator/tasks/softmax-regression";
+import { getModelWeights, kerasWeights } from "@openfl-connect/tfjs";
+import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import { type FromWorker, type ToWorker, TrainWorkerState } from "./train-protocol.js";
 import {
   DatasetError,
@@ -46,8 +48,9 @@ const ctx = (taskName: string): TaskContext => ({
 });
 
 describe("the page's worker task set", () => {
-  it("declares the Node task set's tasks, model tensors and metric tags", () => {
-    const set = workerTaskSet(new TrainWorkerClient(inProcessWorker()));
+  it("declares the Node task set's tasks, model tensors and metric tags", async () => {
+    const worker = new TrainWorkerClient(inProcessWorker());
+    const set = workerTaskSet(worker, await worker.loadDataset(CSV));
     for (const name of Object.keys(nodeTasks)) {
       const page = resolveTask(set, name);
       const node = resolveTask(
@@ -66,8 +69,9 @@ describe("the page's worker task set", () => {
   it("trains in the worker on the file's rows: the same result as the shared task directly", async () => {
     const seen: string[] = [];
     const worker = new TrainWorkerClient(inProcessWorker());
-    assert.deepEqual(await worker.loadDataset(CSV), { train: 20, validation: 10 });
-    const set = workerTaskSet(worker, {
+    const loaded = await worker.loadDataset(CSV);
+    assert.deepEqual([loaded.train, loaded.validation, loaded.backend], [20, 10, undefined]);
+    const set = workerTaskSet(worker, loaded, {
       onStart: (c) => seen.push(`start ${c.taskName}`),
       onResult: (c, r) => seen.push(`${c.taskName}:${Object.keys(r.metrics ?? {})}`),
     });
@@ -86,6 +90,33 @@ describe("the page's worker task set", () => {
     await assert.rejects(
       worker.loadDataset("1,2,3,4,0\n1,2,3,0\n"),
       (e: unknown) => e instanceof DatasetError && /CSV line 2: expected 5 columns/.test(e.message),
+    );
+  });
+
+  it("with model=digits-cnn, builds the TF.js CNN's Keras tasks in the worker and names its backend", async () => {
+    const rows = Array.from({ length: 30 }, (_, i) =>
+      [...Array.from({ length: 64 }, (_, p) => ((i * 31 + p * 7) % 17) / 16), i % 10].join(","),
+    );
+    const worker = new TrainWorkerClient(inProcessWorker());
+    // Node has no WebGL: the worker falls back to the CPU backend and says so.
+    const loaded = await worker.loadDataset(rows.join("\n"), "digits-cnn", ["webgl", "cpu"]);
+    assert.equal(loaded.backend, "cpu");
+    assert.deepEqual([loaded.train, loaded.validation], [20, 10]);
+    assert.deepEqual(
+      [...loaded.modelTensorNames],
+      kerasWeights(digitsCnn()).map((w) => w.name),
+    );
+    const set = workerTaskSet(worker, loaded);
+    assert.deepEqual(resolveTask(set, "locally_tuned_model_validation")?.metricTags, [
+      "validate_local",
+    ]);
+    const model = await getModelWeights(digitsCnn());
+    const result = await resolveTask(set, "train")?.run({ ...ctx("train"), model });
+    assert.equal(result?.dataSize, 20);
+    assert.deepEqual(Object.keys(result?.tensors ?? {}), loaded.modelTensorNames);
+    await assert.rejects(
+      worker.loadDataset("1,2,3,4,0\n", "digits-cnn", ["cpu"]),
+      /CSV line 1: expected 65 columns/,
     );
   });
 });

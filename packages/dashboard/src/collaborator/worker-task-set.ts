@@ -1,15 +1,16 @@
-// The task set the page's collaborator loop runs: the shared softmax tasks' names, model tensors
-// and metric tags, each run in the training worker.
-import {
-  createSoftmaxTasks,
-  modelTensorNames,
-  resolveTask,
-  type TaskContext,
-  type TaskDefinition,
-  type TaskResult,
-  type TaskSet,
+// The task set the page's collaborator loop runs: the tasks the worker declared for the chosen
+// model (names, model tensors, metric tags), each run in the training worker.
+import type {
+  TaskContext,
+  TaskDefinition,
+  TaskResult,
+  TaskSet,
 } from "@openfl-connect/collaborator/browser";
-import type { FromWorker, ToWorker } from "./train-protocol.js";
+import type { PageModel } from "./page-models.js";
+import type { FromWorker, TaskDeclaration, ToWorker } from "./train-protocol.js";
+
+/** What the worker made of the user's file: row counts, the model's tasks, the backend. */
+export type LoadedDataset = Omit<Extract<FromWorker, { t: "dataset" }>, "t">;
 
 /** What the page needs of a Worker (a stand-in in tests). */
 export interface WorkerPort {
@@ -38,15 +39,23 @@ export class TrainWorkerClient {
     };
   }
 
-  /** Hands the file's text to the worker; resolves with the row counts. Throws DatasetError. */
-  async loadDataset(text: string): Promise<{ train: number; validation: number }> {
+  /**
+   * Hands the file's text to the worker, which builds `model`'s tasks on it; resolves with the
+   * row counts, the tasks and the backend. Throws DatasetError.
+   */
+  async loadDataset(
+    text: string,
+    model: PageModel = "softmax",
+    backends: readonly string[] = ["webgl", "cpu"],
+  ): Promise<LoadedDataset> {
     const reply = await new Promise<FromWorker>((resolve) => {
       this.#waiting.set("dataset", resolve);
-      this.#port.postMessage({ t: "dataset", text });
+      this.#port.postMessage({ t: "dataset", text, model, backends });
     });
     if (reply.t === "dataset-error") throw new DatasetError(reply.message);
     if (reply.t !== "dataset") throw new DatasetError("the worker answered out of turn");
-    return { train: reply.train, validation: reply.validation };
+    const { t: _, ...loaded } = reply;
+    return loaded;
   }
 
   run(ctx: TaskContext): Promise<TaskResult> {
@@ -83,21 +92,17 @@ export interface TaskHooks {
   readonly onResult?: (ctx: TaskContext, result: TaskResult) => void;
 }
 
-/** The softmax task set with every task run by `worker`. */
-export function workerTaskSet(worker: TrainWorkerClient, hooks: TaskHooks = {}): TaskSet {
-  const shared: TaskSet = {
-    tasks: createSoftmaxTasks(() => {
-      throw new Error("runs in the worker");
-    }),
-    modelTensorNames,
-  };
+/** The tasks the worker declared (`loadDataset`), each run by `worker`. */
+export function workerTaskSet(
+  worker: TrainWorkerClient,
+  declared: Pick<LoadedDataset, "tasks" | "modelTensorNames">,
+  hooks: TaskHooks = {},
+): TaskSet {
   const tasks: Record<string, TaskDefinition> = {};
-  for (const name of Object.keys(shared.tasks)) {
-    const resolved = resolveTask(shared, name);
-    if (resolved === undefined) continue;
-    tasks[name] = {
-      modelTensors: resolved.modelTensors,
-      metricTags: resolved.metricTags,
+  for (const task of declared.tasks as readonly TaskDeclaration[]) {
+    tasks[task.name] = {
+      modelTensors: task.modelTensors,
+      metricTags: task.metricTags,
       run: async (ctx) => {
         hooks.onStart?.(ctx);
         const result = await worker.run(ctx);
@@ -106,5 +111,5 @@ export function workerTaskSet(worker: TrainWorkerClient, hooks: TaskHooks = {}):
       },
     };
   }
-  return { tasks, modelTensorNames };
+  return { tasks, modelTensorNames: declared.modelTensorNames };
 }

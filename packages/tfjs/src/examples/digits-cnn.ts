@@ -49,3 +49,6 @@ export function digitsCnn(options: { readonly seed?: number } = {}): tfl.LayersM
   });
   return model;
 }
+
+/** What `openfl-tfjs init-model --model <this module>` builds. */
+export const createModel = (): tfl.LayersModel => digitsCnn();

@@ -1,0 +1,161 @@
+// Test-only: a real-model federation for the browser spec (keras-federation.e2e.ts), in one process.
+//   OpenFL 1.9's real Aggregator behind its AggregatorGRPCServer, started from the TF.js digits
+//   CNN's model file; two OpenFL Collaborators running KerasTaskRunner (Keras 3 on JAX), one Node
+//   collaborator CLI running @openfl-connect/tfjs (packages/interop's fixtures), and "browser",
+//   the page (collaborator.html?model=digits-cnn) in Chromium, each on its own shard of
+//   scikit-learn's digits
+//   <- Envoy holding the "browser" certificate (test-support's startEnvoy: TLS, jwt_authn)
+//   <- the built dashboard (dist/), served statically on 127.0.0.1
+// plus GET /state: what the aggregator received, the metrics it recorded, how the Node
+// collaborator ended. Prints one JSON line {"ready":true,...}, then runs until SIGTERM/SIGINT.
+//
+// Run: node --import tsx e2e/keras-federation-harness.ts (from packages/dashboard; build first;
+//      needs the venv of scripts/setup-python.sh)
+import { mkdtempSync } from "node:fs";
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exportDigitsShards } from "@openfl-connect/interop/digits-shards";
+import { startOpenFLFederation } from "@openfl-connect/interop/openfl-federation";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
+import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { runCli } from "@openfl-connect/test-support/collaborator-cli";
+import { startEnvoy } from "@openfl-connect/test-support/envoy";
+import { modelFileOf } from "@openfl-connect/tfjs";
+import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
+import "@tensorflow/tfjs-backend-cpu";
+import { serveStaticSite } from "../serve/static-site.js";
+
+const dist = resolve(import.meta.dirname, "../dist");
+
+export const ROUNDS = 10;
+const KERAS = ["keras-alpha", "keras-bravo"];
+const TFJS_NODE = "tfjs-node";
+const BROWSER = "browser";
+const USER = "browser-user";
+const DIGITS_TASKS = fileURLToPath(
+  import.meta.resolve("@openfl-connect/tfjs/examples/digits-task-module"),
+);
+
+async function main(): Promise<void> {
+  await stat(join(dist, "collaborator.html")).catch(() => {
+    throw new Error(`${dist}/collaborator.html is missing: build the dashboard first`);
+  });
+  const workDir = process.env.E2E_WORK_DIR ?? mkdtempSync(join(tmpdir(), "openfl-keras-e2e-"));
+  const all = [...KERAS, TFJS_NODE, BROWSER];
+  const pki = await createTestPki(join(workDir, "pki"), { collaborators: all });
+  const shards = await exportDigitsShards(join(workDir, "data"), all);
+  const initModel = join(workDir, "initial-model.pbuf");
+  await writeFile(initModel, await modelFileOf(digitsCnn({ seed: 11 })));
+  const outDir = join(workDir, "openfl");
+  await mkdir(outDir, { recursive: true });
+  const federation = await startOpenFLFederation({
+    pki,
+    outDir,
+    collaborators: all,
+    pythonCollaborators: Object.fromEntries(
+      KERAS.map((c) => [c, { csvPath: shards[c] as string }]),
+    ),
+    rounds: ROUNDS,
+    useDeltaUpdates: false,
+    taskRunner: "keras-digits",
+    initModel,
+  });
+
+  const web = await serveStaticSite(dist);
+  const proxy = await startEnvoy({
+    workDir,
+    pki,
+    collaborators: [{ name: BROWSER, claim: USER }],
+    aggregatorPort: federation.port,
+    dashboardOrigin: web.origin,
+  });
+  web.configure(proxy.proxyUrl);
+
+  // The Node TF.js collaborator starts now and waits for the tab in every round.
+  const config = join(workDir, `${TFJS_NODE}.json`);
+  await writeFile(
+    config,
+    JSON.stringify({
+      ...collaboratorConnection(pki, TFJS_NODE, {
+        port: federation.port,
+        aggregatorUuid: AGGREGATOR_UUID,
+        federationUuid: FEDERATION_UUID,
+      }),
+      tasks: DIGITS_TASKS,
+      log: "json",
+      maxSleepSeconds: 0.5,
+    }),
+  );
+  const node = runCli(["--config", config], {
+    OPENFL_TFJS_DATA: shards[TFJS_NODE] as string,
+    OPENFL_TFJS_BACKEND: "cpu",
+  });
+  node.child.stderr?.pipe(process.stderr);
+  let nodeOutcome = "running";
+  void node.exited.then(({ code }) => {
+    const finished = node.lines.some((l) => l.event === "finished");
+    nodeOutcome = code === 0 && finished ? "quit" : `exited ${code}: ${node.stderr().slice(-400)}`;
+  });
+
+  const control = createServer((req, res) => {
+    if (req.url !== "/state") {
+      res.writeHead(404).end();
+      return;
+    }
+    Promise.all([federation.arrivals(), federation.metrics(), federation.errors()]).then(
+      ([arrivals, metrics, errors]) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ arrivals, metrics, errors, nodeOutcome }));
+      },
+      (error: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(String(error));
+      },
+    );
+  });
+  await new Promise<void>((r) => control.listen(0, "127.0.0.1", () => r()));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (node.child.exitCode === null) node.child.kill("SIGTERM");
+    await proxy.stop();
+    await web.close();
+    control.close();
+    await federation.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+  process.once("SIGINT", () => void stop());
+
+  const query = new URLSearchParams({
+    aggregatorUuid: AGGREGATOR_UUID,
+    federationUuid: FEDERATION_UUID,
+    collaboratorName: BROWSER,
+    model: "digits-cnn",
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      ready: true,
+      collaboratorUrl: `${web.origin}/collaborator.html?${query}`,
+      accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),
+      stateUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}/state`,
+      csvPath: shards[BROWSER],
+      rounds: ROUNDS,
+      collaboratorName: BROWSER,
+      participants: all,
+    })}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `keras-federation-harness: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});

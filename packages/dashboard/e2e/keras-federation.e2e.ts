@@ -1,0 +1,142 @@
+// Real models with a browser tab: collaborator.html?model=digits-cnn in Chromium trains the digits
+// CNN with TensorFlow.js in its Web Worker, through Envoy, beside two OpenFL Keras collaborators
+// and a Node TF.js collaborator, against OpenFL 1.9's real Aggregator (keras-federation-harness.ts),
+// until the aggregator says quit and the aggregated model validates at 90% or more.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { resolve } from "node:path";
+import type { Arrival, MetricRecord } from "@openfl-connect/interop/openfl-federation";
+import { metricValue } from "@openfl-connect/interop/openfl-federation";
+import { expect, test } from "@playwright/test";
+import { readyLine } from "./global-setup.js";
+
+interface KerasFederation {
+  readonly collaboratorUrl: string;
+  readonly accessToken: string;
+  readonly stateUrl: string;
+  readonly csvPath: string;
+  readonly rounds: number;
+  readonly collaboratorName: string;
+  readonly participants: readonly string[];
+}
+
+interface KerasFederationState {
+  readonly arrivals: readonly Arrival[];
+  readonly metrics: readonly MetricRecord[];
+  readonly errors: readonly unknown[];
+  readonly nodeOutcome: string;
+}
+
+const dashboardDir = resolve(import.meta.dirname, "..");
+const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
+
+async function federationState(federation: KerasFederation): Promise<KerasFederationState> {
+  const response = await fetch(federation.stateUrl);
+  if (!response.ok) throw new Error(`harness /state: ${response.status} ${await response.text()}`);
+  return (await response.json()) as KerasFederationState;
+}
+
+// WebGL first, falling back to the CPU backend (what the page does); then the CPU backend alone
+// (the link's backends=). TF.js's WASM backend has no convolution gradients: not offered.
+for (const backends of ["webgl,cpu", "cpu"]) {
+  test.describe(`real models: a browser tab trains the digits CNN with OpenFL's Keras collaborators (backends ${backends})`, () => {
+    let harness: ChildProcess | undefined;
+    let federation: KerasFederation;
+
+    test.beforeAll(async () => {
+      test.setTimeout(240_000);
+      const log = createWriteStream(
+        resolve(dashboardDir, `../../test-results/keras-federation-harness-${backends}.log`),
+      );
+      harness = spawn(process.execPath, ["--import", "tsx", "e2e/keras-federation-harness.ts"], {
+        cwd: dashboardDir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      harness.stderr?.pipe(log);
+      federation = (await readyLine(harness, log, "keras")) as unknown as KerasFederation;
+    });
+
+    test.afterAll(async () => {
+      const child = harness;
+      if (child === undefined || child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    });
+
+    test("every round completes with the tab, the Node and the Keras collaborators; accuracy reaches 90%", async ({
+      page,
+    }, testInfo) => {
+      test.setTimeout(600_000);
+      await page.goto(`${federation.collaboratorUrl}&backends=${backends}`);
+      await expect(page.locator("#model")).toHaveText("digits-cnn");
+      await page.locator("#accessToken").fill(federation.accessToken);
+      await page.locator("#dataset").setInputFiles(federation.csvPath);
+      await expect(page.locator("#dataset-status")).toHaveAttribute("data-state", "ready", {
+        timeout: 60_000,
+      });
+      // Headless Chromium may have WebGL (software GL) or not; either way the page says which ran.
+      const backend = (await page.locator("#backend").textContent()) ?? "";
+      expect(backends.split(",")).toContain(backend);
+      console.log(`browser collaborator: TensorFlow.js backend ${backend}`);
+
+      await page.locator("#start").click();
+      await expect(page.locator("#state")).toHaveAttribute("data-state", "quit", {
+        timeout: 540_000,
+      });
+      await page
+        .locator("#chart")
+        .screenshot({ path: testInfo.outputPath(`digits-accuracy-chart-${backend}.png`) });
+
+      // The harness's Node collaborator ends once the aggregator has told everyone to quit.
+      await expect
+        .poll(async () => (await federationState(federation)).nodeOutcome, {
+          timeout: 30_000,
+        })
+        .toBe("quit");
+      const state = await federationState(federation);
+      expect(state.errors).toEqual([]);
+      const key = (a: Arrival) => `${a.collaborator}/${a.round}/${a.task}`;
+      const keys = state.arrivals.map(key);
+      expect(new Set(keys).size).toBe(keys.length);
+      for (const c of federation.participants) {
+        for (let r = 0; r < federation.rounds; r++) {
+          for (const t of TASKS) expect(keys, `${c} ${t} round ${r}`).toContain(`${c}/${r}/${t}`);
+        }
+      }
+      // The tab sends what OpenFL's Keras collaborators send: tensor names, tags, flags.
+      const summary = (c: string, r: number, t: string) =>
+        (state.arrivals.find((a) => key(a) === `${c}/${r}/${t}`) as Arrival).tensors
+          .map((x) => `${x.name} ${x.tags.join(",")} ${x.report} ${x.lossless}`)
+          .sort();
+      for (const t of TASKS) {
+        expect(summary(federation.collaboratorName, 1, t)).toEqual(summary("keras-alpha", 1, t));
+      }
+
+      const rows = [
+        "round | aggregated acc | " +
+          federation.participants.map((c) => `${c} local acc / loss`).join(" | "),
+      ];
+      const aggregated: number[] = [];
+      const f = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(3));
+      for (let r = 0; r < federation.rounds; r++) {
+        const acc = metricValue(
+          state.metrics,
+          r,
+          "aggregator",
+          "aggregated_model_validation",
+          "accuracy",
+        );
+        aggregated.push(acc ?? Number.NaN);
+        const cells = federation.participants.map(
+          (c) =>
+            `${f(metricValue(state.metrics, r, c, "locally_tuned_model_validation", "accuracy"))} / ${f(metricValue(state.metrics, r, c, "train", "loss"))}`,
+        );
+        rows.push([String(r), f(acc), ...cells].join(" | "));
+      }
+      console.log(`digits CNN with a browser tab (${backend}):\n${rows.join("\n")}`);
+      expect(aggregated.at(-1) as number).toBeGreaterThanOrEqual(0.9);
+      expect(aggregated.at(-1) as number).toBeGreaterThan((aggregated[0] as number) + 0.3);
+    });
+  });
+}
