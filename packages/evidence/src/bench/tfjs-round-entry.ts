@@ -14,6 +14,7 @@ import {
 } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgl";
 
 export interface TfjsRoundsResult {
   /** The backend that ran, or why none did. */

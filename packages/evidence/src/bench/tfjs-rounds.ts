@@ -130,9 +130,8 @@ try {
 
   const wire = await wholeRounds(shard);
   const lines = report(rows, wire);
-  if (values.print) console.log(lines.join("\n"));
-  else await writeSection("tfjs-rounds", lines);
-  console.log(lines.slice(-12).join("\n"));
+  if (!values.print) await writeSection("tfjs-rounds", lines);
+  console.log(lines.join("\n"));
 } finally {
   for (const cleanup of cleanups) await cleanup().catch(() => {});
 }
