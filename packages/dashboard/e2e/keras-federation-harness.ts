@@ -9,8 +9,9 @@
 // plus GET /state: what the aggregator received, the metrics it recorded, how the Node
 // collaborator ended. Prints one JSON line {"ready":true,...}, then runs until SIGTERM/SIGINT.
 //
-// Run: node --import tsx e2e/keras-federation-harness.ts (from packages/dashboard; build first;
-//      needs the venv of scripts/setup-python.sh)
+// Run: node --import tsx e2e/keras-federation-harness.ts [--delta] (from packages/dashboard; build
+//      first; needs the venv of scripts/setup-python.sh). --delta: the plan's use_delta_updates
+//      for everyone, the tab included (its link's useDeltaUpdates=true).
 import { mkdtempSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -18,6 +19,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { exportDigitsShards } from "@openfl-connect/interop/digits-shards";
 import { startOpenFLFederation } from "@openfl-connect/interop/openfl-federation";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
   await stat(join(dist, "collaborator.html")).catch(() => {
     throw new Error(`${dist}/collaborator.html is missing: build the dashboard first`);
   });
+  const { values } = parseArgs({ options: { delta: { type: "boolean", default: false } } });
+  const useDeltaUpdates = values.delta;
   const workDir = process.env.E2E_WORK_DIR ?? mkdtempSync(join(tmpdir(), "openfl-keras-e2e-"));
   const all = [...KERAS, TFJS_NODE, BROWSER];
   const pki = await createTestPki(join(workDir, "pki"), { collaborators: all });
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
       KERAS.map((c) => [c, { csvPath: shards[c] as string }]),
     ),
     rounds: ROUNDS,
-    useDeltaUpdates: false,
+    useDeltaUpdates,
     taskRunner: "keras-digits",
     initModel,
   });
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
       tasks: DIGITS_TASKS,
       log: "json",
       maxSleepSeconds: 0.5,
+      useDeltaUpdates,
     }),
   );
   const node = runCli(["--config", config], {
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
     federationUuid: FEDERATION_UUID,
     collaboratorName: BROWSER,
     model: "digits-cnn",
+    useDeltaUpdates: String(useDeltaUpdates),
   });
   process.stdout.write(
     `${JSON.stringify({
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       collaboratorName: BROWSER,
       participants: all,
+      useDeltaUpdates,
     })}\n`,
   );
 }

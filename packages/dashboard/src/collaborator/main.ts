@@ -25,7 +25,13 @@ import {
 import { formatBytes } from "../test-tensor.js";
 import { accuracyChartSvg, RoundAccuracies } from "./accuracy-chart.js";
 import { countingClient } from "./counting-client.js";
-import { backendPreference, PAGE_MODELS, type PageModel, pageModelFrom } from "./page-models.js";
+import {
+  backendPreference,
+  PAGE_MODELS,
+  type PageModel,
+  pageModelFrom,
+  useDeltaUpdatesFrom,
+} from "./page-models.js";
 import {
   type LoadedDataset,
   TrainWorkerClient,
@@ -231,6 +237,7 @@ async function start(): Promise<void> {
       }),
       logger: pageLogger,
       maxSleepSeconds: MAX_SLEEP_SECONDS,
+      useDeltaUpdates: useDeltaUpdatesFrom(location.search),
     });
     outcome = await service.run({ signal: controller.signal });
   } catch (error) {

@@ -42,6 +42,17 @@ export function pageModelFrom(search: string): PageModel {
   );
 }
 
+/**
+ * The plan's use_delta_updates, from the link (`useDeltaUpdates=true`): send trained tensors as
+ * deltas and rebuild the round's model from the aggregated delta, as the plan's other
+ * collaborators do. Default false (OpenFL's Keras templates).
+ */
+export function useDeltaUpdatesFrom(search: string): boolean {
+  const value = new URLSearchParams(search).get("useDeltaUpdates") ?? "false";
+  if (value === "true" || value === "false") return value === "true";
+  throw new RangeError(`the link's useDeltaUpdates=${JSON.stringify(value)} must be true or false`);
+}
+
 /** TF.js backends in order of preference (`backends=` in the link overrides, e.g. "cpu"). */
 export function backendPreference(search: string): string[] {
   const value = new URLSearchParams(search).get("backends");
