@@ -3,7 +3,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { collaboratorCluster, envoyConfigObject, generateEnvoyConfig } from "./generate.js";
+import {
+  ALLOWED_METHODS,
+  collaboratorCluster,
+  envoyConfigObject,
+  generateEnvoyConfig,
+  READ_REQUEST_MAX_BYTES,
+} from "./generate.js";
 import { checkEnvoyInput, type EnvoyInput, EnvoyInputError, parseEnvoyInput } from "./input.js";
 
 const deployDir = resolve(import.meta.dirname, "../../../deploy/envoy");
@@ -27,9 +33,10 @@ describe("deploy/envoy/envoy.yaml", () => {
 describe("generated Envoy config", () => {
   it("maps each collaborator claim value to its own cluster, with that collaborator's certificate", () => {
     const routes: Node[] = hcm.route_config.virtual_hosts[0].routes;
-    assert.equal(routes.length, input.collaborators.length + 1);
+    const methods = ALLOWED_METHODS.length;
+    assert.equal(routes.length, (input.collaborators.length + 1) * methods);
     input.collaborators.forEach((c, i) => {
-      const route = routes[i] as Node;
+      const route = routes[i * methods] as Node;
       assert.equal(route.route.cluster, collaboratorCluster(c));
       assert.deepEqual(route.match.dynamic_metadata, [
         {
@@ -48,6 +55,42 @@ describe("generated Envoy config", () => {
         },
       ]);
     });
+  });
+
+  it("routes exactly the four methods a browser calls, by exact path (an allow-list: the rest is 404)", () => {
+    const routes: Node[] = hcm.route_config.virtual_hosts[0].routes;
+    const paths = new Set(routes.map((r) => r.match.path));
+    assert.deepEqual([...paths].sort(), [
+      "/openfl.aggregator.Aggregator/GetAggregatedTensor",
+      "/openfl.aggregator.Aggregator/GetTasks",
+      "/openfl.aggregator.Aggregator/Ping",
+      "/openfl.aggregator.Aggregator/SendLocalTaskResults",
+    ]);
+    assert.ok(
+      routes.every((r) => r.match.prefix === undefined && r.match.safe_regex === undefined),
+    );
+  });
+
+  it("holds a read's body whole up to 64 KiB (413 past it) and leaves uploads unbuffered", () => {
+    const buffer = hcm.http_filters.find((f: Node) => f.name === "envoy.filters.http.buffer");
+    assert.equal(buffer.typed_config.max_request_bytes, READ_REQUEST_MAX_BYTES);
+    const names = hcm.http_filters.map((f: Node) => f.name);
+    assert.ok(
+      names.indexOf("envoy.filters.http.rbac") < names.indexOf("envoy.filters.http.buffer"),
+    );
+    assert.equal(names.at(-1), "envoy.filters.http.router");
+    for (const route of hcm.route_config.virtual_hosts[0].routes as Node[]) {
+      const upload = route.match.path.endsWith("/SendLocalTaskResults");
+      const perRoute = route.typed_per_filter_config?.["envoy.filters.http.buffer"];
+      assert.equal(
+        perRoute?.disabled === true,
+        upload && route.match.dynamic_metadata !== undefined,
+        route.name,
+      );
+      if (route.match.dynamic_metadata !== undefined && !upload) {
+        assert.equal(route.request_body_buffer_limit, READ_REQUEST_MAX_BYTES, route.name);
+      }
+    }
   });
 
   it("sends tokens that map to no collaborator to a route RBAC denies, whose cluster has no endpoints", () => {

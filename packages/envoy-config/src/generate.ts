@@ -15,6 +15,25 @@ const JWKS_CLUSTER = "oidc_jwks";
 const NO_IDENTITY_CLUSTER = "no_collaborator_identity";
 /** OpenFL's largest message (1 GiB) + 128 MiB: a ceiling for any filter that buffers a body. */
 const BODY_BUFFER_LIMIT = 1207959552;
+/**
+ * The methods a browser collaborator calls, and only these, are routed (an allow-list: any other
+ * path under the service, InteropRelay included, is 404 at the edge and never reaches the
+ * aggregator).
+ */
+export const ALLOWED_METHODS = [
+  "Ping",
+  "GetTasks",
+  "GetAggregatedTensor",
+  "SendLocalTaskResults",
+] as const;
+/**
+ * The largest request body of a read method (Ping, GetTasks, GetAggregatedTensor), in bytes.
+ * Real ones are under 1 KiB (a header, a tensor name and tags); the buffer filter holds a read's
+ * body whole, up to this, and answers 413 past it, so a read cannot carry an upload's worth of
+ * bytes to the aggregator. Uploads are not buffered (their bound is the aggregator's own).
+ */
+export const READ_REQUEST_MAX_BYTES = 65536;
+const BUFFER_FILTER = "envoy.filters.http.buffer";
 
 /** The upstream cluster that presents `collaborator`'s certificate. */
 export function collaboratorCluster(collaborator: Pick<CollaboratorIdentity, "name">): string {
@@ -54,15 +73,17 @@ export function generateEnvoyConfig(input: EnvoyInput, generatedFrom: string): s
   comment(
     doc,
     [...hcm, "route_config", "virtual_hosts", 0, "routes"],
-    " One route per collaborator, chosen by the verified claim (jwt_authn's metadata), then a\n" +
-      " 403 for tokens whose claim maps to no collaborator. No other path is routed (404).",
+    " One route per collaborator and allowed method (Ping, GetTasks, GetAggregatedTensor,\n" +
+      " SendLocalTaskResults), chosen by the verified claim (jwt_authn's metadata), then a 403 for\n" +
+      " tokens whose claim maps to no collaborator. No other path is routed (404): an allow-list.",
   );
   comment(
     doc,
     [...hcm, "http_filters"],
     " Order matters: gRPC-web -> CORS (answers preflights, adds CORS headers to every answer)\n" +
       " -> jwt_authn (token from the Authorization header only) -> RBAC (uploads need the\n" +
-      " upload claim) -> router.",
+      " upload claim) -> buffer (a read's body held whole, at most 64 KiB; off for uploads)\n" +
+      " -> router.",
   );
   comment(
     doc,
@@ -213,8 +234,10 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
               },
             },
             routes: [
-              ...input.collaborators.map((c) => collaboratorRoute(claim, c)),
-              noIdentityRoute(),
+              ...input.collaborators.flatMap((c) =>
+                ALLOWED_METHODS.map((method) => collaboratorRoute(claim, c, method)),
+              ),
+              ...ALLOWED_METHODS.map(noIdentityRoute),
             ],
           },
         ],
@@ -235,6 +258,15 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
         jwtAuthn(input),
         rbac(input),
         {
+          // After authentication and RBAC: a read's body is held whole (at most
+          // READ_REQUEST_MAX_BYTES, else 413) before any of it goes upstream. Off for uploads.
+          name: BUFFER_FILTER,
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+            max_request_bytes: READ_REQUEST_MAX_BYTES,
+          },
+        },
+        {
           name: "envoy.filters.http.router",
           typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
@@ -246,11 +278,29 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
   };
 }
 
-function collaboratorRoute(claim: string, c: CollaboratorIdentity): Record<string, unknown> {
+/** Uploads are streamed, not held: the buffer filter is off on their routes. */
+function uploadUnbuffered(method: string): Record<string, unknown> {
+  return method === "SendLocalTaskResults"
+    ? {
+        typed_per_filter_config: {
+          [BUFFER_FILTER]: {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+            disabled: true,
+          },
+        },
+      }
+    : {};
+}
+
+function collaboratorRoute(
+  claim: string,
+  c: CollaboratorIdentity,
+  method: string,
+): Record<string, unknown> {
   return {
-    name: `as_${c.name}`,
+    name: `as_${c.name}_${method}`,
     match: {
-      prefix: AGGREGATOR_SERVICE,
+      path: `${AGGREGATOR_SERVICE}${method}`,
       dynamic_metadata: [claimMatcher(claim, { string_match: { exact: c.claim } })],
     },
     route: {
@@ -259,7 +309,9 @@ function collaboratorRoute(claim: string, c: CollaboratorIdentity): Record<strin
       idle_timeout: "3600s",
       max_stream_duration: { grpc_timeout_header_max: "0s" },
     },
-    request_body_buffer_limit: BODY_BUFFER_LIMIT,
+    request_body_buffer_limit:
+      method === "SendLocalTaskResults" ? BODY_BUFFER_LIMIT : READ_REQUEST_MAX_BYTES,
+    ...uploadUnbuffered(method),
   };
 }
 
@@ -269,10 +321,10 @@ function collaboratorRoute(claim: string, c: CollaboratorIdentity): Record<strin
  * carry no token, so they land here) only on routes with a route entry. The cluster has no
  * endpoints: should the RBAC override ever be lost, the answer is 503, never an identity.
  */
-function noIdentityRoute(): Record<string, unknown> {
+function noIdentityRoute(method: string): Record<string, unknown> {
   return {
-    name: "no_collaborator_for_token",
-    match: { prefix: AGGREGATOR_SERVICE },
+    name: `no_collaborator_for_token_${method}`,
+    match: { path: `${AGGREGATOR_SERVICE}${method}` },
     route: { cluster: NO_IDENTITY_CLUSTER },
     typed_per_filter_config: {
       "envoy.filters.http.rbac": {

@@ -217,6 +217,44 @@ describe("attacks on the Envoy edge", () => {
     }
   });
 
+  it("routes only the four methods a browser calls (an allow-list): InteropRelay, unknown methods and other spellings are 404 at the edge", async () => {
+    for (const path of [
+      `${SERVICE}InteropRelay`,
+      `${SERVICE}Frobnicate`,
+      `${SERVICE}ping`,
+      `${SERVICE}Ping/`,
+      `${SERVICE}GetTasksX`,
+      SERVICE,
+    ]) {
+      const response = await nothingReachesAggregator(() =>
+        grpcWeb(path, { authorization: `Bearer ${alice(true)}` }),
+      );
+      assert.equal(response.status, 404, path);
+    }
+  });
+
+  it("refuses a read method's oversized body at the edge (413): not one byte of it reaches the aggregator", async () => {
+    // A Ping's real body is ~65 bytes; this one is 1 MiB, from a read-only token.
+    const body = new Uint8Array(5 + 1024 * 1024);
+    new DataView(body.buffer).setUint32(1, 1024 * 1024);
+    for (const method of ["Ping", "GetTasks", "GetAggregatedTensor"]) {
+      const response = await nothingReachesAggregator(() =>
+        fetch(`${envoy.proxyUrl}${SERVICE}${method}`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/grpc-web+proto",
+            "x-grpc-web": "1",
+            authorization: `Bearer ${alice(false)}`,
+          },
+          body,
+        }),
+      );
+      assert.equal(response.status, 413, method);
+    }
+    // A real read still goes through (control).
+    await webClient(alice(), "alice").ping();
+  });
+
   it("answers 403 to an upload with a read-only token, and nothing reaches the aggregator", async () => {
     const client = webClient(alice(false), "alice");
     await nothingReachesAggregator(() =>
