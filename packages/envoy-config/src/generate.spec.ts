@@ -57,6 +57,12 @@ describe("generated Envoy config", () => {
     });
   });
 
+  it("puts the admin interface on an owner-only Unix socket, never a TCP port", () => {
+    assert.deepEqual(config.admin, {
+      address: { pipe: { path: "/run/envoy/admin.sock", mode: 0o600 } },
+    });
+  });
+
   it("routes exactly the four methods a browser calls, by exact path (an allow-list: the rest is 404)", () => {
     const routes: Node[] = hcm.route_config.virtual_hosts[0].routes;
     const paths = new Set(routes.map((r) => r.match.path));
@@ -190,6 +196,15 @@ describe("generator input", () => {
     fails((r) => {
       r.listener.tsl = "none";
     }, /listener\.tsl: expected one of the keys/);
+  });
+
+  it("refuses a TCP admin interface, saying why, and a relative socket path", () => {
+    fails((r) => {
+      r.admin = { address: "127.0.0.1", port: 9901 };
+    }, /admin: expected \{ socket: <absolute path> \} \(a Unix socket only Envoy's user may open; a TCP admin port can be reached by every local process and by pages in a local browser\)/);
+    fails((r) => {
+      r.admin = { socket: "admin.sock" };
+    }, /admin\.socket: expected an absolute file path/);
   });
 
   it("reports YAML syntax errors and repeated keys with the file name", () => {

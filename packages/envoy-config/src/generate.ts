@@ -58,7 +58,8 @@ export function generateEnvoyConfig(input: EnvoyInput, generatedFrom: string): s
   comment(
     doc,
     ["admin"],
-    " Admin API can reconfigure or stop Envoy: never expose it beyond loopback.",
+    " Admin API can reconfigure or stop Envoy (and make it log tokens): a Unix socket only its\n" +
+      " owner may open, never a TCP port.",
   );
   const hcm = [
     "static_resources",
@@ -112,9 +113,8 @@ export function envoyConfigObject(input: EnvoyInput): Record<string, unknown> {
   });
   if ("remote" in input.tokens.jwks) clusters.push(jwksCluster(input.tokens.jwks.remote));
   return {
-    admin: {
-      address: { socket_address: { address: input.admin.address, port_value: input.admin.port } },
-    },
+    // Owner-only (0600): no browser page and no other local user can reach it.
+    admin: { address: { pipe: { path: input.admin.socket, mode: 0o600 } } },
     static_resources: {
       listeners: [listener(input)],
       clusters,

@@ -27,8 +27,11 @@ export type JwksSource =
   | { readonly local: string };
 
 export interface EnvoyInput {
-  /** Envoy's admin interface: keep it on loopback. */
-  readonly admin: { readonly address: string; readonly port: number };
+  /**
+   * Envoy's admin interface, on a Unix socket only its owner may open (mode 0600): a TCP port,
+   * even on loopback, can be reached by any local process and by pages in a local browser.
+   */
+  readonly admin: { readonly socket: string };
   readonly listener: {
     readonly address: string;
     readonly port: number;
@@ -90,7 +93,14 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
   ]);
 
   const adminNode = r.object(root.admin, "admin");
-  r.only(adminNode, "admin", ["address", "port"]);
+  if ("address" in adminNode || "port" in adminNode) {
+    r.fail(
+      "admin",
+      "{ socket: <absolute path> } (a Unix socket only Envoy's user may open; a TCP admin port can be reached by every local process and by pages in a local browser)",
+      adminNode,
+    );
+  }
+  r.only(adminNode, "admin", ["socket"]);
   const listenerNode = r.object(root.listener, "listener");
   r.only(listenerNode, "listener", ["address", "port", "domains", "tls"]);
   const aggregatorNode = r.object(root.aggregator, "aggregator");
@@ -146,10 +156,7 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
   );
 
   return {
-    admin: {
-      address: r.string(adminNode.address, "admin.address"),
-      port: r.port(adminNode.port, "admin.port"),
-    },
+    admin: { socket: r.path(adminNode.socket, "admin.socket") },
     listener: {
       address: r.string(listenerNode.address, "listener.address"),
       port: r.port(listenerNode.port, "listener.port"),

@@ -3,6 +3,7 @@
 // relay between Envoy and the aggregator counts every byte that reaches the aggregator, so
 // "refused at the edge" is measured on the wire, not taken from Envoy's word.
 import assert from "node:assert/strict";
+import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 import { after, before, describe, it } from "node:test";
@@ -253,6 +254,18 @@ describe("attacks on the Envoy edge", () => {
     }
     // A real read still goes through (control).
     await webClient(alice(), "alice").ping();
+  });
+
+  it("keeps the admin interface off the network: an owner-only Unix socket, not reachable through the listener", async () => {
+    const socket = statSync(envoy.adminSocket);
+    assert.ok(socket.isSocket(), `${envoy.adminSocket} is a Unix socket`);
+    assert.equal(socket.mode & 0o777, 0o600);
+    // What a page (or any local process) tried against the old TCP admin port: through the
+    // listener it is just an unrouted path.
+    const response = await nothingReachesAggregator(() =>
+      fetch(`${envoy.proxyUrl}/logging?level=debug`, { method: "POST" }),
+    );
+    assert.ok(response.status === 404 || response.status === 401, String(response.status));
   });
 
   it("answers 403 to an upload with a read-only token, and nothing reaches the aggregator", async () => {

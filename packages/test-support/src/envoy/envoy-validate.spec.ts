@@ -43,7 +43,7 @@ describe("envoy --mode validate", () => {
       return { name, claim: name, cert: found.cert, key: found.key };
     };
     options = {
-      adminPort: 40001,
+      adminSocket: join(work, "envoy-admin.sock"),
       listenerPort: 40002,
       listenerTls: { cert: pki.server.cert, key: pki.server.key },
       dashboardOrigin: "http://127.0.0.1:40003",

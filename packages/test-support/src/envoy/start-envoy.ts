@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { request } from "node:http";
 import { join } from "node:path";
 import { generateEnvoyConfig } from "@openfl-connect/envoy-config";
 import type { TestPki } from "@openfl-connect/reference-aggregator";
@@ -58,6 +59,8 @@ export interface RunningEnvoy {
   readonly command: string;
   /** Envoy's stdout and stderr (the JSON access log included). */
   readonly log: string;
+  /** The admin interface's Unix socket (owner-only). */
+  readonly adminSocket: string;
   /** SIGTERM; resolves once Envoy has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -74,11 +77,11 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
   const binary = envoyBinary();
   const jwtKey = createTestJwtKey();
   const shipped = await deployedEnvoyInput();
-  const adminPort = await freePort();
+  const adminSocket = join(options.workDir, "envoy-admin.sock");
   const listenerPort = await freePort();
   const plaintext = options.listener === "plaintext";
   const input = testEnvoyInput(shipped, {
-    adminPort,
+    adminSocket,
     listenerPort,
     listenerTls: plaintext
       ? "plaintext"
@@ -112,7 +115,7 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     await exited;
   };
   try {
-    await untilReady(child, adminPort, log);
+    await untilReady(child, adminSocket, log);
   } catch (error) {
     await stop();
     throw error;
@@ -138,21 +141,30 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     pid: child.pid ?? -1,
     command: [binary, ...args].join(" "),
     log,
+    adminSocket,
     stop,
   };
 }
 
+/** GET /ready on the admin interface's Unix socket: true once listeners and clusters are up. */
+function adminReady(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: "/ready", method: "GET" }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
 /** Polls GET /ready on the admin interface (200 once listeners and clusters are up). */
-async function untilReady(child: ChildProcess, adminPort: number, log: string): Promise<void> {
+async function untilReady(child: ChildProcess, adminSocket: string, log: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`envoy exited (${child.exitCode ?? child.signalCode}); see ${log}`);
     }
-    const ready = await fetch(`http://127.0.0.1:${adminPort}/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
+    if (await adminReady(adminSocket)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`envoy: not ready after 30 s; see ${log}`);

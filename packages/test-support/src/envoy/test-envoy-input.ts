@@ -19,7 +19,8 @@ export const DEPLOYED_ENVOY_CONFIG = resolve(
 );
 
 export interface TestEnvoyInputOptions {
-  readonly adminPort: number;
+  /** Where Envoy's admin interface listens: a Unix socket (owner-only), as deployed. */
+  readonly adminSocket: string;
   readonly listenerPort: number;
   /** The listener's server certificate and key, or "plaintext" for plain HTTP on loopback. */
   readonly listenerTls: { readonly cert: string; readonly key: string } | "plaintext";
@@ -42,7 +43,7 @@ export async function deployedEnvoyInput(): Promise<EnvoyInput> {
 export function testEnvoyInput(shipped: EnvoyInput, o: TestEnvoyInputOptions): EnvoyInput {
   return checkEnvoyInput(
     {
-      admin: { address: "127.0.0.1", port: o.adminPort },
+      admin: { socket: o.adminSocket },
       listener: {
         address: "127.0.0.1",
         port: o.listenerPort,
