@@ -8,9 +8,16 @@ import {
   collaboratorCluster,
   envoyConfigObject,
   generateEnvoyConfig,
-  READ_REQUEST_MAX_BYTES,
 } from "./generate.js";
-import { checkEnvoyInput, type EnvoyInput, EnvoyInputError, parseEnvoyInput } from "./input.js";
+import {
+  checkEnvoyInput,
+  DEFAULT_EDGE_LIMITS,
+  type EnvoyInput,
+  EnvoyInputError,
+  parseEnvoyInput,
+} from "./input.js";
+
+const READ_REQUEST_MAX_BYTES = DEFAULT_EDGE_LIMITS.read_request_max_bytes;
 
 const deployDir = resolve(import.meta.dirname, "../../../deploy/envoy");
 const INPUT_FILE = resolve(deployDir, "envoy-input.yaml");
@@ -55,6 +62,24 @@ describe("generated Envoy config", () => {
         },
       ]);
     });
+  });
+
+  it("bounds what one user can make the edge hold, from limits (defaults when the file has none)", () => {
+    const chain = config.static_resources.listeners[0].filter_chains[0];
+    assert.equal(chain.transport_socket_connect_timeout, "10s");
+    assert.equal(hcm.common_http_protocol_options.idle_timeout, "60s");
+    assert.equal(hcm.stream_idle_timeout, "120s");
+    const routes: Node[] = hcm.route_config.virtual_hosts[0].routes;
+    const ping = routes.find((r) => r.name === `as_${input.collaborators[0]?.name}_Ping`) as Node;
+    const upload = routes.find(
+      (r) => r.name === `as_${input.collaborators[0]?.name}_SendLocalTaskResults`,
+    ) as Node;
+    assert.deepEqual([ping.route.timeout, ping.route.idle_timeout], ["120s", "120s"]);
+    assert.deepEqual([upload.route.timeout, upload.route.idle_timeout], ["0s", "120s"]);
+    const short = envoyConfigObject({ ...input, limits: { ...input.limits, read_timeout_s: 7 } });
+    const shortHcm = (short as Node).static_resources.listeners[0].filter_chains[0].filters[0]
+      .typed_config;
+    assert.equal(shortHcm.route_config.virtual_hosts[0].routes[0].route.timeout, "7s");
   });
 
   it("puts the admin interface on an owner-only Unix socket, never a TCP port", () => {
@@ -196,6 +221,15 @@ describe("generator input", () => {
     fails((r) => {
       r.listener.tsl = "none";
     }, /listener\.tsl: expected one of the keys/);
+  });
+
+  it("refuses a limit that is not a whole number of at least 1, naming it", () => {
+    fails((r) => {
+      r.limits = { stream_idle_timeout_s: 0 };
+    }, /limits\.stream_idle_timeout_s: expected a whole number >= 1, got 0/);
+    fails((r) => {
+      r.limits = { idle: 5 };
+    }, /limits\.idle: expected one of the keys/);
   });
 
   it("refuses a TCP admin interface, saying why, and a relative socket path", () => {

@@ -3,7 +3,7 @@
 // browser tests and the demo run its output for their own input: one config, one generator.
 // Why each setting is there: deploy/envoy/README.md ("What each part does").
 import { Document, isMap, isSeq, type Node as YamlNode } from "yaml";
-import type { CollaboratorIdentity, EnvoyInput, TlsFiles } from "./input.js";
+import type { CollaboratorIdentity, EdgeLimits, EnvoyInput, TlsFiles } from "./input.js";
 
 /** The gRPC service the routes and RBAC rules name. */
 export const AGGREGATOR_SERVICE = "/openfl.aggregator.Aggregator/";
@@ -26,13 +26,10 @@ export const ALLOWED_METHODS = [
   "GetAggregatedTensor",
   "SendLocalTaskResults",
 ] as const;
-/**
- * The largest request body of a read method (Ping, GetTasks, GetAggregatedTensor), in bytes.
- * Real ones are under 1 KiB (a header, a tensor name and tags); the buffer filter holds a read's
- * body whole, up to this, and answers 413 past it, so a read cannot carry an upload's worth of
- * bytes to the aggregator. Uploads are not buffered (their bound is the aggregator's own).
- */
-export const READ_REQUEST_MAX_BYTES = 65536;
+// A read's body (Ping, GetTasks, GetAggregatedTensor; real ones are under 1 KiB) is held whole by
+// the buffer filter, up to limits.read_request_max_bytes, and answered 413 past it, so a read
+// cannot carry an upload's worth of bytes to the aggregator. Uploads are not buffered (their
+// bound is the aggregator's own).
 const BUFFER_FILTER = "envoy.filters.http.buffer";
 
 /** The upstream cluster that presents `collaborator`'s certificate. */
@@ -125,7 +122,11 @@ export function envoyConfigObject(input: EnvoyInput): Record<string, unknown> {
 
 function listener(input: EnvoyInput): Record<string, unknown> {
   const chain: Record<string, unknown> = { filters: [httpConnectionManager(input)] };
-  if (input.listener.tls !== "none") chain.transport_socket = downstreamTls(input.listener.tls);
+  if (input.listener.tls !== "none") {
+    chain.transport_socket = downstreamTls(input.listener.tls);
+    // A client that opens a connection and never finishes the handshake is closed.
+    chain.transport_socket_connect_timeout = `${input.limits.tls_handshake_timeout_s}s`;
+  }
   return {
     name: "dashboard_grpc_web",
     address: {
@@ -175,10 +176,11 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
       merge_slashes: true,
       path_with_escaped_slashes_action: "REJECT_REQUEST",
       request_timeout: "0s",
-      stream_idle_timeout: "3600s",
+      stream_idle_timeout: `${input.limits.stream_idle_timeout_s}s`,
       request_headers_timeout: "10s",
       common_http_protocol_options: {
-        idle_timeout: "3600s",
+        // A connection with no call in flight (also one that never sent a request) is closed.
+        idle_timeout: `${input.limits.connection_idle_timeout_s}s`,
         headers_with_underscores_action: "REJECT_REQUEST",
       },
       http2_protocol_options: {
@@ -235,7 +237,7 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
             },
             routes: [
               ...input.collaborators.flatMap((c) =>
-                ALLOWED_METHODS.map((method) => collaboratorRoute(claim, c, method)),
+                ALLOWED_METHODS.map((method) => collaboratorRoute(claim, c, method, input.limits)),
               ),
               ...ALLOWED_METHODS.map(noIdentityRoute),
             ],
@@ -259,11 +261,11 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
         rbac(input),
         {
           // After authentication and RBAC: a read's body is held whole (at most
-          // READ_REQUEST_MAX_BYTES, else 413) before any of it goes upstream. Off for uploads.
+          // limits.read_request_max_bytes, else 413) before any of it goes upstream. Off for uploads.
           name: BUFFER_FILTER,
           typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
-            max_request_bytes: READ_REQUEST_MAX_BYTES,
+            max_request_bytes: input.limits.read_request_max_bytes,
           },
         },
         {
@@ -296,7 +298,9 @@ function collaboratorRoute(
   claim: string,
   c: CollaboratorIdentity,
   method: string,
+  limits: EdgeLimits,
 ): Record<string, unknown> {
+  const upload = method === "SendLocalTaskResults";
   return {
     name: `as_${c.name}_${method}`,
     match: {
@@ -305,12 +309,12 @@ function collaboratorRoute(
     },
     route: {
       cluster: collaboratorCluster(c),
-      timeout: "0s",
-      idle_timeout: "3600s",
+      // Uploads: no bound on the whole (1 GiB over a slow link), only on silence. Reads: both.
+      timeout: upload ? "0s" : `${limits.read_timeout_s}s`,
+      idle_timeout: `${limits.stream_idle_timeout_s}s`,
       max_stream_duration: { grpc_timeout_header_max: "0s" },
     },
-    request_body_buffer_limit:
-      method === "SendLocalTaskResults" ? BODY_BUFFER_LIMIT : READ_REQUEST_MAX_BYTES,
+    request_body_buffer_limit: upload ? BODY_BUFFER_LIMIT : limits.read_request_max_bytes,
     ...uploadUnbuffered(method),
   };
 }

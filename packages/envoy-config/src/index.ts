@@ -1,5 +1,6 @@
 export {
   AGGREGATOR_SERVICE,
+  ALLOWED_METHODS,
   collaboratorCluster,
   envoyConfigObject,
   generateEnvoyConfig,
@@ -10,6 +11,8 @@ export {
 export {
   type CollaboratorIdentity,
   checkEnvoyInput,
+  DEFAULT_EDGE_LIMITS,
+  type EdgeLimits,
   type EnvoyInput,
   EnvoyInputError,
   type JwksSource,

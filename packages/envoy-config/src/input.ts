@@ -26,6 +26,34 @@ export type JwksSource =
   /** A JWKS given inline (tests: a key made at test time). */
   | { readonly local: string };
 
+/**
+ * What one user can make the edge hold, each with a default (deploy/envoy/README.md, "Limits").
+ * Seconds unless named otherwise.
+ */
+export interface EdgeLimits {
+  /** A TLS handshake must finish within this, or the connection is closed. Default 10. */
+  readonly tls_handshake_timeout_s: number;
+  /** A connection with no call in flight is closed after this. Default 60. */
+  readonly connection_idle_timeout_s: number;
+  /**
+   * A call that sends and receives nothing for this long is reset (a stalled upload). Default
+   * 120: above OpenFL's up-to-60 s wait for an aggregated tensor, which sends nothing meanwhile.
+   */
+  readonly stream_idle_timeout_s: number;
+  /** A read call (Ping, GetTasks, GetAggregatedTensor) ends after this in all. Default 120. */
+  readonly read_timeout_s: number;
+  /** Largest request body of a read call, bytes; past it 413 at the edge. Default 65536. */
+  readonly read_request_max_bytes: number;
+}
+
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
+  tls_handshake_timeout_s: 10,
+  connection_idle_timeout_s: 60,
+  stream_idle_timeout_s: 120,
+  read_timeout_s: 120,
+  read_request_max_bytes: 65536,
+};
+
 export interface EnvoyInput {
   /**
    * Envoy's admin interface, on a Unix socket only its owner may open (mode 0600): a TCP port,
@@ -60,6 +88,8 @@ export interface EnvoyInput {
     readonly upload_claim: string;
   };
   readonly collaborators: readonly CollaboratorIdentity[];
+  /** Optional in the file; each field defaults to DEFAULT_EDGE_LIMITS. */
+  readonly limits: EdgeLimits;
 }
 
 export class EnvoyInputError extends Error {
@@ -90,6 +120,7 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
     "aggregator",
     "tokens",
     "collaborators",
+    "limits",
   ]);
 
   const adminNode = r.object(root.admin, "admin");
@@ -178,7 +209,27 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
       upload_claim: uploadClaim,
     },
     collaborators,
+    limits: readLimits(r, root.limits),
   };
+}
+
+function readLimits(r: Reader, value: unknown): EdgeLimits {
+  if (value === undefined) return DEFAULT_EDGE_LIMITS;
+  const node = r.object(value, "limits");
+  const keys = Object.keys(DEFAULT_EDGE_LIMITS) as (keyof EdgeLimits)[];
+  r.only(node, "limits", keys);
+  const out: Record<string, number> = {};
+  for (const key of keys) {
+    const v = node[key];
+    if (v === undefined) {
+      out[key] = DEFAULT_EDGE_LIMITS[key];
+    } else if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      r.fail(`limits.${key}`, "a whole number >= 1", v);
+    } else {
+      out[key] = v;
+    }
+  }
+  return out as unknown as EdgeLimits;
 }
 
 /** Field readers that throw EnvoyInputError("<source>: <field>: expected X, got Y"). */

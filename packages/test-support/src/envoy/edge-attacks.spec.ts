@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { connect as http2Connect } from "node:http2";
+import { connect, type Socket } from "node:net";
 
 import { after, before, describe, it } from "node:test";
 import type { Interceptor } from "@connectrpc/connect";
@@ -20,6 +22,23 @@ import {
 import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
 
 const SERVICE = "/openfl.aggregator.Aggregator/";
+const IDLE_CONNECTION_S = 1;
+const IDLE_STREAM_S = 2;
+
+/** Resolves with the seconds until `socket` closes, or rejects after `limitS`. */
+function secondsUntilClosed(socket: Socket, limitS: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`still open after ${limitS} s`));
+    }, limitS * 1000);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve((performance.now() - started) / 1000);
+    });
+  });
+}
 const PAGE_ORIGIN = "https://dashboard.test";
 
 let federation: TestFederation;
@@ -113,6 +132,11 @@ describe("attacks on the Envoy edge", () => {
       aggregatorPort: relay.port,
       dashboardOrigin: PAGE_ORIGIN,
       listener: "plaintext",
+      // Short bounds, so the attacks on them end quickly (shipped: 60 s and 120 s).
+      limits: {
+        connection_idle_timeout_s: IDLE_CONNECTION_S,
+        stream_idle_timeout_s: IDLE_STREAM_S,
+      },
     });
   });
   after(async () => {
@@ -266,6 +290,55 @@ describe("attacks on the Envoy edge", () => {
       fetch(`${envoy.proxyUrl}/logging?level=debug`, { method: "POST" }),
     );
     assert.ok(response.status === 404 || response.status === 401, String(response.status));
+  });
+
+  it("closes a connection that never sends a request (idle sockets cannot fill the connection cap)", async () => {
+    const { port } = new URL(envoy.proxyUrl);
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.on("error", () => {});
+    const seconds = await secondsUntilClosed(socket, IDLE_CONNECTION_S + 5);
+    assert.ok(seconds >= IDLE_CONNECTION_S - 0.5, `closed after ${seconds} s`);
+  });
+
+  it("resets an upload stream that stalls, and meanwhile answers another collaborator at once", async () => {
+    const session = http2Connect(envoy.proxyUrl);
+    session.on("error", () => {});
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": `${SERVICE}SendLocalTaskResults`,
+        "content-type": "application/grpc-web+proto",
+        "x-grpc-web": "1",
+        authorization: `Bearer ${alice(true)}`,
+      });
+      stream.on("error", () => {});
+      // A gRPC-web frame header announcing 1 MiB, then silence: the upload holds its stream.
+      const header = new Uint8Array(5);
+      new DataView(header.buffer).setUint32(1, 1024 * 1024);
+      stream.write(header);
+      const ended = new Promise<number>((resolve) => {
+        const started = performance.now();
+        stream.once("close", () => resolve((performance.now() - started) / 1000));
+      });
+      // Another collaborator is served while Alice's upload stalls.
+      const bob = envoy.token({ sub: "bob@example.org", collaborator: "bob" });
+      const t = performance.now();
+      await webClient(bob, "bob").ping();
+      const bobSeconds = (performance.now() - t) / 1000;
+      assert.ok(bobSeconds < 2, `bob's ping took ${bobSeconds} s`);
+      const seconds = await Promise.race([
+        ended,
+        new Promise<number>((_, reject) =>
+          setTimeout(
+            () => reject(new Error("the stalled upload is still open")),
+            (IDLE_STREAM_S + 5) * 1000,
+          ),
+        ),
+      ]);
+      assert.ok(seconds >= IDLE_STREAM_S - 0.5, `reset after ${seconds} s`);
+    } finally {
+      session.destroy();
+    }
   });
 
   it("answers 403 to an upload with a read-only token, and nothing reaches the aggregator", async () => {

@@ -7,7 +7,7 @@ import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
-import { generateEnvoyConfig } from "@openfl-connect/envoy-config";
+import { type EdgeLimits, generateEnvoyConfig } from "@openfl-connect/envoy-config";
 import type { TestPki } from "@openfl-connect/reference-aggregator";
 import { freePort } from "../free-port.js";
 import { envoyBinary } from "./envoy-binary.js";
@@ -32,6 +32,8 @@ export interface EnvoyOptions {
    * "plaintext": plain HTTP on loopback, for a person's browser that does not trust the test CA.
    */
   readonly listener?: "tls" | "plaintext";
+  /** The shipped limits, these replaced (attack tests use short timeouts). */
+  readonly limits?: Partial<EdgeLimits>;
 }
 
 /** Who a test token is for. */
@@ -90,6 +92,7 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     aggregator: { port: options.aggregatorPort, caCert: options.pki.caCert },
     collaborators,
     jwks: jwtKey.jwks,
+    limits: options.limits,
   });
   const file = join(options.workDir, "envoy-test.yaml");
   await writeFile(file, generateEnvoyConfig(input, "a test input (packages/test-support)"));

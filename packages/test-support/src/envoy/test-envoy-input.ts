@@ -5,7 +5,12 @@
 // time instead of the provider's remote JWKS.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { checkEnvoyInput, type EnvoyInput, parseEnvoyInput } from "@openfl-connect/envoy-config";
+import {
+  checkEnvoyInput,
+  type EdgeLimits,
+  type EnvoyInput,
+  parseEnvoyInput,
+} from "@openfl-connect/envoy-config";
 import type { JsonWebKeySet } from "./test-jwt.js";
 
 /** deploy/envoy/envoy-input.yaml and the config written from it, in this checkout. */
@@ -34,6 +39,8 @@ export interface TestEnvoyInputOptions {
     readonly key: string;
   }[];
   readonly jwks: JsonWebKeySet;
+  /** The shipped input's limits, these replaced (attack tests: short timeouts). */
+  readonly limits?: Partial<EdgeLimits>;
 }
 
 export async function deployedEnvoyInput(): Promise<EnvoyInput> {
@@ -68,6 +75,7 @@ export function testEnvoyInput(shipped: EnvoyInput, o: TestEnvoyInputOptions): E
         certificate: c.cert,
         private_key: c.key,
       })),
+      limits: { ...shipped.limits, ...o.limits },
     },
     "test Envoy input",
   );
