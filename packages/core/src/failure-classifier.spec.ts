@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { causeChain, classifyFailure, type PlatformFailure } from "./failure-classifier.js";
+import {
+  causeChain,
+  classifyFailure,
+  isAccessTokenRefusal,
+  type PlatformFailure,
+} from "./failure-classifier.js";
 
 /** A platform adapter that reads every failure the same way. */
 const reads = (verdict: PlatformFailure) => () => verdict;
@@ -98,6 +103,23 @@ describe("classifyFailure with the platform adapter's reading", () => {
       reads({ t: "client-certificate-refused", failure: "refused" }),
     );
     assert.equal(c.disposition, "cannot-heal");
+  });
+
+  it("an UNAUTHENTICATED from a proxy's token check blames the access token, not the certificate", () => {
+    for (const message of ["Jwt is expired", "Jwt is missing", "Jwks remote fetch is failed"]) {
+      const c = classifyFailure(new ConnectError(message, Code.Unauthenticated));
+      assert.equal(c.disposition, "cannot-heal");
+      assert.equal(
+        c.failure,
+        `the proxy did not accept the access token (expired, missing, or not issued for it): Unauthenticated ${message}`,
+      );
+    }
+    const aggregator = classifyFailure(new ConnectError("unknown sender", Code.Unauthenticated));
+    assert.match(
+      aggregator.failure,
+      /^the aggregator did not accept this collaborator's identity \(certificate CN vs sender\)/,
+    );
+    assert.equal(isAccessTokenRefusal("jwtish"), false);
   });
 
   it("a code that cannot heal wins over a connection reading", () => {

@@ -46,6 +46,15 @@ export interface PlatformFailure {
 /** An adapter's reading of a failure; undefined when the cause means nothing to it. */
 export type PlatformFailureClassifier = (error: unknown) => PlatformFailure | undefined;
 
+/**
+ * Whether an UNAUTHENTICATED answer came from a proxy's token check rather than from the
+ * aggregator: Envoy's jwt_authn says "Jwt is expired", "Jwt is missing", "Jwt verification
+ * fails", "Jwks remote fetch is failed", ... The aggregator's refusals never name a JWT.
+ */
+export function isAccessTokenRefusal(message: string): boolean {
+  return /\bjw[tk]s?\b/i.test(message);
+}
+
 const cannotHealCodes = new Map<Code, string>([
   [
     Code.Unauthenticated,
@@ -84,7 +93,10 @@ export function classifyFailure(
   if (seen?.t === "client-certificate-refused" || seen?.t === "protocol-mismatch") {
     return { disposition: "cannot-heal", failure: `${seen.failure}: ${detail}`, code: ce.code };
   }
-  const cannotHeal = cannotHealCodes.get(ce.code);
+  const cannotHeal =
+    ce.code === Code.Unauthenticated && isAccessTokenRefusal(detail)
+      ? "the proxy did not accept the access token (expired, missing, or not issued for it)"
+      : cannotHealCodes.get(ce.code);
   if (cannotHeal) {
     return {
       disposition: "cannot-heal",

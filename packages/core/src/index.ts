@@ -23,6 +23,7 @@ export {
   OpenFLClientError,
   TensorCodecError,
 } from "./errors.js";
+export { isAccessTokenRefusal } from "./failure-classifier.js";
 export type { MetadataProto, NamedTensor } from "./gen/openfl/protocols/base_pb.js";
 export type { CollaboratorIdentity } from "./message-header.js";
 export { decodeModelFile, encodeModelFile, type ModelFile } from "./model-proto.js";

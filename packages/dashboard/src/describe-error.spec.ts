@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AggregatorCallError, HeaderMismatchError } from "@openfl-connect/core";
+import { classifyFailure } from "@openfl-connect/core/internal";
 import {
   ResendStoreError,
   ResendStoreLockedError,
@@ -52,6 +53,20 @@ describe("describeError", () => {
     const d = describeError(callError(Code.Unauthenticated), context);
     assert.equal(d.kind, "unauthenticated");
     assert.match(d.summary, /certificate CN must equal the collaborator name/);
+  });
+
+  it("an expired token: the summary and the detail line both name the access token, not the certificate", () => {
+    // As the client builds it: the proxy's jwt_authn answer, classified by core.
+    const cause = new ConnectError("Jwt is expired", Code.Unauthenticated);
+    const failure = classifyFailure(cause).failure;
+    const d = describeError(
+      new AggregatorCallError("Ping", Code.Unauthenticated, failure, "cannot-heal", 1, { cause }),
+      context,
+    );
+    assert.equal(d.kind, "unauthenticated");
+    assert.match(d.summary, /The proxy did not accept your access token/);
+    assert.match(d.detail, /the proxy did not accept the access token .*Jwt is expired/);
+    assert.doesNotMatch(d.detail, /certificate CN/);
   });
 
   it("explains a fetch TypeError as the proxy being unreachable or CORS, naming the origin", () => {

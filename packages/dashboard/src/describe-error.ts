@@ -3,6 +3,7 @@ import {
   AggregatorCallError,
   HeaderMismatchError,
   InvalidOptionError,
+  isAccessTokenRefusal,
   TensorCodecError,
 } from "@openfl-connect/core";
 import {
@@ -87,7 +88,7 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
   switch (code) {
     case Code.Unauthenticated:
       // Envoy's jwt_authn answers "Jwt is missing", "Jwt is expired", "Jwt verification fails", ...
-      if (/\bjwt\b/i.test(detail)) {
+      if (isAccessTokenRefusal(detail)) {
         return d(
           "unauthenticated",
           "The proxy did not accept your access token (UNAUTHENTICATED): paste a current token from your identity provider in the access token setting; it must be issued for the dashboard's audience and not expired.",
