@@ -18,13 +18,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { exportDigitsShards } from "@openfl-connect/interop/digits-shards";
 import { startOpenFLFederation } from "@openfl-connect/interop/openfl-federation";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
-import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { runCli } from "@openfl-connect/test-support/collaborator-cli";
+import { startTfjsCollaboratorCli } from "@openfl-connect/interop/tfjs-collaborator-cli";
+import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { modelFileOf } from "@openfl-connect/tfjs";
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
@@ -38,9 +37,6 @@ const KERAS = ["keras-alpha", "keras-bravo"];
 const TFJS_NODE = "tfjs-node";
 const BROWSER = "browser";
 const USER = "browser-user";
-const DIGITS_TASKS = fileURLToPath(
-  import.meta.resolve("@openfl-connect/tfjs/examples/digits-task-module"),
-);
 
 async function main(): Promise<void> {
   await stat(join(dist, "collaborator.html")).catch(() => {
@@ -80,24 +76,13 @@ async function main(): Promise<void> {
   web.configure(proxy.proxyUrl);
 
   // The Node TF.js collaborator starts now and waits for the tab in every round.
-  const config = join(workDir, `${TFJS_NODE}.json`);
-  await writeFile(
-    config,
-    JSON.stringify({
-      ...collaboratorConnection(pki, TFJS_NODE, {
-        port: federation.port,
-        aggregatorUuid: AGGREGATOR_UUID,
-        federationUuid: FEDERATION_UUID,
-      }),
-      tasks: DIGITS_TASKS,
-      log: "json",
-      maxSleepSeconds: 0.5,
-      useDeltaUpdates,
-    }),
-  );
-  const node = runCli(["--config", config], {
-    OPENFL_TFJS_DATA: shards[TFJS_NODE] as string,
-    OPENFL_TFJS_BACKEND: "cpu",
+  const node = await startTfjsCollaboratorCli({
+    pki,
+    name: TFJS_NODE,
+    port: federation.port,
+    dataCsv: shards[TFJS_NODE] as string,
+    dir: workDir,
+    extra: { maxSleepSeconds: 0.5, useDeltaUpdates },
   });
   node.child.stderr?.pipe(process.stderr);
   let nodeOutcome = "running";

@@ -9,10 +9,9 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { CollaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
-import { collaboratorConnection, createTestPki } from "@openfl-connect/reference-aggregator/pki";
-import { type CliRun, runCli, stopCliRuns } from "@openfl-connect/test-support/collaborator-cli";
+import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { type CliRun, stopCliRuns } from "@openfl-connect/test-support/collaborator-cli";
 import { kerasWeights, loadModelFile, modelFileOf } from "@openfl-connect/tfjs";
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
@@ -24,7 +23,8 @@ import {
   metricValue as metric,
   startOpenFLFederation,
 } from "./openfl-federation.js";
-import { AGGREGATOR_UUID, FEDERATION_UUID, removeDir } from "./openfl-fixture.js";
+import { removeDir } from "./openfl-fixture.js";
+import { startTfjsCollaboratorCli } from "./tfjs-collaborator-cli.js";
 
 after(stopCliRuns);
 before(async () => {
@@ -36,9 +36,6 @@ const TFJS_NODE = "tfjs-node";
 const ALL = [...KERAS, TFJS_NODE];
 const ROUNDS = 10;
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
-const DIGITS_TASKS = fileURLToPath(
-  import.meta.resolve("@openfl-connect/tfjs/examples/digits-task-module"),
-);
 /** A whole run here: ~15 s of Keras/JAX start-up, then a few seconds per round. */
 const RUN_TIMEOUT_MS = 400_000;
 
@@ -112,24 +109,13 @@ describe("real models: TF.js and OpenFL's KerasTaskRunner share one model", () =
           initModel,
         });
         stop = () => federation.stop();
-        const config = join(dir, `${TFJS_NODE}.json`);
-        await writeFile(
-          config,
-          JSON.stringify({
-            ...collaboratorConnection(pki, TFJS_NODE, {
-              port: federation.port,
-              aggregatorUuid: AGGREGATOR_UUID,
-              federationUuid: FEDERATION_UUID,
-            }),
-            tasks: DIGITS_TASKS,
-            log: "json",
-            retry: { intervalMs: 200 },
-            useDeltaUpdates,
-          }),
-        );
-        node = runCli(["--config", config], {
-          OPENFL_TFJS_DATA: shardFiles[TFJS_NODE] as string,
-          OPENFL_TFJS_BACKEND: "cpu",
+        node = await startTfjsCollaboratorCli({
+          pki,
+          name: TFJS_NODE,
+          port: federation.port,
+          dataCsv: shardFiles[TFJS_NODE] as string,
+          dir,
+          extra: { retry: { intervalMs: 200 }, useDeltaUpdates },
         });
         const { code } = await node.exited;
         assert.equal(code, 0, `${TFJS_NODE} exit code; stderr: ${node.stderr()}`);

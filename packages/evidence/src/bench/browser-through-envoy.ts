@@ -4,9 +4,8 @@
 // client's path (gRPC-web, one message per upload) plus Envoy, not an aggregator's cost.
 // The same web-bench-entry.ts runs in both: bundled by esbuild for the page, imported in Node.
 // Run: pnpm --filter @openfl-connect/evidence run bench:browser [-- --mib 64 --reps 3]
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "@openfl-connect/test-support/chro
 import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { chromium } from "@playwright/test";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
+import { bundleForBrowser } from "./browser-bundle.js";
 import { HERE, spawnReady, TSX } from "./child-process.js";
 import { type WebBenchResult, webBench } from "./web-bench-entry.js";
 
@@ -40,7 +40,7 @@ try {
   );
   cleanups.unshift(() => sink.stop());
 
-  const bundle = await bundleForBrowser();
+  const bundle = await bundleForBrowser({ entry: "web-bench-entry.ts", name: "webBench", dir });
   const page = createServer((request, response) => {
     if (request.url === "/web-bench.js") {
       response.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
@@ -106,25 +106,4 @@ try {
   report("web client in Node    ", inNode);
 } finally {
   for (const cleanup of cleanups) await cleanup().catch(() => {});
-}
-
-/** web-bench-entry.ts and the web client as one IIFE that sets globalThis.webBench. */
-async function bundleForBrowser(): Promise<string> {
-  const require = createRequire(createRequire(import.meta.url).resolve("tsx"));
-  const esbuild = require("esbuild") as { build(options: object): Promise<unknown> };
-  const outfile = join(dir, "web-bench.js");
-  await esbuild.build({
-    stdin: {
-      contents: `import { webBench } from ${JSON.stringify(join(HERE, "web-bench-entry.ts"))}; globalThis.webBench = webBench;`,
-      resolveDir: HERE,
-      loader: "ts",
-    },
-    outfile,
-    bundle: true,
-    platform: "browser",
-    format: "iife",
-    target: "es2022",
-    logLevel: "error",
-  });
-  return readFile(outfile, "utf8");
 }

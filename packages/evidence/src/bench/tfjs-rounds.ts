@@ -26,7 +26,8 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH } from "@openfl-connect/test-support/chro
 import { createKerasTasks, getModelWeights, selectBackend } from "@openfl-connect/tfjs";
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import { chromium } from "@playwright/test";
-import { HERE, PYTHON, REPO_ROOT } from "./child-process.js";
+import { bundleForBrowser } from "./browser-bundle.js";
+import { PYTHON, REPO_ROOT } from "./child-process.js";
 import { machineLines, writeSection } from "./report.js";
 import { type TfjsRoundsResult, tfjsRounds } from "./tfjs-round-entry.js";
 
@@ -86,7 +87,12 @@ try {
   }
 
   // The same code in Chromium (main thread; the collaborator page trains in a worker).
-  const bundle = await bundleForBrowser();
+  const bundle = await bundleForBrowser({
+    entry: "tfjs-round-entry.ts",
+    name: "tfjsRounds",
+    dir,
+    external: ["fs", "path", "worker_threads", "perf_hooks", "os"],
+  });
   const wasmDir = dirname(
     createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json"),
   );
@@ -241,27 +247,4 @@ function report(rows: readonly Row[], wire: Awaited<ReturnType<typeof wholeRound
     `Whole rounds of one Node collaborator (TF.js CPU backend) against the reference aggregator over mTLS on loopback, the only participant (model ${((wire[0]?.bytes ?? 0) / 1024) | 0} KiB down and up each round): steady round ${f(steady(wall))} s, of which ${f(steady(tasks))} s in the tasks (training and validation) and ${f(steady(rest))} s the rest (model download, results upload, the loop): the wire is ${f((100 * steady(rest)) / steady(wall))}% of a round.`,
   );
   return lines;
-}
-
-/** tfjs-round-entry.ts and TF.js as one IIFE that sets globalThis.tfjsRounds. */
-async function bundleForBrowser(): Promise<string> {
-  const require = createRequire(createRequire(import.meta.url).resolve("tsx"));
-  const esbuild = require("esbuild") as { build(options: object): Promise<unknown> };
-  const outfile = join(dir, "tfjs-rounds.js");
-  await esbuild.build({
-    stdin: {
-      contents: `import { tfjsRounds } from ${JSON.stringify(join(HERE, "tfjs-round-entry.ts"))}; globalThis.tfjsRounds = tfjsRounds;`,
-      resolveDir: HERE,
-      loader: "ts",
-    },
-    outfile,
-    bundle: true,
-    platform: "browser",
-    format: "iife",
-    target: "es2022",
-    logLevel: "error",
-    // The WASM backend's Node-only branches name these; the browser never takes them.
-    external: ["fs", "path", "worker_threads", "perf_hooks", "os"],
-  });
-  return readFile(outfile, "utf8");
 }
