@@ -3,11 +3,8 @@
 // the aggregator says quit, against the TypeScript reference aggregator and OpenFL 1.9's real
 // Aggregator; a reload in the middle of an upload leaves the aggregator holding that result
 // exactly once; the accuracy chart is kept as a screenshot.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { resolve } from "node:path";
 import { expect, type Page, type Route, type TestInfo, test } from "@playwright/test";
-import { readyLine } from "./global-setup.js";
+import { type Harness, startHarness } from "./harness-process.js";
 import type { MixedFederationState } from "./mixed-federation-state.js";
 
 interface MixedFederation {
@@ -21,8 +18,6 @@ interface MixedFederation {
   readonly nodeCollaborators: readonly string[];
 }
 
-const dashboardDir = resolve(import.meta.dirname, "..");
-
 async function aggregatorState(federation: MixedFederation): Promise<MixedFederationState> {
   const response = await fetch(federation.stateUrl);
   if (!response.ok) throw new Error(`harness /state: ${response.status} ${await response.text()}`);
@@ -31,29 +26,21 @@ async function aggregatorState(federation: MixedFederation): Promise<MixedFedera
 
 for (const kind of ["reference", "openfl"] as const) {
   test.describe(`against ${kind === "openfl" ? "OpenFL's real Aggregator" : "the reference aggregator"}`, () => {
-    let harness: ChildProcess | undefined;
+    let harness: Harness<MixedFederation> | undefined;
     let federation: MixedFederation;
 
     test.beforeAll(async () => {
       test.setTimeout(240_000);
-      const log = createWriteStream(
-        resolve(dashboardDir, `../../test-results/mixed-federation-harness-${kind}.log`),
+      harness = await startHarness<MixedFederation>(
+        "mixed-federation-harness.ts",
+        ["--aggregator", kind],
+        `mixed-federation-harness-${kind}`,
       );
-      harness = spawn(
-        process.execPath,
-        ["--import", "tsx", "e2e/mixed-federation-harness.ts", "--aggregator", kind],
-        { cwd: dashboardDir, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      harness.stderr?.pipe(log);
-      federation = (await readyLine(harness, log, `mixed ${kind}`)) as unknown as MixedFederation;
+      federation = harness.ready;
     });
 
     test.afterAll(async () => {
-      const child = harness;
-      if (child === undefined || child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      await harness?.stop();
     });
 
     if (kind === "reference") {

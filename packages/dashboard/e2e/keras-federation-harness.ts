@@ -14,8 +14,6 @@
 //      for everyone, the tab included (its link's useDeltaUpdates=true).
 import { mkdtempSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,6 +27,7 @@ import { modelFileOf } from "@openfl-connect/tfjs";
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
 import { serveStaticSite } from "../serve/static-site.js";
+import { serveState } from "./harness-process.js";
 
 const dist = resolve(import.meta.dirname, "../dist");
 
@@ -91,23 +90,14 @@ async function main(): Promise<void> {
     nodeOutcome = code === 0 && finished ? "quit" : `exited ${code}: ${node.stderr().slice(-400)}`;
   });
 
-  const control = createServer((req, res) => {
-    if (req.url !== "/state") {
-      res.writeHead(404).end();
-      return;
-    }
-    Promise.all([federation.arrivals(), federation.metrics(), federation.errors()]).then(
-      ([arrivals, metrics, errors]) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ arrivals, metrics, errors, nodeOutcome }));
-      },
-      (error: unknown) => {
-        res.writeHead(500, { "content-type": "text/plain" });
-        res.end(String(error));
-      },
-    );
+  const control = await serveState(async () => {
+    const [arrivals, metrics, errors] = await Promise.all([
+      federation.arrivals(),
+      federation.metrics(),
+      federation.errors(),
+    ]);
+    return { arrivals, metrics, errors, nodeOutcome };
   });
-  await new Promise<void>((r) => control.listen(0, "127.0.0.1", () => r()));
 
   let stopping = false;
   const stop = async () => {
@@ -135,7 +125,7 @@ async function main(): Promise<void> {
       ready: true,
       collaboratorUrl: `${web.origin}/collaborator.html?${query}`,
       accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),
-      stateUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}/state`,
+      stateUrl: control.url,
       csvPath: shards[BROWSER],
       rounds: ROUNDS,
       collaboratorName: BROWSER,

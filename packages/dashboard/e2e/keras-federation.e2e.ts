@@ -2,13 +2,10 @@
 // CNN with TensorFlow.js in its Web Worker, through Envoy, beside two OpenFL Keras collaborators
 // and a Node TF.js collaborator, against OpenFL 1.9's real Aggregator (keras-federation-harness.ts),
 // until the aggregator says quit and the aggregated model validates at 90% or more.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { resolve } from "node:path";
 import type { Arrival, MetricRecord } from "@openfl-connect/interop/openfl-federation";
 import { metricValue } from "@openfl-connect/interop/openfl-federation";
 import { expect, test } from "@playwright/test";
-import { readyLine } from "./global-setup.js";
+import { type Harness, startHarness } from "./harness-process.js";
 
 interface KerasFederation {
   readonly collaboratorUrl: string;
@@ -27,7 +24,6 @@ interface KerasFederationState {
   readonly nodeOutcome: string;
 }
 
-const dashboardDir = resolve(import.meta.dirname, "..");
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
 
 async function federationState(federation: KerasFederation): Promise<KerasFederationState> {
@@ -44,35 +40,21 @@ for (const { backends, delta } of [
   { backends: "cpu", delta: true },
 ]) {
   test.describe(`real models: a browser tab trains the digits CNN with OpenFL's Keras collaborators (backends ${backends}, use_delta_updates ${delta})`, () => {
-    let harness: ChildProcess | undefined;
+    let harness: Harness<KerasFederation> | undefined;
     let federation: KerasFederation;
 
     test.beforeAll(async () => {
       test.setTimeout(240_000);
-      const log = createWriteStream(
-        resolve(
-          dashboardDir,
-          `../../test-results/keras-federation-harness-${backends}-${delta}.log`,
-        ),
+      harness = await startHarness<KerasFederation>(
+        "keras-federation-harness.ts",
+        delta ? ["--delta"] : [],
+        `keras-federation-harness-${backends}-${delta}`,
       );
-      harness = spawn(
-        process.execPath,
-        ["--import", "tsx", "e2e/keras-federation-harness.ts", ...(delta ? ["--delta"] : [])],
-        {
-          cwd: dashboardDir,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      harness.stderr?.pipe(log);
-      federation = (await readyLine(harness, log, "keras")) as unknown as KerasFederation;
+      federation = harness.ready;
     });
 
     test.afterAll(async () => {
-      const child = harness;
-      if (child === undefined || child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      await harness?.stop();
     });
 
     test("every round completes with the tab, the Node and the Keras collaborators; accuracy reaches 90%", async ({

@@ -15,8 +15,6 @@
 //      (from packages/dashboard; build first; openfl needs the venv of scripts/setup-python.sh)
 import { mkdtempSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +36,7 @@ import {
 } from "@openfl-connect/reference-aggregator/pki";
 import { startEnvoy } from "@openfl-connect/test-support/envoy";
 import { serveStaticSite } from "../serve/static-site.js";
+import { serveState } from "./harness-process.js";
 import type { AggregatorView, Upload } from "./mixed-federation-state.js";
 
 const dist = resolve(import.meta.dirname, "../dist");
@@ -113,23 +112,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const control = createServer((req, res) => {
-    if (req.url !== "/state") {
-      res.writeHead(404).end();
-      return;
-    }
-    aggregator.state().then(
-      (state) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ...state, nodeOutcomes }));
-      },
-      (error: unknown) => {
-        res.writeHead(500, { "content-type": "text/plain" });
-        res.end(String(error));
-      },
-    );
-  });
-  await new Promise<void>((r) => control.listen(0, "127.0.0.1", () => r()));
+  const control = await serveState(async () => ({ ...(await aggregator.state()), nodeOutcomes }));
 
   let stopping = false;
   const stop = async () => {
@@ -157,7 +140,7 @@ async function main(): Promise<void> {
       collaboratorUrl: `${web.origin}/collaborator.html?${query}`,
       proxyUrl: proxy.proxyUrl,
       accessToken: proxy.token({ sub: USER, collaborator: USER, upload: true }),
-      stateUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}/state`,
+      stateUrl: control.url,
       csvPath,
       rounds: ROUNDS,
       aggregator: values.aggregator,

@@ -5,8 +5,6 @@
 //
 // Flags: --delta     the plan's use_delta_updates for everyone (default off)
 //        --verbose   also print our collaborators' log lines
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,13 +16,9 @@ import {
   shardJson,
   startOpenFLFederation,
 } from "@openfl-connect/interop/openfl-federation";
-import {
-  AGGREGATOR_UUID,
-  FEDERATION_UUID,
-  PYTHON,
-  REPO_ROOT,
-} from "@openfl-connect/interop/openfl-fixture";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { ensurePythonVenv } from "./python-venv.js";
 import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
@@ -41,10 +35,7 @@ async function main(): Promise<number> {
     },
     strict: true,
   });
-  if (!existsSync(PYTHON)) {
-    console.log("installing the Python venv with OpenFL 1.9 (once, about a minute) ...");
-    execFileSync("bash", [join(REPO_ROOT, "scripts", "setup-python.sh")], { stdio: "inherit" });
-  }
+  ensurePythonVenv();
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), "openfl-mixed-demo-"));
   const all = [...NODE_COLLABORATORS, PYTHON_COLLABORATOR];

@@ -7,8 +7,6 @@
 // Flags: --openfl    OpenFL's Aggregator and Keras collaborators (default: the reference aggregator)
 //        --delta     the plan's use_delta_updates for everyone (default off)
 //        --verbose   also print our collaborators' log lines
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,12 +15,7 @@ import { parseArgs } from "node:util";
 import type { CollaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
 import { exportDigitsShards, readDigitsShard } from "@openfl-connect/interop/digits-shards";
 import { metricValue, startOpenFLFederation } from "@openfl-connect/interop/openfl-federation";
-import {
-  AGGREGATOR_UUID,
-  FEDERATION_UUID,
-  PYTHON,
-  REPO_ROOT,
-} from "@openfl-connect/interop/openfl-fixture";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
 import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import {
@@ -33,6 +26,7 @@ import {
 } from "@openfl-connect/tfjs";
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
+import { ensurePythonVenv } from "./python-venv.js";
 import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 8;
@@ -53,10 +47,7 @@ async function main(): Promise<number> {
     },
     strict: true,
   });
-  if (!existsSync(PYTHON)) {
-    console.log("installing the Python venv (OpenFL 1.9, Keras on JAX; once, about a minute) ...");
-    execFileSync("bash", [join(REPO_ROOT, "scripts", "setup-python.sh")], { stdio: "inherit" });
-  }
+  ensurePythonVenv();
   const backend = await selectBackend(["cpu"]);
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), "openfl-tfjs-demo-"));
