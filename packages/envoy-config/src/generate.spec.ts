@@ -76,6 +76,13 @@ describe("generated Envoy config", () => {
     ) as Node;
     assert.deepEqual([ping.route.timeout, ping.route.idle_timeout], ["120s", "120s"]);
     assert.deepEqual([upload.route.timeout, upload.route.idle_timeout], ["0s", "120s"]);
+    for (const c of input.collaborators) {
+      const cluster = config.static_resources.clusters.find(
+        (k: Node) => k.name === collaboratorCluster(c),
+      );
+      assert.deepEqual(cluster.circuit_breakers.thresholds[0].max_requests, 4, c.name);
+      assert.deepEqual(cluster.circuit_breakers.thresholds[0].max_pending_requests, 4, c.name);
+    }
     const short = envoyConfigObject({ ...input, limits: { ...input.limits, read_timeout_s: 7 } });
     const shortHcm = (short as Node).static_resources.listeners[0].filter_chains[0].filters[0]
       .typed_config;

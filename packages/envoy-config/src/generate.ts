@@ -426,6 +426,19 @@ function collaboratorClusterConfig(
     name,
     type: "STRICT_DNS",
     connect_timeout: "5s",
+    // One identity per user, one cluster per identity: these bound how many of the aggregator's
+    // handlers (OpenFL's server has 8 worker threads) one user can hold at once. Past them,
+    // Envoy answers 503 (overflow) at once and nothing is forwarded.
+    circuit_breakers: {
+      thresholds: [
+        {
+          priority: "DEFAULT",
+          max_requests: input.limits.max_calls_per_identity,
+          max_pending_requests: input.limits.max_calls_per_identity,
+          max_connections: 4,
+        },
+      ],
+    },
     load_assignment: {
       cluster_name: name,
       endpoints: [

@@ -44,6 +44,11 @@ export interface EdgeLimits {
   readonly read_timeout_s: number;
   /** Largest request body of a read call, bytes; past it 413 at the edge. Default 65536. */
   readonly read_request_max_bytes: number;
+  /**
+   * Calls one identity may have at the aggregator at once; past it 503 at the edge. Default 4:
+   * OpenFL's server has 8 worker threads, so one user cannot hold them all.
+   */
+  readonly max_calls_per_identity: number;
 }
 
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
@@ -52,6 +57,7 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
   stream_idle_timeout_s: 120,
   read_timeout_s: 120,
   read_request_max_bytes: 65536,
+  max_calls_per_identity: 4,
 };
 
 export interface EnvoyInput {
