@@ -21,6 +21,7 @@ import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-
 import { ReferenceAggregator, silentLogger } from "@openfl-connect/reference-aggregator";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { type DemoDashboard, startDemoDashboard } from "./demo-dashboard.js";
+import { runDemo } from "./run-demo.js";
 import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
@@ -190,12 +191,4 @@ async function startDashboard(
   return dashboard;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(
-      `demo FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
-    process.exit(1);
-  },
-);
+runDemo(main);

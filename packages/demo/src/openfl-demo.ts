@@ -19,6 +19,7 @@ import {
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "@openfl-connect/interop/openfl-fixture";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { ensurePythonVenv } from "./python-venv.js";
+import { runDemo } from "./run-demo.js";
 import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 5;
@@ -122,12 +123,4 @@ function printRounds(metrics: readonly MetricRecord[]): number[] {
   return accuracies;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(
-      `demo FAILED: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
-    );
-    process.exit(1);
-  },
-);
+runDemo(main);

@@ -27,6 +27,7 @@ import {
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
 import { ensurePythonVenv } from "./python-venv.js";
+import { runDemo } from "./run-demo.js";
 import { runSoftmaxCollaborators } from "./softmax-collaborators.js";
 
 const ROUNDS = 8;
@@ -163,12 +164,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(
-      `demo FAILED: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
-    );
-    process.exit(1);
-  },
-);
+runDemo(main);

@@ -69,8 +69,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const model = await loadModel(values.model);
     if (command === "init-model") {
       await writeFile(target, await modelFileOf(model));
-      for (const w of kerasWeights(model)) io.out(`${w.name} [${w.shape.join(", ")}]`);
-      io.out(`wrote ${target}: ${kerasWeights(model).length} tensors, round 0`);
+      const weights = kerasWeights(model);
+      for (const w of weights) io.out(`${w.name} [${w.shape.join(", ")}]`);
+      io.out(`wrote ${target}: ${weights.length} tensors, round 0`);
       return 0;
     }
     const bytes = await readFile(target).catch((error: Error) => {

@@ -179,8 +179,10 @@ export function createKerasTasks(options: KerasTasksOptions): TaskSet {
         } else {
           // The model trained here this round is gone (the collaborator restarted after `train`):
           // train again from the round's model, so that a locally tuned model is what is validated.
-          const trainer = Object.values(settings).find((t) => t.kind === "train");
-          if (trainer === undefined || trainer.kind !== "train") {
+          const trainer = Object.values(settings).find(
+            (t): t is Extract<KerasTask, { kind: "train" }> => t.kind === "train",
+          );
+          if (trainer === undefined) {
             throw new TaskSettingsError(
               `tasks.${ctx.taskName}`,
               "apply: local validates the model trained this round, and the plan has no train_task",

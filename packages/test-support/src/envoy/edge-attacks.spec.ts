@@ -9,7 +9,6 @@ import { connect as http2Connect } from "node:http2";
 import { connect, type Socket } from "node:net";
 
 import { after, before, describe, it } from "node:test";
-import type { Interceptor } from "@connectrpc/connect";
 import { encodeNamedTensor } from "@openfl-connect/core";
 import { AggregatorWebClient } from "@openfl-connect/web";
 import { type FaultProxy, startFaultProxy } from "../fault-proxy.js";
@@ -19,6 +18,7 @@ import {
   startTestFederation,
   type TestFederation,
 } from "../reference-federation.js";
+import { bearer, envoyWebClient } from "./envoy-web-client.js";
 import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
 
 const SERVICE = "/openfl.aggregator.Aggregator/";
@@ -49,23 +49,8 @@ let envoy: RunningEnvoy;
 const alice = (upload = false) =>
   envoy.token({ sub: "alice@example.org", collaborator: "alice", upload });
 
-function bearer(token: string): Interceptor {
-  return (next) => (request) => {
-    request.header.set("authorization", `Bearer ${token}`);
-    return next(request);
-  };
-}
-
-function webClient(token: string, collaboratorName: string): AggregatorWebClient {
-  return new AggregatorWebClient({
-    proxyUrl: envoy.proxyUrl,
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
-    collaboratorName,
-    retry: { intervalMs: 10, maxAttempts: 1 },
-    interceptors: [bearer(token)],
-  });
-}
+const webClient = (token: string, collaboratorName: string) =>
+  envoyWebClient(envoy, token, collaboratorName);
 
 /** An empty gRPC-web message (Envoy decides before the body matters). */
 function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Response> {

@@ -7,13 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { AggregatorCallError } from "@openfl-connect/core";
-import { AggregatorWebClient } from "@openfl-connect/web";
-import {
-  AGGREGATOR_UUID,
-  FEDERATION_UUID,
-  startTestFederation,
-  type TestFederation,
-} from "../reference-federation.js";
+import { startTestFederation, type TestFederation } from "../reference-federation.js";
+import { envoyWebClient } from "./envoy-web-client.js";
 import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
 
 const MAX_CALLS = 2;
@@ -23,21 +18,8 @@ const ATTACK_CALLS = 8;
 let federation: TestFederation;
 let envoy: RunningEnvoy;
 
-function webClient(token: string, collaboratorName: string): AggregatorWebClient {
-  return new AggregatorWebClient({
-    proxyUrl: envoy.proxyUrl,
-    aggregatorUuid: AGGREGATOR_UUID,
-    federationUuid: FEDERATION_UUID,
-    collaboratorName,
-    retry: { intervalMs: 10, maxAttempts: 1 },
-    interceptors: [
-      (next) => (request) => {
-        request.header.set("authorization", `Bearer ${token}`);
-        return next(request);
-      },
-    ],
-  });
-}
+const webClient = (token: string, collaboratorName: string) =>
+  envoyWebClient(envoy, token, collaboratorName);
 
 const codeOf = (outcome: PromiseSettledResult<unknown>) =>
   outcome.status === "rejected" && outcome.reason instanceof AggregatorCallError

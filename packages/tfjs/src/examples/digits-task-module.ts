@@ -2,7 +2,8 @@
 // with OpenFL's Keras tasks on a CSV shard. Settings come from the environment, since the CLI
 // imports a task module without arguments:
 //   OPENFL_TFJS_DATA     the shard: a CSV of f1..f64,label rows (every 3rd row validates)
-//   OPENFL_TFJS_BACKEND  "wasm" or "cpu" (default "wasm", falling back to "cpu")
+//   OPENFL_TFJS_BACKEND  "cpu" (the default; TF.js 4.22's WASM backend has no convolution
+//                        gradients, so it cannot train this CNN and is refused)
 //   OPENFL_TFJS_OPT_TREATMENT  RESET or CONTINUE_LOCAL (default RESET, as OpenFL's Keras template)
 import { readFileSync } from "node:fs";
 import { parseCsvDataset, splitShard } from "@openfl-connect/collaborator/browser";
@@ -14,15 +15,15 @@ const dataPath = process.env.OPENFL_TFJS_DATA;
 if (dataPath === undefined || dataPath === "") {
   throw new Error("OPENFL_TFJS_DATA must name the collaborator's digits CSV (f1..f64,label)");
 }
-const wanted = process.env.OPENFL_TFJS_BACKEND ?? "wasm";
-if (wanted !== "wasm" && wanted !== "cpu") {
-  throw new Error(`OPENFL_TFJS_BACKEND must be "wasm" or "cpu", got ${JSON.stringify(wanted)}`);
+const wanted = process.env.OPENFL_TFJS_BACKEND ?? "cpu";
+if (wanted !== "cpu") {
+  throw new Error(
+    `OPENFL_TFJS_BACKEND must be "cpu", got ${JSON.stringify(wanted)}${wanted === "wasm" ? " (TF.js's WASM backend has no convolution gradients: it cannot train this CNN)" : ""}`,
+  );
 }
-// Backends are the application's choice (peer dependencies): import only what is asked for.
-if (wanted === "wasm") await import("@tensorflow/tfjs-backend-wasm");
 await import("@tensorflow/tfjs-backend-cpu");
 /** The TF.js backend this module trains on. */
-export const backend = await selectBackend(wanted === "wasm" ? ["wasm", "cpu"] : ["cpu"]);
+export const backend = await selectBackend(["cpu"]);
 
 let text: string;
 try {
