@@ -8,6 +8,7 @@ import {
   collaboratorCluster,
   envoyConfigObject,
   generateEnvoyConfig,
+  routedMethods,
 } from "./generate.js";
 import {
   checkEnvoyInput,
@@ -109,7 +110,7 @@ describe("generated Envoy config", () => {
     );
   });
 
-  it("holds a read's body whole up to 64 KiB (413 past it) and leaves uploads unbuffered", () => {
+  it("holds every body whole before it goes upstream: reads up to 64 KiB, uploads up to upload_max_bytes (413 past them)", () => {
     const buffer = hcm.http_filters.find((f: Node) => f.name === "envoy.filters.http.buffer");
     assert.equal(buffer.typed_config.max_request_bytes, READ_REQUEST_MAX_BYTES);
     const names = hcm.http_filters.map((f: Node) => f.name);
@@ -118,17 +119,71 @@ describe("generated Envoy config", () => {
     );
     assert.equal(names.at(-1), "envoy.filters.http.router");
     for (const route of hcm.route_config.virtual_hosts[0].routes as Node[]) {
+      if (route.match.dynamic_metadata === undefined) continue;
       const upload = route.match.path.endsWith("/SendLocalTaskResults");
       const perRoute = route.typed_per_filter_config?.["envoy.filters.http.buffer"];
+      assert.equal(perRoute?.disabled, undefined, route.name);
+      const bound = upload ? DEFAULT_EDGE_LIMITS.upload_max_bytes : READ_REQUEST_MAX_BYTES;
       assert.equal(
-        perRoute?.disabled === true,
-        upload && route.match.dynamic_metadata !== undefined,
+        perRoute?.buffer?.max_request_bytes ?? READ_REQUEST_MAX_BYTES,
+        bound,
         route.name,
       );
-      if (route.match.dynamic_metadata !== undefined && !upload) {
-        assert.equal(route.request_body_buffer_limit, READ_REQUEST_MAX_BYTES, route.name);
-      }
+      assert.equal(route.request_body_buffer_limit, bound, route.name);
     }
+  });
+
+  it("gives each user (token sub) its own token bucket, after RBAC and before the body is held", () => {
+    const names = hcm.http_filters.map((f: Node) => f.name);
+    const at = names.indexOf("envoy.filters.http.local_ratelimit");
+    assert.ok(names.indexOf("envoy.filters.http.rbac") < at);
+    assert.ok(at < names.indexOf("envoy.filters.http.buffer"));
+    const limiter = filter("envoy.filters.http.local_ratelimit").typed_config;
+    const bucket = {
+      max_tokens: DEFAULT_EDGE_LIMITS.request_burst_per_user,
+      tokens_per_fill: DEFAULT_EDGE_LIMITS.requests_per_user_per_s,
+      fill_interval: "1s",
+    };
+    assert.deepEqual(limiter.descriptors, [{ entries: [{ key: "sub" }], token_bucket: bucket }]);
+    assert.deepEqual(limiter.rate_limits[0].actions[0].metadata.metadata_key, {
+      key: "envoy.filters.http.jwt_authn",
+      path: [{ key: "jwt_payload" }, { key: "sub" }],
+    });
+    assert.equal(limiter.filter_enforced.default_value.numerator, 100);
+  });
+
+  it("sheds the streams holding the most memory first, and caps connections, from limits", () => {
+    const overload = config.overload_manager;
+    const actions = overload.actions.map((a: Node) => a.name);
+    assert.equal(actions[0], "envoy.overload_actions.reset_high_memory_stream");
+    assert.ok(overload.buffer_factory_config.minimum_account_to_track_power_of_two <= 20);
+    const monitors = Object.fromEntries(
+      overload.resource_monitors.map((m: Node) => [m.name, m.typed_config]),
+    );
+    assert.equal(
+      monitors["envoy.resource_monitors.global_downstream_max_connections"]
+        .max_active_downstream_connections,
+      DEFAULT_EDGE_LIMITS.max_connections,
+    );
+    assert.equal(
+      monitors["envoy.resource_monitors.fixed_heap"].max_heap_size_bytes,
+      DEFAULT_EDGE_LIMITS.max_heap_bytes,
+    );
+  });
+
+  it("answers readiness on its own listener, GET /ready only, with no route upstream", () => {
+    const health = config.static_resources.listeners[1];
+    assert.deepEqual(health.address.socket_address, { address: "0.0.0.0", port_value: 8081 });
+    const manager = health.filter_chains[0].filters[0].typed_config;
+    const check = manager.http_filters[0].typed_config;
+    assert.equal(check.pass_through_mode, false);
+    assert.deepEqual(check.headers[0], { name: ":path", string_match: { exact: "/ready" } });
+    assert.deepEqual(
+      manager.route_config.virtual_hosts[0].routes.map((r: Node) => r.direct_response?.status),
+      [404],
+    );
+    const { health: _, ...without } = input;
+    assert.equal((envoyConfigObject(without) as Node).static_resources.listeners.length, 1);
   });
 
   it("sends tokens that map to no collaborator to a route RBAC denies, whose cluster has no endpoints", () => {
@@ -169,6 +224,30 @@ describe("generated Envoy config", () => {
       },
     ]);
     assert.deepEqual(policies.read.permissions, [{ not_rule: policies.upload.permissions[0] }]);
+  });
+
+  it("routes InteropRelay only when tokens.interop_claim is set, and then only for tokens whose claim is true", () => {
+    assert.deepEqual(routedMethods(input), ALLOWED_METHODS);
+    const enabled = { ...input, tokens: { ...input.tokens, interop_claim: "openfl_interop" } };
+    const on = envoyConfigObject(enabled) as Node;
+    const onHcm = on.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    const paths = onHcm.route_config.virtual_hosts[0].routes.map((r: Node) => r.match.path);
+    assert.ok(paths.includes("/openfl.aggregator.Aggregator/InteropRelay"));
+    const rbac = onHcm.http_filters.find((f: Node) => f.name === "envoy.filters.http.rbac");
+    const { policies } = rbac.typed_config.rules;
+    assert.deepEqual(policies.interop.principals[0].sourced_metadata.metadata_matcher.path, [
+      { key: "jwt_payload" },
+      { key: "openfl_interop" },
+    ]);
+    assert.deepEqual(policies.read.permissions[0].and_rules.rules[1], {
+      not_rule: policies.interop.permissions[0],
+    });
+    assert.deepEqual(policies.read.permissions[0].and_rules.rules[0], {
+      not_rule: policies.upload.permissions[0],
+    });
+    // Without the claim set there is no interop policy: the path is simply not routed (404).
+    const { policies: off } = filter("envoy.filters.http.rbac").typed_config.rules;
+    assert.equal(off.interop, undefined);
   });
 
   it("logs the token's sub and the collaborator identity for every request", () => {
@@ -237,6 +316,18 @@ describe("generator input", () => {
     fails((r) => {
       r.limits = { idle: 5 };
     }, /limits\.idle: expected one of the keys/);
+    fails((r) => {
+      r.limits = { upload_max_bytes: 2 ** 31 };
+    }, /limits\.upload_max_bytes: expected at most 1207959552 \(OpenFL's largest message/);
+  });
+
+  it("refuses an interop claim that is another claim, and a health port that is the listener's", () => {
+    fails((r) => {
+      r.tokens.interop_claim = r.tokens.upload_claim;
+    }, /tokens\.interop_claim: expected a claim other than collaborator_claim and upload_claim/);
+    fails((r) => {
+      r.health.port = r.listener.port;
+    }, /health\.port: expected a port other than listener\.port, got 8443/);
   });
 
   it("refuses a TCP admin interface, saying why, and a relative socket path", () => {

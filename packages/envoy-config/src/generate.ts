@@ -8,17 +8,16 @@ import type { CollaboratorIdentity, EdgeLimits, EnvoyInput, TlsFiles } from "./i
 /** The gRPC service the routes and RBAC rules name. */
 export const AGGREGATOR_SERVICE = "/openfl.aggregator.Aggregator/";
 export const UPLOAD_METHOD = `${AGGREGATOR_SERVICE}SendLocalTaskResults`;
+export const INTEROP_METHOD = `${AGGREGATOR_SERVICE}InteropRelay`;
 /** Where jwt_authn puts the verified payload (dynamic metadata of the jwt_authn filter). */
 export const JWT_FILTER = "envoy.filters.http.jwt_authn";
 export const JWT_PAYLOAD_KEY = "jwt_payload";
 const JWKS_CLUSTER = "oidc_jwks";
 const NO_IDENTITY_CLUSTER = "no_collaborator_identity";
-/** OpenFL's largest message (1 GiB) + 128 MiB: a ceiling for any filter that buffers a body. */
-const BODY_BUFFER_LIMIT = 1207959552;
 /**
  * The methods a browser collaborator calls, and only these, are routed (an allow-list: any other
- * path under the service, InteropRelay included, is 404 at the edge and never reaches the
- * aggregator).
+ * path under the service is 404 at the edge and never reaches the aggregator). InteropRelay is
+ * added only when the input names tokens.interop_claim.
  */
 export const ALLOWED_METHODS = [
   "Ping",
@@ -26,11 +25,26 @@ export const ALLOWED_METHODS = [
   "GetAggregatedTensor",
   "SendLocalTaskResults",
 ] as const;
-// A read's body (Ping, GetTasks, GetAggregatedTensor; real ones are under 1 KiB) is held whole by
-// the buffer filter, up to limits.read_request_max_bytes, and answered 413 past it, so a read
-// cannot carry an upload's worth of bytes to the aggregator. Uploads are not buffered (their
-// bound is the aggregator's own).
+// Every body is held whole by the buffer filter before any of it goes upstream, 413 past its
+// bound: a read's (real ones are under 1 KiB) up to limits.read_request_max_bytes, so a read
+// cannot carry an upload's worth of bytes to the aggregator; an upload's up to
+// limits.upload_max_bytes, because OpenFL's server reads an upload while holding its one upload
+// lock: streamed through at a slow (or stalled) user's pace, it would hold every upload.
 const BUFFER_FILTER = "envoy.filters.http.buffer";
+const RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit";
+/** Distinct users (token `sub`s) the rate limiter keeps a bucket for at once (least recent out). */
+const RATE_LIMITED_USERS = 10000;
+
+/** The methods routed for `input`: the browser's four, and InteropRelay when enabled. */
+export function routedMethods(input: Pick<EnvoyInput, "tokens">): readonly string[] {
+  return input.tokens.interop_claim === undefined
+    ? ALLOWED_METHODS
+    : [...ALLOWED_METHODS, "InteropRelay"];
+}
+
+/** Methods whose body may be large (held up to upload_max_bytes, not read_request_max_bytes). */
+const isLargeBodyMethod = (method: string) =>
+  method === "SendLocalTaskResults" || method === "InteropRelay";
 
 /** The upstream cluster that presents `collaborator`'s certificate. */
 export function collaboratorCluster(collaborator: Pick<CollaboratorIdentity, "name">): string {
@@ -80,8 +94,8 @@ export function generateEnvoyConfig(input: EnvoyInput, generatedFrom: string): s
     [...hcm, "http_filters"],
     " Order matters: gRPC-web -> CORS (answers preflights, adds CORS headers to every answer)\n" +
       " -> jwt_authn (token from the Authorization header only) -> RBAC (uploads need the\n" +
-      " upload claim) -> buffer (a read's body held whole, at most 64 KiB; off for uploads)\n" +
-      " -> router.",
+      " upload claim) -> local rate limit (per token sub) -> buffer (a body held whole before\n" +
+      " it goes upstream: reads a few KiB, uploads up to limits.upload_max_bytes) -> router.",
   );
   comment(
     doc,
@@ -109,14 +123,13 @@ export function envoyConfigObject(input: EnvoyInput): Record<string, unknown> {
     load_assignment: { cluster_name: NO_IDENTITY_CLUSTER, endpoints: [] },
   });
   if ("remote" in input.tokens.jwks) clusters.push(jwksCluster(input.tokens.jwks.remote));
+  const listeners = [listener(input)];
+  if (input.health !== undefined) listeners.push(healthListener(input.health));
   return {
     // Owner-only (0600): no browser page and no other local user can reach it.
     admin: { address: { pipe: { path: input.admin.socket, mode: 0o600 } } },
-    static_resources: {
-      listeners: [listener(input)],
-      clusters,
-    },
-    overload_manager: overloadManager(),
+    static_resources: { listeners, clusters },
+    overload_manager: overloadManager(input.limits),
   };
 }
 
@@ -237,9 +250,11 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
             },
             routes: [
               ...input.collaborators.flatMap((c) =>
-                ALLOWED_METHODS.map((method) => collaboratorRoute(claim, c, method, input.limits)),
+                routedMethods(input).map((method) =>
+                  collaboratorRoute(claim, c, method, input.limits),
+                ),
               ),
-              ...ALLOWED_METHODS.map(noIdentityRoute),
+              ...routedMethods(input).map(noIdentityRoute),
             ],
           },
         ],
@@ -259,9 +274,10 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
         },
         jwtAuthn(input),
         rbac(input),
+        rateLimitPerUser(input.limits),
         {
-          // After authentication and RBAC: a read's body is held whole (at most
-          // limits.read_request_max_bytes, else 413) before any of it goes upstream. Off for uploads.
+          // After authentication and RBAC: a body is held whole (reads: at most
+          // limits.read_request_max_bytes; uploads: per route) before any of it goes upstream.
           name: BUFFER_FILTER,
           typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
@@ -280,18 +296,65 @@ function httpConnectionManager(input: EnvoyInput): Record<string, unknown> {
   };
 }
 
-/** Uploads are streamed, not held: the buffer filter is off on their routes. */
-function uploadUnbuffered(method: string): Record<string, unknown> {
-  return method === "SendLocalTaskResults"
+/** An upload's body is held whole too, up to limits.upload_max_bytes (the filter's is a read's). */
+function uploadBuffer(method: string, limits: EdgeLimits): Record<string, unknown> {
+  return isLargeBodyMethod(method)
     ? {
         typed_per_filter_config: {
           [BUFFER_FILTER]: {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
-            disabled: true,
+            buffer: { max_request_bytes: limits.upload_max_bytes },
           },
         },
       }
     : {};
+}
+
+/**
+ * A token bucket per user (the verified token's `sub`), refilled every second. A request
+ * past it gets 429 (which gRPC clients read as UNAVAILABLE, and retry after a back-off).
+ * Tokens without a sub share one bucket.
+ */
+function rateLimitPerUser(limits: EdgeLimits): Record<string, unknown> {
+  const bucket = (users: number) => ({
+    max_tokens: limits.request_burst_per_user * users,
+    tokens_per_fill: limits.requests_per_user_per_s * users,
+    fill_interval: "1s",
+  });
+  const always = { default_value: { numerator: 100, denominator: "HUNDRED" } };
+  return {
+    name: RATE_LIMIT_FILTER,
+    typed_config: {
+      "@type":
+        "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+      stat_prefix: "per_user",
+      // The filter's own bucket is taken from by every request, each user's too: sized for
+      // every user at once, so that only the per-user buckets below ever refuse.
+      token_bucket: bucket(RATE_LIMITED_USERS),
+      filter_enabled: always,
+      filter_enforced: always,
+      // An empty value: one bucket per distinct sub, made on first use.
+      descriptors: [{ entries: [{ key: "sub" }], token_bucket: bucket(1) }],
+      max_dynamic_descriptors: RATE_LIMITED_USERS,
+      rate_limits: [
+        {
+          actions: [
+            {
+              metadata: {
+                descriptor_key: "sub",
+                metadata_key: {
+                  key: JWT_FILTER,
+                  path: [{ key: JWT_PAYLOAD_KEY }, { key: "sub" }],
+                },
+                source: "DYNAMIC",
+                default_value: "(no sub)",
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
 }
 
 function collaboratorRoute(
@@ -300,7 +363,7 @@ function collaboratorRoute(
   method: string,
   limits: EdgeLimits,
 ): Record<string, unknown> {
-  const upload = method === "SendLocalTaskResults";
+  const upload = isLargeBodyMethod(method);
   return {
     name: `as_${c.name}_${method}`,
     match: {
@@ -314,8 +377,8 @@ function collaboratorRoute(
       idle_timeout: `${limits.stream_idle_timeout_s}s`,
       max_stream_duration: { grpc_timeout_header_max: "0s" },
     },
-    request_body_buffer_limit: upload ? BODY_BUFFER_LIMIT : limits.read_request_max_bytes,
-    ...uploadUnbuffered(method),
+    request_body_buffer_limit: upload ? limits.upload_max_bytes : limits.read_request_max_bytes,
+    ...uploadBuffer(method, limits),
   };
 }
 
@@ -389,7 +452,13 @@ function jwtAuthn(input: EnvoyInput): Record<string, unknown> {
 }
 
 function rbac(input: EnvoyInput): Record<string, unknown> {
-  const upload = { url_path: { path: { exact: UPLOAD_METHOD, ignore_case: true } } };
+  const path = (exact: string) => ({ url_path: { path: { exact, ignore_case: true } } });
+  const upload = path(UPLOAD_METHOD);
+  const interop = path(INTEROP_METHOD);
+  const needsClaim = (claim: string) => [
+    { sourced_metadata: { metadata_matcher: claimMatcher(claim, { bool_match: true }) } },
+  ];
+  const interopClaim = input.tokens.interop_claim;
   return {
     name: "envoy.filters.http.rbac",
     typed_config: {
@@ -399,17 +468,18 @@ function rbac(input: EnvoyInput): Record<string, unknown> {
         policies: {
           // Read-only by default: any verified token, any path but the upload (unrouted paths
           // still reach the router, which answers 404).
-          read: { permissions: [{ not_rule: upload }], principals: [{ any: true }] },
-          upload: {
-            permissions: [upload],
-            principals: [
-              {
-                sourced_metadata: {
-                  metadata_matcher: claimMatcher(input.tokens.upload_claim, { bool_match: true }),
-                },
-              },
+          read: {
+            permissions: [
+              interopClaim === undefined
+                ? { not_rule: upload }
+                : { and_rules: { rules: [{ not_rule: upload }, { not_rule: interop }] } },
             ],
+            principals: [{ any: true }],
           },
+          upload: { permissions: [upload], principals: needsClaim(input.tokens.upload_claim) },
+          ...(interopClaim === undefined
+            ? {}
+            : { interop: { permissions: [interop], principals: needsClaim(interopClaim) } }),
         },
       },
     },
@@ -527,19 +597,80 @@ function jwksCluster(remote: { uri: string; ca_certificate: string }): Record<st
   };
 }
 
-function overloadManager(): Record<string, unknown> {
-  const heapTrigger = (value: number) => [
-    { name: "envoy.resource_monitors.fixed_heap", threshold: { value } },
-  ];
+/**
+ * The readiness listener: GET /ready only (the health_check filter answers it: 200, or 503 once
+ * Envoy drains); any other request 404. No route reaches the aggregator.
+ */
+function healthListener(health: NonNullable<EnvoyInput["health"]>): Record<string, unknown> {
+  return {
+    name: "readiness",
+    address: { socket_address: { address: health.address, port_value: health.port } },
+    per_connection_buffer_limit_bytes: 16384,
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type":
+                "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              stat_prefix: "readiness",
+              codec_type: "HTTP1",
+              request_headers_timeout: "5s",
+              stream_idle_timeout: "5s",
+              common_http_protocol_options: { idle_timeout: "10s" },
+              route_config: {
+                name: "readiness",
+                virtual_hosts: [
+                  {
+                    name: "readiness",
+                    domains: ["*"],
+                    routes: [{ match: { prefix: "/" }, direct_response: { status: 404 } }],
+                  },
+                ],
+              },
+              http_filters: [
+                {
+                  name: "envoy.filters.http.health_check",
+                  typed_config: {
+                    "@type":
+                      "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck",
+                    pass_through_mode: false,
+                    headers: [
+                      { name: ":path", string_match: { exact: "/ready" } },
+                      { name: ":method", string_match: { exact: "GET" } },
+                    ],
+                  },
+                },
+                {
+                  name: "envoy.filters.http.router",
+                  typed_config: {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function overloadManager(limits: EdgeLimits): Record<string, unknown> {
+  const heap = "envoy.resource_monitors.fixed_heap";
+  const heapTrigger = (value: number) => [{ name: heap, threshold: { value } }];
   return {
     refresh_interval: "0.25s",
+    // Memory is accounted per stream from 1 MiB, so the streams holding the most can be found.
+    buffer_factory_config: { minimum_account_to_track_power_of_two: 20 },
     resource_monitors: [
       {
         name: "envoy.resource_monitors.global_downstream_max_connections",
         typed_config: {
           "@type":
             "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
-          max_active_downstream_connections: 10000,
+          max_active_downstream_connections: limits.max_connections,
         },
       },
       {
@@ -547,11 +678,17 @@ function overloadManager(): Record<string, unknown> {
         typed_config: {
           "@type":
             "type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig",
-          max_heap_size_bytes: 4294967296,
+          max_heap_size_bytes: limits.max_heap_bytes,
         },
       },
     ],
     actions: [
+      // From 60 % of the heap, the streams holding the most memory (one user's piled-up
+      // uploads) are reset first, more of them the fuller it gets; small calls go on.
+      {
+        name: "envoy.overload_actions.reset_high_memory_stream",
+        triggers: [{ name: heap, scaled: { scaling_threshold: 0.6, saturation_threshold: 0.9 } }],
+      },
       { name: "envoy.overload_actions.shrink_heap", triggers: heapTrigger(0.95) },
       { name: "envoy.overload_actions.stop_accepting_requests", triggers: heapTrigger(0.98) },
     ],

@@ -49,6 +49,24 @@ export interface EdgeLimits {
    * OpenFL's server has 8 worker threads, so one user cannot hold them all.
    */
   readonly max_calls_per_identity: number;
+  /**
+   * Largest upload body, bytes; held whole at the edge before any of it goes upstream, 413 past
+   * it. OpenFL's server reads an upload while holding its one upload lock, so an upload streamed
+   * through at a slow user's pace would hold every collaborator's upload. Default 536870912.
+   */
+  readonly upload_max_bytes: number;
+  /** Calls per second one user (the token's `sub`) may make; past it 429. Default 20. */
+  readonly requests_per_user_per_s: number;
+  /** Calls one user may make at once before the per-second rate applies. Default 400. */
+  readonly request_burst_per_user: number;
+  /** Connections Envoy accepts in all; past it new ones are closed at once. Default 10000. */
+  readonly max_connections: number;
+  /**
+   * Envoy's heap, bytes. From 60 % of it the streams holding the most memory are reset first
+   * (one user's piled-up uploads before others' small calls); at 98 % no new calls.
+   * Default 4294967296.
+   */
+  readonly max_heap_bytes: number;
 }
 
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
@@ -58,6 +76,11 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
   read_timeout_s: 120,
   read_request_max_bytes: 65536,
   max_calls_per_identity: 4,
+  upload_max_bytes: 536870912,
+  requests_per_user_per_s: 20,
+  request_burst_per_user: 400,
+  max_connections: 10000,
+  max_heap_bytes: 4294967296,
 };
 
 export interface EnvoyInput {
@@ -92,8 +115,18 @@ export interface EnvoyInput {
     readonly collaborator_claim: string;
     /** Claim that must be `true` for SendLocalTaskResults, e.g. "openfl_upload". */
     readonly upload_claim: string;
+    /**
+     * Claim that must be `true` for InteropRelay (OpenFL's interop mode). Absent (the default):
+     * InteropRelay is not routed at all.
+     */
+    readonly interop_claim?: string;
   };
   readonly collaborators: readonly CollaboratorIdentity[];
+  /**
+   * A listener that answers only GET /ready (200 while Envoy serves, 503 while it drains), for
+   * readiness probes; nothing else is reachable on it. Absent: no such listener.
+   */
+  readonly health?: { readonly address: string; readonly port: number };
   /** Optional in the file; each field defaults to DEFAULT_EDGE_LIMITS. */
   readonly limits: EdgeLimits;
 }
@@ -126,6 +159,7 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
     "aggregator",
     "tokens",
     "collaborators",
+    "health",
     "limits",
   ]);
 
@@ -149,6 +183,7 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
     "jwks",
     "collaborator_claim",
     "upload_claim",
+    "interop_claim",
   ]);
 
   const tls =
@@ -161,6 +196,17 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
   const uploadClaim = r.claimName(tokensNode.upload_claim, "tokens.upload_claim");
   if (collaboratorClaim === uploadClaim) {
     r.fail("tokens.upload_claim", `a claim other than collaborator_claim`, uploadClaim);
+  }
+  const interopClaim =
+    tokensNode.interop_claim === undefined
+      ? undefined
+      : r.claimName(tokensNode.interop_claim, "tokens.interop_claim");
+  if (interopClaim !== undefined && [collaboratorClaim, uploadClaim].includes(interopClaim)) {
+    r.fail(
+      "tokens.interop_claim",
+      "a claim other than collaborator_claim and upload_claim",
+      interopClaim,
+    );
   }
 
   const list: unknown = root.collaborators;
@@ -213,10 +259,20 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
       jwks: r.jwks(tokensNode.jwks, "tokens.jwks"),
       collaborator_claim: collaboratorClaim,
       upload_claim: uploadClaim,
+      ...(interopClaim === undefined ? {} : { interop_claim: interopClaim }),
     },
     collaborators,
+    ...(root.health === undefined ? {} : { health: readHealth(r, root.health, listenerNode.port) }),
     limits: readLimits(r, root.limits),
   };
+}
+
+function readHealth(r: Reader, value: unknown, listenerPort: unknown): EnvoyInput["health"] {
+  const node = r.object(value, "health");
+  r.only(node, "health", ["address", "port"]);
+  const port = r.port(node.port, "health.port");
+  if (port === listenerPort) r.fail("health.port", "a port other than listener.port", port);
+  return { address: r.string(node.address, "health.address"), port };
 }
 
 function readLimits(r: Reader, value: unknown): EdgeLimits {
@@ -235,8 +291,18 @@ function readLimits(r: Reader, value: unknown): EdgeLimits {
       out[key] = v;
     }
   }
+  if (out.upload_max_bytes !== undefined && out.upload_max_bytes > BODY_CEILING_BYTES) {
+    r.fail(
+      "limits.upload_max_bytes",
+      `at most ${BODY_CEILING_BYTES} (OpenFL's largest message, 1 GiB, + 128 MiB)`,
+      out.upload_max_bytes,
+    );
+  }
   return out as unknown as EdgeLimits;
 }
+
+/** OpenFL's largest message (1 GiB) + 128 MiB: no body the edge holds needs more. */
+export const BODY_CEILING_BYTES = 1207959552;
 
 /** Field readers that throw EnvoyInputError("<source>: <field>: expected X, got Y"). */
 class Reader {

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { connect as http2Connect } from "node:http2";
 import { connect, type Socket } from "node:net";
 
 import { after, before, describe, it } from "node:test";
@@ -19,11 +18,17 @@ import {
   type TestFederation,
 } from "../reference-federation.js";
 import { bearer, envoyWebClient } from "./envoy-web-client.js";
+import { stalledCall } from "./stalled-call.js";
 import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+import {
+  nothingReachesAggregator as nothingUpstream,
+  relayQuiet as quietRelay,
+} from "./upstream-bytes.js";
 
 const SERVICE = "/openfl.aggregator.Aggregator/";
 const IDLE_CONNECTION_S = 1;
 const IDLE_STREAM_S = 2;
+const UPLOAD_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Resolves with the seconds until `socket` closes, or rejects after `limitS`. */
 function secondsUntilClosed(socket: Socket, limitS: number): Promise<number> {
@@ -61,29 +66,8 @@ function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Re
   });
 }
 
-/**
- * Resolves once no byte has gone towards the aggregator for `quietMs`: the frames that follow
- * an earlier, allowed call on Envoy's upstream connection (WINDOW_UPDATE, SETTINGS ACK) must
- * not be counted against the next attack.
- */
-async function relayQuiet(quietMs = 250): Promise<void> {
-  let last = relay.bytesToServer;
-  for (let stillFor = 0; stillFor < quietMs; ) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    stillFor = relay.bytesToServer === last ? stillFor + 50 : 0;
-    last = relay.bytesToServer;
-  }
-}
-
-/** Runs `attack` and asserts that not one byte of it reached the aggregator. */
-async function nothingReachesAggregator<T>(attack: () => Promise<T>): Promise<T> {
-  await relayQuiet();
-  const before = relay.bytesToServer;
-  const result = await attack();
-  await relayQuiet();
-  assert.equal(relay.bytesToServer, before, "bytes reached the aggregator");
-  return result;
-}
+const relayQuiet = () => quietRelay(relay);
+const nothingReachesAggregator = <T>(attack: () => Promise<T>) => nothingUpstream(relay, attack);
 
 function testTensor() {
   return encodeNamedTensor(
@@ -121,6 +105,7 @@ describe("attacks on the Envoy edge", () => {
       limits: {
         connection_idle_timeout_s: IDLE_CONNECTION_S,
         stream_idle_timeout_s: IDLE_STREAM_S,
+        upload_max_bytes: UPLOAD_MAX_BYTES,
       },
     });
   });
@@ -285,44 +270,74 @@ describe("attacks on the Envoy edge", () => {
     assert.ok(seconds >= IDLE_CONNECTION_S - 0.5, `closed after ${seconds} s`);
   });
 
-  it("resets an upload stream that stalls, and meanwhile answers another collaborator at once", async () => {
-    const session = http2Connect(envoy.proxyUrl);
-    session.on("error", () => {});
+  it("holds a stalling upload at the edge (not one byte reaches the aggregator), resets it, and meanwhile serves another collaborator's upload", async () => {
+    await relayQuiet();
+    const before = relay.bytesToServer;
+    // Alice's upload: 1 MiB of a message that never completes, then silence. Streamed through,
+    // it would hold OpenFL's upload lock (every collaborator's upload) while it stalls.
+    const upload = stalledCall(envoy, alice(true), 1024 * 1024);
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": `${SERVICE}SendLocalTaskResults`,
-        "content-type": "application/grpc-web+proto",
-        "x-grpc-web": "1",
-        authorization: `Bearer ${alice(true)}`,
-      });
-      stream.on("error", () => {});
-      // A gRPC-web frame header announcing 1 MiB, then silence: the upload holds its stream.
-      const header = new Uint8Array(5);
-      new DataView(header.buffer).setUint32(1, 1024 * 1024);
-      stream.write(header);
-      const ended = new Promise<number>((resolve) => {
-        const started = performance.now();
-        stream.once("close", () => resolve((performance.now() - started) / 1000));
-      });
-      // Another collaborator is served while Alice's upload stalls.
-      const bob = envoy.token({ sub: "bob@example.org", collaborator: "bob" });
+      await upload.written;
+      // Bob's ping and upload are served while Alice's upload stalls.
+      const bob = envoy.token({ sub: "bob@example.org", collaborator: "bob", upload: true });
+      const client = webClient(bob, "bob");
       const t = performance.now();
-      await webClient(bob, "bob").ping();
+      await client.ping();
+      await client.sendLocalTaskResults(0, "train", 1, [testTensor()]);
       const bobSeconds = (performance.now() - t) / 1000;
-      assert.ok(bobSeconds < 2, `bob's ping took ${bobSeconds} s`);
-      const seconds = await Promise.race([
-        ended,
-        new Promise<number>((_, reject) =>
+      await client.disconnect();
+      assert.ok(bobSeconds < 2, `bob's ping and upload took ${bobSeconds} s`);
+      const bobBytes = relay.bytesToServer - before;
+      const ended = await Promise.race([
+        upload.closed,
+        new Promise<never>((_, reject) =>
           setTimeout(
             () => reject(new Error("the stalled upload is still open")),
             (IDLE_STREAM_S + 5) * 1000,
           ),
         ),
       ]);
-      assert.ok(seconds >= IDLE_STREAM_S - 0.5, `reset after ${seconds} s`);
+      assert.ok(ended.seconds >= IDLE_STREAM_S - 0.5, `reset after ${ended.seconds} s`);
+      await relayQuiet();
+      // Bob's calls are a few KiB; none of Alice's 1 MiB went upstream.
+      assert.ok(relay.bytesToServer - before < 64 * 1024, `${relay.bytesToServer - before} bytes`);
+      assert.ok(bobBytes > 0);
     } finally {
-      session.destroy();
+      upload.close();
+    }
+  });
+
+  it("refuses an upload larger than upload_max_bytes at the edge (413): not one byte of it reaches the aggregator", async () => {
+    const body = new Uint8Array(5 + UPLOAD_MAX_BYTES + 1024);
+    new DataView(body.buffer).setUint32(1, UPLOAD_MAX_BYTES + 1024);
+    const response = await nothingReachesAggregator(() =>
+      fetch(`${envoy.proxyUrl}${SERVICE}SendLocalTaskResults`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/grpc-web+proto",
+          "x-grpc-web": "1",
+          authorization: `Bearer ${alice(true)}`,
+        },
+        body,
+      }),
+    );
+    assert.equal(response.status, 413);
+  });
+
+  it("answers readiness probes on their own listener (GET /ready only), and nothing there reaches the aggregator", async () => {
+    const ready = await nothingReachesAggregator(() => fetch(envoy.readyUrl));
+    assert.equal(ready.status, 200);
+    const origin = new URL(envoy.readyUrl).origin;
+    for (const [path, method] of [
+      [`${SERVICE}Ping`, "POST"],
+      ["/ready", "POST"],
+      ["/stats", "GET"],
+      ["/logging?level=debug", "POST"],
+    ] as const) {
+      const response = await nothingReachesAggregator(() =>
+        fetch(`${origin}${path}`, { method, body: method === "POST" ? "" : undefined }),
+      );
+      assert.equal(response.status, 404, `${method} ${path}`);
     }
   });
 

@@ -45,6 +45,8 @@ describe("envoy --mode validate", () => {
     options = {
       adminSocket: join(work, "envoy-admin.sock"),
       listenerPort: 40002,
+      healthPort: 40005,
+      interopClaim: "openfl_interop",
       listenerTls: { cert: pki.server.cert, key: pki.server.key },
       dashboardOrigin: "http://127.0.0.1:40003",
       aggregator: { port: 40004, caCert: pki.caCert },

@@ -1,7 +1,9 @@
 // Envoy for the tests and the demo: the binary, its config check, the generator input for a test
 // federation, test JWTs, and one start-up.
 export { EnvoyMissingError, envoyBinary, validateEnvoyConfig } from "./envoy-binary.js";
+export { bearer, envoyWebClient } from "./envoy-web-client.js";
 export { shippedConfigWithTestFiles } from "./shipped-config-files.js";
+export { type StalledCall, stalledCall } from "./stalled-call.js";
 export { type EnvoyOptions, type RunningEnvoy, startEnvoy, type TestUser } from "./start-envoy.js";
 export {
   DEPLOYED_ENVOY_CONFIG,
@@ -11,3 +13,4 @@ export {
   testEnvoyInput,
 } from "./test-envoy-input.js";
 export { createTestJwtKey, type JwtClaims, signJwt, type TestJwtKey } from "./test-jwt.js";
+export { bytesUpstream, nothingReachesAggregator, relayQuiet } from "./upstream-bytes.js";

@@ -2,7 +2,9 @@
 // input, plain-HTTP listener on loopback) in front of the reference aggregator, which, like
 // OpenFL's server, holds a refused call for a while before answering. Each identity's cluster
 // lets at most max_calls_per_identity calls through at once; the rest get 503 at the edge at
-// once, and another user's calls are answered meanwhile.
+// once, and another user's calls are answered meanwhile. Each user (token sub) has its own
+// token bucket: past its burst, 429 at the edge, while another user of the same identity and
+// users of other identities are answered.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
@@ -14,6 +16,7 @@ import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
 const MAX_CALLS = 2;
 const REFUSAL_DELAY_MS = 1500;
 const ATTACK_CALLS = 8;
+const BURST = 12;
 
 let federation: TestFederation;
 let envoy: RunningEnvoy;
@@ -42,7 +45,11 @@ describe("per-identity limits at the edge", () => {
       aggregatorPort: federation.port,
       dashboardOrigin: "https://dashboard.test",
       listener: "plaintext",
-      limits: { max_calls_per_identity: MAX_CALLS },
+      limits: {
+        max_calls_per_identity: MAX_CALLS,
+        request_burst_per_user: BURST,
+        requests_per_user_per_s: 1,
+      },
     });
   });
   after(async () => {
@@ -72,5 +79,39 @@ describe("per-identity limits at the edge", () => {
     assert.ok(refusedByAggregator <= MAX_CALLS, `codes: ${codes.join(", ")}`);
     assert.ok(shedAtEdge >= ATTACK_CALLS - MAX_CALLS, `codes: ${codes.join(", ")}`);
     assert.equal(refusedByAggregator + shedAtEdge, ATTACK_CALLS, `codes: ${codes.join(", ")}`);
+  });
+
+  it("gives each user (token sub) its own rate: past its burst 429 at the edge, while other users are answered", async () => {
+    // A valid ping as `name` (answered at once); "429" when the edge refused it for the rate
+    // (Envoy's 429, which the client reads as UNAVAILABLE with Envoy's reason).
+    const ping = (token: string, name: string) =>
+      webClient(token, name)
+        .ping()
+        .then(
+          () => "ok",
+          (error: unknown) =>
+            error instanceof AggregatorCallError &&
+            error.code === Code.Unavailable &&
+            /local_rate_limited/.test(error.message)
+              ? "429"
+              : `error: ${(error as Error).message}`,
+        );
+    // Eve, as alice, sends one call after another (well inside the concurrency bound).
+    const eve = envoy.token({ sub: "eve@example.org", collaborator: "alice" });
+    const statuses: string[] = [];
+    for (let i = 0; i < BURST + 6; i++) statuses.push(await ping(eve, "alice"));
+    const limited = statuses.filter((s) => s === "429").length;
+    // The bucket refills one call a second, so a slow machine lets one or two more through.
+    assert.ok(limited >= 3, `statuses: ${statuses.join(",")}`);
+    assert.ok(
+      statuses.slice(0, BURST).every((s) => s === "ok"),
+      `statuses: ${statuses.join(",")}`,
+    );
+    // Frank uses the same identity (alice) but is another user: his bucket is full.
+    const frank = envoy.token({ sub: "frank@example.org", collaborator: "alice" });
+    assert.equal(await ping(frank, "alice"), "ok");
+    const bob = envoy.token({ sub: "bob@example.org", collaborator: "bob" });
+    assert.equal(await ping(bob, "bob"), "ok");
+    assert.equal(await ping(eve, "alice"), "429", "eve's bucket is still empty");
   });
 });

@@ -1,7 +1,7 @@
 // Test-only: the one way the repo's tests and demo start Envoy. It writes the generator's config
 // (packages/envoy-config) for a test input (test-envoy-input.ts: jwt_authn with a fresh local
 // key, one upstream identity per test collaborator), starts .venv/bin/envoy on free ports of
-// 127.0.0.1 and resolves once Envoy's admin interface reports it ready.
+// 127.0.0.1 and resolves once its readiness listener answers GET /ready, as a probe would.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -34,6 +34,8 @@ export interface EnvoyOptions {
   readonly listener?: "tls" | "plaintext";
   /** The shipped limits, these replaced (attack tests use short timeouts). */
   readonly limits?: Partial<EdgeLimits>;
+  /** Enables InteropRelay for tokens whose claim of this name is true. Default: not routed. */
+  readonly interopClaim?: string;
 }
 
 /** Who a test token is for. */
@@ -43,6 +45,8 @@ export interface TestUser {
   readonly collaborator?: string;
   /** Sets the upload claim to true. */
   readonly upload?: boolean;
+  /** Sets the interop claim (EnvoyOptions.interopClaim) to true. */
+  readonly interop?: boolean;
   /** Seconds from now to expiry (default 3600; negative: already expired). */
   readonly expiresIn?: number;
   /** Replaces iss / aud (wrong-issuer and wrong-audience tests). */
@@ -63,6 +67,10 @@ export interface RunningEnvoy {
   readonly log: string;
   /** The admin interface's Unix socket (owner-only). */
   readonly adminSocket: string;
+  /** The readiness listener's GET /ready URL. */
+  readonly readyUrl: string;
+  /** GET `path` on the admin interface (over its Unix socket): status and body. */
+  admin(path: string): Promise<{ status: number; body: string }>;
   /** SIGTERM; resolves once Envoy has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -81,10 +89,14 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
   const shipped = await deployedEnvoyInput();
   const adminSocket = join(options.workDir, "envoy-admin.sock");
   const listenerPort = await freePort();
+  const healthPort = await freePort();
+  const readyUrl = `http://127.0.0.1:${healthPort}/ready`;
   const plaintext = options.listener === "plaintext";
   const input = testEnvoyInput(shipped, {
     adminSocket,
     listenerPort,
+    healthPort,
+    interopClaim: options.interopClaim,
     listenerTls: plaintext
       ? "plaintext"
       : { cert: options.pki.server.cert, key: options.pki.server.key },
@@ -118,7 +130,7 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     await exited;
   };
   try {
-    await untilReady(child, adminSocket, log);
+    await untilReady(child, readyUrl, log);
   } catch (error) {
     await stop();
     throw error;
@@ -138,6 +150,9 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
           ? {}
           : { [tokens.collaborator_claim]: user.collaborator }),
         ...(user.upload === true ? { [tokens.upload_claim]: true } : {}),
+        ...(user.interop === true && tokens.interop_claim !== undefined
+          ? { [tokens.interop_claim]: true }
+          : {}),
       });
     },
     claims: { collaborator: tokens.collaborator_claim, upload: tokens.upload_claim },
@@ -145,30 +160,39 @@ export async function startEnvoy(options: EnvoyOptions): Promise<RunningEnvoy> {
     command: [binary, ...args].join(" "),
     log,
     adminSocket,
+    readyUrl,
+    admin: (path) => adminGet(adminSocket, path),
     stop,
   };
 }
 
-/** GET /ready on the admin interface's Unix socket: true once listeners and clusters are up. */
-function adminReady(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: "/ready", method: "GET" }, (response) => {
-      response.resume();
-      resolve(response.statusCode === 200);
+function adminGet(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: "GET" }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
     });
-    req.on("error", () => resolve(false));
+    req.on("error", reject);
     req.end();
   });
 }
 
-/** Polls GET /ready on the admin interface (200 once listeners and clusters are up). */
-async function untilReady(child: ChildProcess, adminSocket: string, log: string): Promise<void> {
+/** Polls the readiness listener's GET /ready (200 once listeners and clusters are up). */
+async function untilReady(child: ChildProcess, readyUrl: string, log: string): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`envoy exited (${child.exitCode ?? child.signalCode}); see ${log}`);
     }
-    if (await adminReady(adminSocket)) return;
+    const ready = await fetch(readyUrl).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`envoy: not ready after 30 s; see ${log}`);
+  throw new Error(`envoy: not ready after 30 s (${readyUrl}); see ${log}`);
 }

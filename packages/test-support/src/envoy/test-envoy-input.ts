@@ -27,6 +27,8 @@ export interface TestEnvoyInputOptions {
   /** Where Envoy's admin interface listens: a Unix socket (owner-only), as deployed. */
   readonly adminSocket: string;
   readonly listenerPort: number;
+  /** The readiness listener's port (GET /ready), on 127.0.0.1. */
+  readonly healthPort: number;
   /** The listener's server certificate and key, or "plaintext" for plain HTTP on loopback. */
   readonly listenerTls: { readonly cert: string; readonly key: string } | "plaintext";
   readonly dashboardOrigin: string;
@@ -39,6 +41,8 @@ export interface TestEnvoyInputOptions {
     readonly key: string;
   }[];
   readonly jwks: JsonWebKeySet;
+  /** Sets tokens.interop_claim (InteropRelay routed for tokens with it). Default: not routed. */
+  readonly interopClaim?: string;
   /** The shipped input's limits, these replaced (attack tests: short timeouts). */
   readonly limits?: Partial<EdgeLimits>;
 }
@@ -68,7 +72,12 @@ export function testEnvoyInput(shipped: EnvoyInput, o: TestEnvoyInputOptions): E
         server_name: "localhost",
         ca_certificate: o.aggregator.caCert,
       },
-      tokens: { ...shipped.tokens, jwks: { local: JSON.stringify(o.jwks) } },
+      tokens: {
+        ...shipped.tokens,
+        jwks: { local: JSON.stringify(o.jwks) },
+        ...(o.interopClaim === undefined ? {} : { interop_claim: o.interopClaim }),
+      },
+      health: { address: "127.0.0.1", port: o.healthPort },
       collaborators: o.collaborators.map((c) => ({
         name: c.name,
         claim: c.claim,
