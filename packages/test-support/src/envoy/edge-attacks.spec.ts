@@ -5,21 +5,16 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
-
 import { after, before, describe, it } from "node:test";
 import { encodeNamedTensor } from "@openfl-connect/core";
 import { AggregatorWebClient } from "@openfl-connect/web";
-import { type FaultProxy, startFaultProxy } from "../fault-proxy.js";
-import {
-  AGGREGATOR_UUID,
-  FEDERATION_UUID,
-  startTestFederation,
-  type TestFederation,
-} from "../reference-federation.js";
+import type { FaultProxy } from "../fault-proxy.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID, type TestFederation } from "../reference-federation.js";
 import { bearer, envoyWebClient } from "./envoy-web-client.js";
+import { startFederationBehindEnvoy } from "./federation-behind-envoy.js";
+import { secondsUntilClosed } from "./seconds-until-closed.js";
 import { stalledCall } from "./stalled-call.js";
-import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+import type { RunningEnvoy } from "./start-envoy.js";
 import {
   nothingReachesAggregator as nothingUpstream,
   relayQuiet as quietRelay,
@@ -30,25 +25,12 @@ const IDLE_CONNECTION_S = 1;
 const IDLE_STREAM_S = 2;
 const UPLOAD_MAX_BYTES = 2 * 1024 * 1024;
 
-/** Resolves with the seconds until `socket` closes, or rejects after `limitS`. */
-function secondsUntilClosed(socket: Socket, limitS: number): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`still open after ${limitS} s`));
-    }, limitS * 1000);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      resolve((performance.now() - started) / 1000);
-    });
-  });
-}
 const PAGE_ORIGIN = "https://dashboard.test";
 
 let federation: TestFederation;
 let relay: FaultProxy;
 let envoy: RunningEnvoy;
+let close: () => Promise<void>;
 
 /** Alice acts as collaborator alice, Bob as bob; each may upload only with the upload claim. */
 const alice = (upload = false) =>
@@ -89,18 +71,10 @@ async function accessLogLine(match: (line: Record<string, unknown>) => boolean) 
 
 describe("attacks on the Envoy edge", () => {
   before(async () => {
-    federation = await startTestFederation({ collaborators: ["alice", "bob"] });
-    relay = await startFaultProxy(federation.port);
-    envoy = await startEnvoy({
-      workDir: federation.dir,
-      pki: federation.pki,
-      collaborators: [
-        { name: "alice", claim: "alice" },
-        { name: "bob", claim: "bob" },
-      ],
-      aggregatorPort: relay.port,
+    const edge = await startFederationBehindEnvoy({
+      collaborators: ["alice", "bob"],
+      relay: true,
       dashboardOrigin: PAGE_ORIGIN,
-      listener: "plaintext",
       // Short bounds, so the attacks on them end quickly (shipped: 60 s and 120 s).
       limits: {
         connection_idle_timeout_s: IDLE_CONNECTION_S,
@@ -108,12 +82,11 @@ describe("attacks on the Envoy edge", () => {
         upload_max_bytes: UPLOAD_MAX_BYTES,
       },
     });
+    ({ federation, envoy } = edge);
+    relay = edge.relay as FaultProxy;
+    close = edge.close;
   });
-  after(async () => {
-    await envoy?.stop();
-    await relay?.close();
-    await federation?.close();
-  });
+  after(() => close?.());
 
   it("lets a valid read-only token ping, as the collaborator its claim names (control)", async () => {
     const client = webClient(alice(), "alice");
@@ -263,10 +236,11 @@ describe("attacks on the Envoy edge", () => {
   });
 
   it("closes a connection that never sends a request (idle sockets cannot fill the connection cap)", async () => {
-    const { port } = new URL(envoy.proxyUrl);
-    const socket = connect(Number(port), "127.0.0.1");
-    socket.on("error", () => {});
-    const seconds = await secondsUntilClosed(socket, IDLE_CONNECTION_S + 5);
+    const seconds = await secondsUntilClosed(
+      envoy.proxyUrl,
+      new Uint8Array(0),
+      IDLE_CONNECTION_S + 5,
+    );
     assert.ok(seconds >= IDLE_CONNECTION_S - 0.5, `closed after ${seconds} s`);
   });
 

@@ -4,10 +4,13 @@
 // as OpenFL's server does outside interop mode, so reaching it is visible in the answer.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestFederation, type TestFederation } from "../reference-federation.js";
-import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+import {
+  type FederationBehindEnvoy,
+  startFederationBehindEnvoy,
+} from "./federation-behind-envoy.js";
+import type { RunningEnvoy } from "./start-envoy.js";
 
-let federation: TestFederation;
+let edge: FederationBehindEnvoy;
 let envoy: RunningEnvoy;
 
 function interopRelay(token: string): Promise<Response> {
@@ -24,20 +27,13 @@ function interopRelay(token: string): Promise<Response> {
 
 describe("InteropRelay at the edge, when enabled", () => {
   before(async () => {
-    federation = await startTestFederation({ collaborators: ["alice"] });
-    envoy = await startEnvoy({
-      workDir: federation.dir,
-      pki: federation.pki,
-      aggregatorPort: federation.port,
-      dashboardOrigin: "https://dashboard.test",
-      listener: "plaintext",
+    edge = await startFederationBehindEnvoy({
+      collaborators: ["alice"],
       interopClaim: "openfl_interop",
     });
+    envoy = edge.envoy;
   });
-  after(async () => {
-    await envoy?.stop();
-    await federation?.close();
-  });
+  after(() => edge?.close());
 
   it("routes it for a token whose interop claim is true: the aggregator answers", async () => {
     const token = envoy.token({ sub: "relay@example.org", collaborator: "alice", interop: true });

@@ -9,17 +9,20 @@ import assert from "node:assert/strict";
 import { connect } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { encodeNamedTensor } from "@openfl-connect/core";
-import { startTestFederation, type TestFederation } from "../reference-federation.js";
 import { envoyWebClient } from "./envoy-web-client.js";
+import {
+  type FederationBehindEnvoy,
+  startFederationBehindEnvoy,
+} from "./federation-behind-envoy.js";
 import { stalledCall } from "./stalled-call.js";
-import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+import type { RunningEnvoy } from "./start-envoy.js";
 
 const MIB = 1 << 20;
 const HEAP_BYTES = 256 * MIB;
 const ATTACK_STREAMS = 4;
 const BYTES_PER_STREAM = 56 * MIB;
 
-let federation: TestFederation;
+let edge: FederationBehindEnvoy;
 let envoy: RunningEnvoy;
 
 /** Bytes Envoy has allocated now, from the admin interface's /memory. */
@@ -36,24 +39,13 @@ async function counter(name: string): Promise<number> {
 
 describe("memory shedding at the edge", () => {
   before(async () => {
-    federation = await startTestFederation({ collaborators: ["alice", "bob"] });
-    envoy = await startEnvoy({
-      workDir: federation.dir,
-      pki: federation.pki,
-      collaborators: [
-        { name: "alice", claim: "alice" },
-        { name: "bob", claim: "bob" },
-      ],
-      aggregatorPort: federation.port,
-      dashboardOrigin: "https://dashboard.test",
-      listener: "plaintext",
+    edge = await startFederationBehindEnvoy({
+      collaborators: ["alice", "bob"],
       limits: { max_heap_bytes: HEAP_BYTES, max_calls_per_identity: ATTACK_STREAMS },
     });
+    envoy = edge.envoy;
   });
-  after(async () => {
-    await envoy?.stop();
-    await federation?.close();
-  });
+  after(() => edge?.close());
 
   it("resets the streams holding the most memory (one user's stalled uploads) and still answers another user's upload", async () => {
     const before = await allocatedBytes();

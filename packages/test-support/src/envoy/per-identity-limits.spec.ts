@@ -9,16 +9,19 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { AggregatorCallError } from "@openfl-connect/core";
-import { startTestFederation, type TestFederation } from "../reference-federation.js";
 import { envoyWebClient } from "./envoy-web-client.js";
-import { type RunningEnvoy, startEnvoy } from "./start-envoy.js";
+import {
+  type FederationBehindEnvoy,
+  startFederationBehindEnvoy,
+} from "./federation-behind-envoy.js";
+import type { RunningEnvoy } from "./start-envoy.js";
 
 const MAX_CALLS = 2;
 const REFUSAL_DELAY_MS = 1500;
 const ATTACK_CALLS = 8;
 const BURST = 12;
 
-let federation: TestFederation;
+let edge: FederationBehindEnvoy;
 let envoy: RunningEnvoy;
 
 const webClient = (token: string, collaboratorName: string) =>
@@ -31,31 +34,18 @@ const codeOf = (outcome: PromiseSettledResult<unknown>) =>
 
 describe("per-identity limits at the edge", () => {
   before(async () => {
-    federation = await startTestFederation({
+    edge = await startFederationBehindEnvoy({
       collaborators: ["alice", "bob"],
       aggregator: { authFailureDelayMs: [REFUSAL_DELAY_MS, REFUSAL_DELAY_MS] },
-    });
-    envoy = await startEnvoy({
-      workDir: federation.dir,
-      pki: federation.pki,
-      collaborators: [
-        { name: "alice", claim: "alice" },
-        { name: "bob", claim: "bob" },
-      ],
-      aggregatorPort: federation.port,
-      dashboardOrigin: "https://dashboard.test",
-      listener: "plaintext",
       limits: {
         max_calls_per_identity: MAX_CALLS,
         request_burst_per_user: BURST,
         requests_per_user_per_s: 1,
       },
     });
+    envoy = edge.envoy;
   });
-  after(async () => {
-    await envoy?.stop();
-    await federation?.close();
-  });
+  after(() => edge?.close());
 
   it("lets one identity hold at most max_calls_per_identity calls; the rest are 503 at once; others are served", async () => {
     // Mallory's token maps to alice; each call names bob as sender, which the aggregator refuses
