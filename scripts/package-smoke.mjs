@@ -8,12 +8,22 @@ import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression"
 import { decodeNamedTensor, encodeNamedTensor } from "@openfl-connect/core";
 import { expectedResponseHeader } from "@openfl-connect/core/internal";
 import { Aggregator } from "@openfl-connect/core/protocol";
+import * as nodeLibrary from "@openfl-connect/node";
 import { AggregatorGRPCClient } from "@openfl-connect/node";
+import { createNodeConnector } from "@openfl-connect/node/internal";
 import { createKerasTasks, kerasWeights } from "@openfl-connect/tfjs";
+import * as webLibrary from "@openfl-connect/web";
 import { AggregatorWebClient } from "@openfl-connect/web";
+import { createWebConnector } from "@openfl-connect/web/internal";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+
+// The adapters' building blocks are published under ./internal, not beside the client.
+assert.equal(typeof createNodeConnector, "function");
+assert.equal(typeof createWebConnector, "function");
+assert.equal("createNodeConnector" in nodeLibrary, false);
+assert.equal("createWebConnector" in webLibrary, false);
 
 const identity = {
   aggregatorUuid: "aggregator_fed",

@@ -2,7 +2,9 @@
 // The collaborator CLI: runs OpenFL's collaborator loop with a task module. See USAGE.
 import type { ResendBuffer } from "@openfl-connect/core";
 import { createCollaborator } from "./collaborator-from-config.js";
-import { configKeys, envName, flagName, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
+import { envName, flagName } from "./config-names.js";
+import { configKeys } from "./config-schema.js";
 import { EXIT_CODES, exitCodeFor, stopEventFor } from "./exit-codes.js";
 import { isMainModule } from "./is-main-module.js";
 import { createLogger, type Logger } from "./logger.js";

@@ -3,7 +3,8 @@ import { pathToFileURL } from "node:url";
 import type { ResendBuffer } from "@openfl-connect/core";
 import { AggregatorGRPCClient, FileResendBuffer } from "@openfl-connect/node";
 import { CollaboratorService } from "./collaborator-service.js";
-import { type CollaboratorConfig, ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
+import { type CollaboratorConfig, clientOptionsOf } from "./config-schema.js";
 import type { Logger } from "./logger.js";
 import { type TaskSet, taskSetProblem } from "./task-set.js";
 
@@ -74,22 +75,7 @@ function build(
 ): CollaboratorParts {
   const resendBuffer = durable !== undefined && wrap ? wrap(durable) : durable;
   const client = new AggregatorGRPCClient({
-    aggAddr: config.aggAddr,
-    aggPort: config.aggPort,
-    aggregatorUuid: config.aggregatorUuid,
-    federationUuid: config.federationUuid,
-    collaboratorName: config.collaboratorName,
-    singleColCertCommonName: config.singleColCertCommonName,
-    rootCertificate: config.rootCertificate,
-    certificate: config.certificate,
-    privateKey: config.privateKey,
-    serverName: config.serverName,
-    useTls: config.useTls,
-    requireClientAuth: config.requireClientAuth,
-    enableAtomicConnections: config.enableAtomicConnections,
-    resendDataOnReconnection: config.resendDataOnReconnection,
-    connectTimeoutMs: config.connectTimeoutMs,
-    retry: config.retry,
+    ...clientOptionsOf(config),
     resendBuffer,
     warn: (message) => logger("warn", "client warning", { message }),
     onRetry: (e) =>

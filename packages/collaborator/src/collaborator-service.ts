@@ -1,8 +1,13 @@
-import { type AggregatorClient, type Float32Tensor, MAX_TIMER_MS } from "@openfl-connect/core";
+import {
+  type AggregatorClient,
+  type Float32Tensor,
+  formatBytes,
+  MAX_TIMER_MS,
+} from "@openfl-connect/core";
 import { abortableSleep } from "@openfl-connect/core/internal";
 import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 import { DEFAULT_IDLE_WARNING_SECONDS, IdleReporter } from "./idle-reporter.js";
-import { formatBytes, type Logger, silentLogger } from "./logger.js";
+import { type Logger, silentLogger } from "./logger.js";
 import { RoundModelCache } from "./round-model-cache.js";
 import { resolveTask, type TaskSet } from "./task-set.js";
 

@@ -3,7 +3,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, envName, flagName, loadConfig } from "./config.js";
+import { InvalidOptionError } from "@openfl-connect/core";
+import { resolveRetryPolicy } from "@openfl-connect/core/internal";
+import { loadConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
+import { envName, flagName } from "./config-names.js";
+import {
+  CLIENT_OPTION_KEYS,
+  CONFIG_SCHEMA,
+  clientOptionsOf,
+  configKeys,
+  RETRY_SCHEMA,
+} from "./config-schema.js";
 
 const BASE = `aggAddr: localhost
 aggPort: 50051
@@ -63,7 +74,7 @@ describe("loadConfig", () => {
       rejectsNaming(
         key,
         () => loadConfig({ argv: [flagName(key), value], env: {} }),
-        /to 2147483647, got/,
+        /to 2147483647\b.*, got (Infinity|2147483648)$/,
       );
     }
     rejectsNaming(
@@ -89,6 +100,36 @@ retry:
     assert.equal(config.shutdownGraceMs, 2147483647);
     assert.equal(config.maxSleepSeconds, 86400);
     assert.equal(config.retry?.maxElapsedMs, Number.POSITIVE_INFINITY);
+  });
+
+  it("refuses exactly the retry values the client refuses (one rule, core's), from file, env and flag", () => {
+    const refused: [string, number][] = [
+      ["attemptTimeoutMs", 0],
+      ["maxAttempts", 1.5],
+      ["maxAttempts", 0],
+      ["ambiguousFailureAttempts", 2.5],
+      ["maxElapsedMs", -1],
+    ];
+    for (const [option, value] of refused) {
+      assert.throws(() => resolveRetryPolicy({ [option]: value }), InvalidOptionError);
+      const key = `retry.${option}`;
+      const file = configFile(`${BASE}retry:\n  ${option}: ${value}\n`);
+      rejectsNaming(key, () => loadConfig({ argv: ["--config", file], env: {} }), /expected/);
+      rejectsNaming(key, () => loadConfig({ argv: [flagName(key), String(value)], env: {} }));
+      rejectsNaming(key, () => loadConfig({ argv: [], env: { [envName(key)]: String(value) } }));
+    }
+    // And what the client takes, the CLI takes.
+    const accepted = loadConfig({
+      argv: [
+        "--config",
+        configFile(`${BASE}retry:\n  maxAttempts: 2\n  attemptTimeoutMs: 1\n  maxElapsedMs: 0\n`),
+      ],
+      env: {},
+    });
+    assert.deepEqual(
+      resolveRetryPolicy(accepted.retry),
+      resolveRetryPolicy({ maxAttempts: 2, attemptTimeoutMs: 1, maxElapsedMs: 0 }),
+    );
   });
 
   it("rejects an unknown key inside retry", () => {
@@ -154,5 +195,77 @@ retry:
     assert.equal(envName("aggPort"), "OPENFL_AGG_PORT");
     assert.equal(flagName("retry.intervalMs"), "--retry-interval-ms");
     assert.equal(envName("retry.intervalMs"), "OPENFL_RETRY_INTERVAL_MS");
+  });
+});
+
+describe("every config key, one definition", () => {
+  /** A value of each key's type, as YAML text and as flag/env text, and what it reads as. */
+  function sample(key: string): { yaml: string; text: string; value: unknown } {
+    const field = key.startsWith("retry.") ? RETRY_SCHEMA[key.slice(6)] : CONFIG_SCHEMA[key];
+    assert.ok(field, key);
+    switch (field.type) {
+      case "boolean":
+        return { yaml: "true", text: "true", value: true };
+      case "enum":
+        return {
+          yaml: field.values[0] as string,
+          text: field.values[0] as string,
+          value: field.values[0],
+        };
+      case "integer":
+      case "number": {
+        const n = Math.max(field.min ?? 0, 1) + 1;
+        return { yaml: String(n), text: String(n), value: n };
+      }
+      case "string":
+        return field.path
+          ? { yaml: "/abs/path", text: "/abs/path", value: "/abs/path" }
+          : { yaml: "word", text: "word", value: "word" };
+    }
+  }
+  const read = (config: Record<string, unknown>, key: string) =>
+    key.startsWith("retry.")
+      ? (config.retry as Record<string, unknown> | undefined)?.[key.slice(6)]
+      : config[key];
+
+  it("reads each key the same from the file, an env var and a flag", () => {
+    for (const key of configKeys()) {
+      const { yaml, text, value } = sample(key);
+      const line = key.startsWith("retry.")
+        ? `retry:\n  ${key.slice(6)}: ${yaml}\n`
+        : `${key}: ${yaml}\n`;
+      const base = BASE.split("\n")
+        .filter((l) => !l.startsWith(`${key}:`))
+        .join("\n");
+      const fromFile = loadConfig({ argv: ["--config", configFile(`${base}\n${line}`)], env: {} });
+      const file = configFile(base);
+      const fromEnv = loadConfig({ argv: ["--config", file], env: { [envName(key)]: text } });
+      const fromFlag = loadConfig({ argv: ["--config", file, flagName(key), text], env: {} });
+      for (const [where, config] of [
+        ["file", fromFile],
+        ["env", fromEnv],
+        ["flag", fromFlag],
+      ] as const) {
+        assert.deepEqual(
+          read(config as unknown as Record<string, unknown>, key),
+          value,
+          `${key} from ${where}`,
+        );
+      }
+    }
+  });
+
+  it("hands the client exactly its own options, each a config key", () => {
+    const keys = new Set(configKeys().map((k) => k.split(".")[0]));
+    for (const key of CLIENT_OPTION_KEYS) assert.ok(keys.has(key), key);
+    const config = loadConfig({
+      argv: ["--config", configFile(`${BASE}maxSleepSeconds: 5\nretry:\n  maxAttempts: 2\n`)],
+      env: {},
+    });
+    const options = clientOptionsOf(config);
+    assert.equal("tasks" in options, false);
+    assert.equal("maxSleepSeconds" in options, false);
+    assert.deepEqual(options.retry, { maxAttempts: 2 });
+    assert.equal(options.aggPort, 50051);
   });
 });

@@ -9,7 +9,7 @@ import {
   PendingDiskFullError,
 } from "@openfl-connect/node";
 import { UnknownTaskError } from "./collaborator-service.js";
-import { ConfigError } from "./config.js";
+import { ConfigError } from "./config-error.js";
 
 /** The CLI's exit codes. */
 export const EXIT_CODES = {

@@ -6,22 +6,20 @@ export {
   createCollaborator,
   loadTaskSet,
 } from "./collaborator-from-config.js";
+export { type LoadConfigInput, loadConfig } from "./config.js";
+export { ConfigError } from "./config-error.js";
+export { envName, flagName } from "./config-names.js";
 export {
   CONFIG_SCHEMA,
   type CollaboratorConfig,
-  ConfigError,
   type ConfigField,
   type ConfigScalar,
   configKeys,
-  envName,
-  flagName,
-  type LoadConfigInput,
-  loadConfig,
-} from "./config.js";
+} from "./config-schema.js";
 export type { EncodeResultsOptions } from "./encode-results.js";
 export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
 export { isMainModule } from "./is-main-module.js";
-export { createLogger, formatBytes, type LogFormat } from "./logger.js";
+export { createLogger, type LogFormat } from "./logger.js";
 export {
   AGGREGATED_DELTA_TAGS,
   type FetchTensor,

@@ -43,10 +43,3 @@ function prettyValue(v: unknown): string {
 
 /** Drops every entry. */
 export const silentLogger: Logger = () => {};
-
-/** "12.3 MiB" */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}

@@ -4,6 +4,7 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
 import { AggregatorClient } from "./aggregator-client.js";
 import type { AggregatorConnector } from "./aggregator-connection.js";
+import { concatParts } from "./byte-parts.js";
 import type { AggregatorClientOptions } from "./client-options.js";
 import { joinDataStreamChunks } from "./datastream-chunks.js";
 import { AggregatorCallError, HeaderMismatchError, InvalidOptionError } from "./errors.js";
@@ -16,7 +17,6 @@ import {
 } from "./gen/openfl/protocols/aggregator_pb.js";
 import type { DataStream } from "./gen/openfl/protocols/base_pb.js";
 import { InMemoryResendBuffer, type ResendBuffer } from "./resend-buffer.js";
-import { concatParts } from "./task-results-parts.js";
 import { encodeNamedTensor } from "./tensor-codec.js";
 
 const identity = {
@@ -494,6 +494,8 @@ describe("AggregatorClient: a stream reset with no cause is diagnosed once per c
       assert.equal(e.reason, "cannot-heal");
       assert.equal(e.attempts, 1);
       assert.match(e.message, /drops every connection with certificate one\.crt/);
+      // The adapter's reading travels with the error: callers need not walk causes again.
+      assert.equal(e.platform, "client-certificate-refused");
       return true;
     });
     assert.equal(probes.count, 1);
@@ -512,6 +514,23 @@ describe("AggregatorClient: a stream reset with no cause is diagnosed once per c
         e.reason === "cannot-heal" &&
         /speaks TLS/.test(e.message),
     );
+  });
+
+  it("leaves platform undefined when the adapter saw nothing", async () => {
+    const bounded = new AggregatorClient({
+      ...identity,
+      connector: fakeConnector({
+        getTasks() {
+          throw new ConnectError("boom", Code.Internal);
+        },
+      }).connector,
+      retry: { intervalMs: 1, maxAttempts: 1 },
+    });
+    await assert.rejects(bounded.getTasks(), (e: unknown) => {
+      assert.ok(e instanceof AggregatorCallError);
+      assert.equal(e.platform, undefined);
+      return true;
+    });
   });
 
   it("retries a passing reset the adapter cannot explain, probing only once per call", async () => {

@@ -6,14 +6,15 @@ import {
 } from "@connectrpc/connect";
 import { abortableSleep } from "./abortable-sleep.js";
 import type { AggregatorConnection } from "./aggregator-connection.js";
+import { concatParts, partsByteLength } from "./byte-parts.js";
 import {
   type AggregatorClientOptions,
   type ResolvedClientOptions,
   resolveClientOptions,
 } from "./client-options.js";
 import { dataStreamChunks } from "./datastream-chunks.js";
-import { AggregatorCallError, type GiveUpReason, HeaderMismatchError } from "./errors.js";
-import { type Classification, classifyFailure } from "./failure-classifier.js";
+import { AggregatorCallError, HeaderMismatchError } from "./errors.js";
+import { classifyFailure } from "./failure-classifier.js";
 import {
   Aggregator,
   type MessageHeader,
@@ -22,8 +23,8 @@ import {
 import { type NamedTensor, NamedTensorSchema } from "./gen/openfl/protocols/base_pb.js";
 import { expectedResponseHeader, requestHeader } from "./message-header.js";
 import type { PendingRequest, ResendBuffer } from "./resend-buffer.js";
-import { backoffDelayMs } from "./retry-policy.js";
-import { concatParts, partsByteLength, serializeTaskResultsParts } from "./task-results-parts.js";
+import { CallRetries } from "./retry-policy.js";
+import { serializeTaskResultsParts } from "./task-results-parts.js";
 import { validateResponseHeader } from "./validate-response.js";
 
 /** Per-call options. */
@@ -61,15 +62,6 @@ export interface AggregatedTensorOptions extends CallOptions {
 export interface InteropReply {
   readonly message: Uint8Array;
   readonly metadata: Readonly<Record<string, string>>;
-}
-
-/** Reported before every resend, for logs and metrics. */
-export interface RetryEvent {
-  readonly rpc: string;
-  /** The attempt that failed (1 = the first). */
-  readonly attempt: number;
-  readonly delayMs: number;
-  readonly failure: string;
 }
 
 type ConnectionState =
@@ -252,10 +244,13 @@ export class AggregatorClient {
   ): Promise<R> {
     const { retry } = this.#options;
     const signal = options?.signal;
-    const started = Date.now();
-    let ambiguousFailures = 0;
+    const retries = new CallRetries({
+      policy: retry,
+      resendDataOnReconnection: this.#options.resendDataOnReconnection,
+      canRefetchServerCertificate: this.#options.refetchServerCertificate !== undefined,
+    });
     let resetDiagnosed = false;
-    for (let attemptNumber = 1; ; attemptNumber++) {
+    for (;;) {
       signal?.throwIfAborted();
       const connection = this.#acquireConnection();
       let error: unknown;
@@ -283,60 +278,26 @@ export class AggregatorClient {
         if (signal?.aborted) throw signal.reason;
         if (found) classification = classifyFailure(error, () => found);
       }
-      const disposition = this.#retryDisposition(classification);
-      if (disposition === "retry-bounded") ambiguousFailures++;
-      const delayMs = backoffDelayMs(retry, attemptNumber);
-      const giveUp = this.#giveUpReason(
-        disposition,
-        ambiguousFailures,
-        attemptNumber,
-        Date.now() - started + delayMs,
-      );
-      if (giveUp) {
+      const step = retries.afterFailure(classification.disposition);
+      if (step.giveUp !== undefined) {
         throw new AggregatorCallError(
           rpc,
           classification.code,
           classification.failure,
-          giveUp,
-          attemptNumber,
-          {
-            cause: error,
-          },
+          step.giveUp,
+          step.attempt,
+          { cause: error, platform: classification.platform?.t },
         );
       }
       this.#options.onRetry?.({
         rpc,
-        attempt: attemptNumber,
-        delayMs,
+        attempt: step.attempt,
+        delayMs: step.delayMs,
         failure: classification.failure,
       });
       await this.#prepareResend(connection, signal);
-      await abortableSleep(delayMs, signal);
+      await abortableSleep(step.delayMs, signal);
     }
-  }
-
-  #giveUpReason(
-    disposition: "retry" | "retry-bounded" | "cannot-heal",
-    ambiguousFailures: number,
-    attempts: number,
-    elapsedAfterWaitMs: number,
-  ): GiveUpReason | undefined {
-    const { retry } = this.#options;
-    if (disposition === "cannot-heal") return "cannot-heal";
-    if (!this.#options.resendDataOnReconnection) return "retry-disabled";
-    if (ambiguousFailures >= retry.ambiguousFailureAttempts) return "ambiguous-budget";
-    if (attempts >= retry.maxAttempts) return "max-attempts";
-    if (elapsedAfterWaitMs > retry.maxElapsedMs) return "max-elapsed";
-    return undefined;
-  }
-
-  /** "retry" | "retry-bounded" | "cannot-heal" after applying the client's options. */
-  #retryDisposition(c: Classification): "retry" | "retry-bounded" | "cannot-heal" {
-    if (this.#options.retry.retryOnAnyError) return "retry";
-    if (c.disposition === "server-certificate") {
-      return this.#options.refetchServerCertificate ? "retry-bounded" : "cannot-heal";
-    }
-    return c.disposition;
   }
 
   /** Like OpenFL: drop the channel, refetch the server certificate if we can, reconnect lazily. */

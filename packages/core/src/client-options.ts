@@ -1,10 +1,14 @@
-import type { RetryEvent } from "./aggregator-client.js";
 import type { AggregatorConnector } from "./aggregator-connection.js";
 import { isChunkSize, OPENFL_CHUNK_BYTES } from "./datastream-chunks.js";
 import { InvalidOptionError } from "./errors.js";
 import type { CollaboratorIdentity } from "./message-header.js";
 import { InMemoryResendBuffer, type ResendBuffer } from "./resend-buffer.js";
-import { type ResolvedRetryPolicy, type RetryOptions, resolveRetryPolicy } from "./retry-policy.js";
+import {
+  type ResolvedRetryPolicy,
+  type RetryEvent,
+  type RetryOptions,
+  resolveRetryPolicy,
+} from "./retry-policy.js";
 
 /** Options of the transport-agnostic client. Identity fields: see CollaboratorIdentity. */
 export interface AggregatorClientOptions extends CollaboratorIdentity {

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
+import { concatParts } from "./byte-parts.js";
 import { type DataStream, DataStreamSchema } from "./gen/openfl/protocols/base_pb.js";
-import { concatParts } from "./task-results-parts.js";
 
 /** OpenFL's chunk size for SendLocalTaskResults: 2 MiB. */
 export const OPENFL_CHUNK_BYTES = 2 * 1024 * 1024;

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
+import { concatParts } from "./byte-parts.js";
 import { dataStreamEnvelopeParts } from "./datastream-envelope.js";
 import { DataStreamSchema } from "./gen/openfl/protocols/base_pb.js";
-import { concatParts } from "./task-results-parts.js";
 
 describe("dataStreamEnvelopeParts", () => {
   const cases: Record<string, { size: number; npbytes: Uint8Array }> = {

@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import type { PlatformFailure } from "./failure-classifier.js";
 
 /** Base of every error this library throws, so callers can catch the family at once. */
 export class OpenFLClientError extends Error {
@@ -16,22 +17,29 @@ export type GiveUpReason =
 /**
  * A call to the aggregator failed for good: the one type every failed call ends in. `code` is
  * the gRPC status (as a Connect `Code`), `failure` names what went wrong in words, `reason` why
- * no further attempt was made. `unsentRequest` holds an upload dropped from the resend buffer as
+ * no further attempt was made, `platform` what the platform adapter saw under it (a refused
+ * connection, a certificate that did not verify, a browser fetch that failed), so callers read
+ * the classification instead of walking the cause chain again. `unsentRequest` holds an upload dropped from the resend buffer as
  * the parts it was sent from (protobuf framing and views of the tensors' bytes; `concatParts`
  * joins them), so that nothing is lost and nothing is copied.
  */
 export class AggregatorCallError extends OpenFLClientError {
   override name = "AggregatorCallError";
   unsentRequest: readonly Uint8Array[] | undefined;
+  /** The platform adapter's reading of the last attempt's failure; undefined: it saw none. */
+  readonly platform: PlatformFailure["t"] | undefined;
   constructor(
     readonly rpc: string,
     readonly code: Code,
     readonly failure: string,
     readonly reason: GiveUpReason,
     readonly attempts: number,
-    options: { cause: unknown },
+    options: { cause: unknown; platform?: PlatformFailure["t"] | undefined },
   ) {
-    super(`${rpc} failed after ${attempts} attempt(s) (${reason}): ${failure}`, options);
+    super(`${rpc} failed after ${attempts} attempt(s) (${reason}): ${failure}`, {
+      cause: options.cause,
+    });
+    this.platform = options.platform;
   }
 }
 

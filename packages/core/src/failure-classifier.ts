@@ -16,6 +16,8 @@ export interface Classification {
   /** Words for a person: what went wrong. */
   readonly failure: string;
   readonly code: Code;
+  /** What the platform adapter saw under the failure, when it recognised anything. */
+  readonly platform?: PlatformFailure;
   /**
    * The stream was reset (CANCEL) and the platform saw no transport cause. An aggregator that
    * drops every new connection looks like this (a grpcio server refusing a TLS 1.3 client
@@ -83,6 +85,15 @@ export function classifyFailure(
   const ce = ConnectError.from(error);
   const detail = ce.rawMessage || ce.message;
   const seen = platform?.(error);
+  const classified = classifyWith(ce, detail, seen);
+  return seen === undefined ? classified : { ...classified, platform: seen };
+}
+
+function classifyWith(
+  ce: ConnectError,
+  detail: string,
+  seen: PlatformFailure | undefined,
+): Classification {
   if (seen?.t === "server-certificate") {
     return {
       disposition: "server-certificate",

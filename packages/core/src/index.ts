@@ -8,10 +8,10 @@ export {
   type CallOptions,
   type InteropReply,
   parsePendingTaskResults,
-  type RetryEvent,
   type Task,
   type TaskAssignment,
 } from "./aggregator-client.js";
+export { concatParts, partsByteLength } from "./byte-parts.js";
 export type { AggregatorClientOptions } from "./client-options.js";
 export { OPENFL_CHUNK_BYTES } from "./datastream-chunks.js";
 export {
@@ -24,12 +24,12 @@ export {
   TensorCodecError,
 } from "./errors.js";
 export { isAccessTokenRefusal } from "./failure-classifier.js";
+export { formatBytes } from "./format-bytes.js";
 export type { MetadataProto, NamedTensor } from "./gen/openfl/protocols/base_pb.js";
 export type { CollaboratorIdentity } from "./message-header.js";
 export { decodeModelFile, encodeModelFile, type ModelFile } from "./model-proto.js";
 export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./resend-buffer.js";
-export type { RetryOptions } from "./retry-policy.js";
-export { concatParts, partsByteLength } from "./task-results-parts.js";
+export { INTERACTIVE_RETRY, type RetryEvent, type RetryOptions } from "./retry-policy.js";
 export {
   COMPRESSED_TAG,
   decodeNamedTensor,

@@ -3,6 +3,7 @@
 // Not for applications, and not kept under semantic versioning.
 export { abortableSleep } from "./abortable-sleep.js";
 export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
+export { copyParts } from "./byte-parts.js";
 export { type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 export { dataStreamChunks, isChunkSize, joinDataStreamChunks } from "./datastream-chunks.js";
 export { dataStreamEnvelopeParts } from "./datastream-envelope.js";
@@ -29,6 +30,6 @@ export {
   resolveRetryPolicy,
 } from "./retry-policy.js";
 export { serializeTaskResultsParts } from "./task-results-parts.js";
-export { readFloat32LittleEndian } from "./tensor-codec.js";
+export { platformIsLittleEndian, readFloat32LittleEndian } from "./tensor-codec.js";
 export { validateResponseHeader } from "./validate-response.js";
 export { type AllocateEnvelope, wholeEnvelopes } from "./whole-envelopes.js";

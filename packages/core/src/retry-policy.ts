@@ -1,5 +1,9 @@
+// The retry policy, all of it: its options and their checks, the back-off, what each kind of
+// failure means for the next attempt, when a call gives up, and what is told before a resend.
+// The client runs the loop; adapters only classify what failed on their platform.
 import { MAX_TIMER_MS } from "./abortable-sleep.js";
-import { InvalidOptionError } from "./errors.js";
+import { type GiveUpReason, InvalidOptionError } from "./errors.js";
+import type { Disposition } from "./failure-classifier.js";
 
 /** How the client waits and when it stops retrying. Every field is optional. */
 export interface RetryOptions {
@@ -82,6 +86,88 @@ export function resolveRetryPolicy(options: RetryOptions | undefined): ResolvedR
       throw new InvalidOptionError("retry.attemptTimeoutMs", "> 0", 0);
   }
   return policy;
+}
+
+/**
+ * A person is waiting (a page's button, a CLI's one-off check): three attempts a second apart,
+ * then the failure is shown. The default policy instead retries transient failures forever,
+ * as OpenFL's collaborator does.
+ */
+export const INTERACTIVE_RETRY: RetryOptions = { intervalMs: 1000, maxAttempts: 3 };
+
+/** Reported before every resend, for logs and metrics. */
+export interface RetryEvent {
+  readonly rpc: string;
+  /** The attempt that failed (1 = the first). */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly failure: string;
+}
+
+/** What the client's options make of a classified failure, before budgets are counted. */
+export type RetryDisposition = "retry" | "retry-bounded" | "cannot-heal";
+
+/** The client options the give-up rules read besides the policy itself. */
+export interface RetryRules {
+  readonly policy: ResolvedRetryPolicy;
+  /** OpenFL's resend_data_on_reconnection: false gives up at the first failure. */
+  readonly resendDataOnReconnection: boolean;
+  /** A server certificate that does not verify heals only if it can be refetched. */
+  readonly canRefetchServerCertificate: boolean;
+}
+
+/** After one failed attempt: give up (and why), or wait `delayMs` and try again. */
+export type RetryStep =
+  | { readonly giveUp: GiveUpReason; readonly attempt: number }
+  | { readonly giveUp?: undefined; readonly delayMs: number; readonly attempt: number };
+
+/**
+ * The retry budget of one call: fed each failed attempt's disposition, it says whether to give
+ * up or how long to wait. Checked in this order: cannot heal, resend disabled, ambiguous
+ * budget, attempts, elapsed time (the wait included).
+ */
+export class CallRetries {
+  readonly #rules: RetryRules;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #started: number;
+  #attempts = 0;
+  #ambiguousFailures = 0;
+
+  constructor(rules: RetryRules, now: () => number = Date.now, random = Math.random) {
+    this.#rules = rules;
+    this.#now = now;
+    this.#random = random;
+    this.#started = now();
+  }
+
+  /** The disposition after the options: retryOnAnyError, and a refetchable certificate. */
+  disposition(classified: Disposition): RetryDisposition {
+    const { policy, canRefetchServerCertificate } = this.#rules;
+    if (policy.retryOnAnyError) return "retry";
+    if (classified === "server-certificate") {
+      return canRefetchServerCertificate ? "retry-bounded" : "cannot-heal";
+    }
+    return classified;
+  }
+
+  /** Counts one failed attempt and decides what follows it. */
+  afterFailure(classified: Disposition): RetryStep {
+    const attempt = ++this.#attempts;
+    const disposition = this.disposition(classified);
+    if (disposition === "retry-bounded") this.#ambiguousFailures++;
+    const { policy, resendDataOnReconnection } = this.#rules;
+    const delayMs = backoffDelayMs(policy, attempt, this.#random);
+    const elapsedAfterWaitMs = this.#now() - this.#started + delayMs;
+    let giveUp: GiveUpReason | undefined;
+    if (disposition === "cannot-heal") giveUp = "cannot-heal";
+    else if (!resendDataOnReconnection) giveUp = "retry-disabled";
+    else if (this.#ambiguousFailures >= policy.ambiguousFailureAttempts)
+      giveUp = "ambiguous-budget";
+    else if (attempt >= policy.maxAttempts) giveUp = "max-attempts";
+    else if (elapsedAfterWaitMs > policy.maxElapsedMs) giveUp = "max-elapsed";
+    return giveUp === undefined ? { delayMs, attempt } : { giveUp, attempt };
+  }
 }
 
 /** Wait before resend number `retry` (1 = the first resend). `random` is in [0, 1). */

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { concatParts, partsByteLength } from "./byte-parts.js";
 import { TaskResultsSchema } from "./gen/openfl/protocols/aggregator_pb.js";
 import { NamedTensorSchema } from "./gen/openfl/protocols/base_pb.js";
-import { concatParts, partsByteLength, serializeTaskResultsParts } from "./task-results-parts.js";
+import { serializeTaskResultsParts } from "./task-results-parts.js";
 import { encodeNamedTensor } from "./tensor-codec.js";
 
 const header = {

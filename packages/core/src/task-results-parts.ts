@@ -29,21 +29,3 @@ export function serializeTaskResultsParts(
   }
   return parts;
 }
-
-export function partsByteLength(parts: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const part of parts) total += part.byteLength;
-  return total;
-}
-
-/** One buffer holding all parts (a copy, unless there is a single part). */
-export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const joined = new Uint8Array(partsByteLength(parts));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return joined;
-}

@@ -37,7 +37,8 @@ export interface EncodeOptions {
   readonly zeroCopy?: boolean;
 }
 
-const platformIsLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** Whether this platform stores numbers little-endian (OpenFL's byte order). */
+export const platformIsLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * Encodes like OpenFL's default NoCompressionPipeline: float32 little-endian, C order,

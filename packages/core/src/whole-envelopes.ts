@@ -1,8 +1,8 @@
+import { concatParts } from "./byte-parts.js";
 import {
   envelopeMessageLength as messageLength,
   ENVELOPE_PREFIX_BYTES as PREFIX_BYTES,
 } from "./grpc-envelope.js";
-import { concatParts } from "./task-results-parts.js";
 
 /** An envelope up to this size gets its buffer as soon as its first bytes arrive. */
 const UPFRONT_BYTES = 1024 * 1024;

@@ -8,6 +8,7 @@ import {
   ResendStoreLockedError,
   ResendStoreQuotaError,
 } from "@openfl-connect/web";
+import { classifyBrowserFailure } from "@openfl-connect/web/internal";
 import { describeError } from "./describe-error.js";
 
 const context = { proxyUrl: "http://127.0.0.1:8080", origin: "http://127.0.0.1:4173" };
@@ -77,8 +78,16 @@ describe("describeError", () => {
       undefined,
       new TypeError("Failed to fetch"),
     );
-    const d = describeError(callError(Code.Unknown, cause), context);
+    // Classified as the client does, with the web adapter's reading of the browser's failure.
+    const seen = classifyFailure(cause, classifyBrowserFailure);
+    const failed = new AggregatorCallError("Ping", seen.code, seen.failure, "max-attempts", 3, {
+      cause,
+      platform: seen.platform?.t,
+    });
+    const d = describeError(failed, context);
     assert.equal(d.kind, "proxy-unreachable");
+    // Without the adapter's reading (another platform's failure), it is not the proxy.
+    assert.notEqual(describeError(callError(Code.Unknown, cause), context).kind, d.kind);
     assert.match(d.summary, /http:\/\/127\.0\.0\.1:8080/);
     assert.match(d.summary, /allowed origins include http:\/\/127\.0\.0\.1:4173/);
   });

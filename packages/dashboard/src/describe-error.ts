@@ -79,7 +79,8 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
     return d("other", `The tensor arrived but cannot be decoded: ${error.message}.`);
   }
   const code = error instanceof AggregatorCallError ? error.code : connectCode(error);
-  if (isNetworkFailure(error)) {
+  // The web adapter's reading: fetch() failed (network or CORS; a page cannot tell which).
+  if (error instanceof AggregatorCallError && error.platform === "connection") {
     return d(
       "proxy-unreachable",
       `The browser could not reach the gRPC-web proxy at ${context.proxyUrl}, or blocked its reply (CORS). Check that the proxy runs, the URL is right, and that its allowed origins include ${context.origin}.`,
@@ -122,16 +123,4 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
 
 function connectCode(error: unknown): Code | undefined {
   return error instanceof ConnectError ? error.code : undefined;
-}
-
-/** fetch() (or our XHR fetch) rejects with a TypeError when the network or CORS fails. */
-function isNetworkFailure(error: unknown): boolean {
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current instanceof Error && !seen.has(current)) {
-    seen.add(current);
-    if (current instanceof TypeError && /fetch|network/i.test(current.message)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
 }

@@ -1,4 +1,10 @@
-import { decodeNamedTensor, type RetryEvent, receivedTags } from "@openfl-connect/core";
+import {
+  decodeNamedTensor,
+  formatBytes,
+  INTERACTIVE_RETRY,
+  type RetryEvent,
+  receivedTags,
+} from "@openfl-connect/core";
 import { AggregatorWebClient, createXhrFetch, type UploadProgress } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "./access-token.js";
 import { describeError } from "./describe-error.js";
@@ -12,11 +18,8 @@ import {
   saveSettings,
   trimSettings,
 } from "./settings.js";
-import { formatBytes, randomTestTensor, sha256Hex } from "./test-tensor.js";
+import { randomTestTensor, sha256Hex } from "./test-tensor.js";
 import { type UploadState, uploadFraction, uploadStatusText } from "./upload-state.js";
-
-/** The dashboard gives up sooner than a collaborator would: a person is waiting. */
-const RETRY = { intervalMs: 1000, maxAttempts: 3 } as const;
 
 const { element, input } = pageElements("dashboard (index.html)");
 
@@ -96,7 +99,8 @@ function newClient(
     aggregatorUuid: settings.aggregatorUuid,
     federationUuid: settings.federationUuid,
     collaboratorName: settings.collaboratorName,
-    retry: RETRY,
+    // A person is waiting: the dashboard gives up sooner than a collaborator would.
+    retry: INTERACTIVE_RETRY,
     // Authorization: Bearer <token> on every call, for a proxy that checks users (Envoy jwt_authn).
     interceptors: [bearerTokenInterceptor(accessToken)],
     // fetch() reports no upload progress; XMLHttpRequest does.

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { decodeNamedTensor } from "@openfl-connect/core";
-import { formatBytes, randomTestTensor, sha256Hex, TEST_TENSOR_NAME } from "./test-tensor.js";
+import { decodeNamedTensor, formatBytes } from "@openfl-connect/core";
+import { randomTestTensor, sha256Hex, TEST_TENSOR_NAME } from "./test-tensor.js";
 import { uploadFraction, uploadStatusText } from "./upload-state.js";
 
 describe("test task result", () => {
@@ -36,7 +36,7 @@ describe("test task result", () => {
     assert.equal(formatBytes(6 * 1024 * 1024), "6.0 MiB");
     assert.equal(
       uploadStatusText({ t: "uploading", sent: 1024, total: 2 * 1024 * 1024 }, formatBytes),
-      "uploading 1 KiB of 2.0 MiB",
+      "uploading 1.0 KiB of 2.0 MiB",
     );
     assert.match(uploadStatusText({ t: "preparing", mib: 6 }, formatBytes), /^preparing 6 MiB/);
     assert.equal(uploadFraction({ t: "uploading", sent: 1, total: 4 }), 0.25);

@@ -1,8 +1,6 @@
 // Random (seeded) tensors for uploads and downloads, identified by SHA-256 of their bytes.
 import { createHash } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
-import { COMPRESSED_TAG, type Float32Tensor, type NamedTensor } from "@openfl-connect/core";
-import { MetadataProtoSchema, NamedTensorSchema } from "@openfl-connect/core/protocol";
+import { encodeNamedTensor, type Float32Tensor, type NamedTensor } from "@openfl-connect/core";
 import type { SeededRandom } from "./seeded-random.js";
 
 export const MiB = 1024 * 1024;
@@ -19,18 +17,15 @@ export function logUniformSize(random: SeededRandom, minBytes: number, maxBytes:
 
 /**
  * A lossless float32 NamedTensor (as OpenFL's NoCompressionPipeline sends it) whose data_bytes
- * are `bytes` as given: no copy, no float round trip.
+ * are `bytes` as given: core's encoder over a Float32Array view of them (zeroCopy), so no copy
+ * and no float round trip. `bytes` must start at a multiple of 4 (fresh buffers do).
  */
 export function trainedTensor(name: string, round: number, bytes: Uint8Array): NamedTensor {
-  return create(NamedTensorSchema, {
-    name,
-    roundNumber: round,
-    lossless: true,
-    report: false,
-    tags: [COMPRESSED_TAG, "trained"],
-    transformerMetadata: [create(MetadataProtoSchema, { intList: [bytes.byteLength / 4] })],
-    dataBytes: bytes,
-  });
+  const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return encodeNamedTensor(
+    { shape: [data.length], data },
+    { name, roundNumber: round, tags: ["trained"], zeroCopy: true },
+  );
 }
 
 /** A float32 model tensor of `byteLength` bytes with values in [0, 1), and its bytes' SHA-256. */

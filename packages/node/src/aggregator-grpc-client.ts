@@ -2,6 +2,7 @@ import {
   AggregatorClient,
   type AggregatorClientOptions,
   InvalidOptionError,
+  MAX_TIMER_MS,
 } from "@openfl-connect/core";
 import { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
 import { loadTlsFiles } from "./pem-files.js";
@@ -96,11 +97,20 @@ export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeC
       o.keepalive?.pingIntervalMs,
     );
   }
+  // A timer: past MAX_TIMER_MS it would fire at once. The CLI's config check says the same.
   if (
     o.connectTimeoutMs !== undefined &&
-    !(typeof o.connectTimeoutMs === "number" && o.connectTimeoutMs > 0)
+    !(
+      typeof o.connectTimeoutMs === "number" &&
+      o.connectTimeoutMs >= 1 &&
+      o.connectTimeoutMs <= MAX_TIMER_MS
+    )
   ) {
-    throw new InvalidOptionError("connectTimeoutMs", "a number of ms > 0", o.connectTimeoutMs);
+    throw new InvalidOptionError(
+      "connectTimeoutMs",
+      `a number of ms from 1 to ${MAX_TIMER_MS}`,
+      o.connectTimeoutMs,
+    );
   }
   const useTls = o.useTls ?? true;
   if (!useTls) {

@@ -1,15 +1,11 @@
+// @openfl-connect/node: what an application uses. The building blocks under it (the connector,
+// the reading of Node's failures, the TLS checks) are `@openfl-connect/node/internal`.
 export {
   AggregatorGRPCClient,
   type AggregatorGRPCClientOptions,
-  createNodeConnector,
 } from "./aggregator-grpc-client.js";
 export { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
-export {
-  NodeConnector,
-  type NodeConnectorSettings,
-  OPENFL_MAX_MESSAGE_BYTES,
-} from "./node-connector.js";
-export { classifyNodeFailure } from "./node-failure.js";
+export { OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
 export { loadTlsFiles, type TlsFiles } from "./pem-files.js";
 export {
   PendingDirError,
@@ -18,11 +14,4 @@ export {
   PendingDirUnsafeError,
   PendingDiskFullError,
 } from "./pending-dir-errors.js";
-export {
-  CERTIFICATE_EXPIRY_WARNING_DAYS,
-  type CheckedTls,
-  type ClientIdentity,
-  checkTlsMaterial,
-  commonName,
-  type TlsMaterial,
-} from "./tls-material.js";
+export { CERTIFICATE_EXPIRY_WARNING_DAYS, type TlsMaterial } from "./tls-material.js";

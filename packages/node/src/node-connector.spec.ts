@@ -2,10 +2,24 @@ import assert from "node:assert/strict";
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { encodeEnvelope, type UniversalClientFn } from "@connectrpc/connect/protocol";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { concatParts } from "@openfl-connect/core";
 import { expectedResponseHeader } from "@openfl-connect/core/internal";
-import { Aggregator } from "@openfl-connect/core/protocol";
+import {
+  Aggregator,
+  type DataStream,
+  DataStreamSchema,
+  GetAggregatedTensorRequestSchema,
+  GetAggregatedTensorResponseSchema,
+  GetTasksRequestSchema,
+  GetTasksResponseSchema,
+  SendLocalTaskResultsResponseSchema,
+} from "@openfl-connect/core/protocol";
 import { AggregatorGRPCClient } from "./aggregator-grpc-client.js";
+import { grpcTransport } from "./node-connector.js";
 
 const identity = {
   aggregatorUuid: "aggregator_fed",
@@ -97,5 +111,230 @@ describe("NodeConnector requests", () => {
     } finally {
       await client.disconnect();
     }
+  });
+});
+
+/**
+ * An HTTP/2 client stand-in: keeps every request body it is given (as its parts) and answers
+ * with `chunks` as the body (default: `response` enveloped), then `trailer`.
+ */
+function recordingClient(
+  response: Uint8Array,
+  options: {
+    chunks?: readonly Uint8Array[];
+    header?: Record<string, string>;
+    trailer?: Record<string, string>;
+  } = {},
+) {
+  const bodies: Uint8Array[][] = [];
+  const client: UniversalClientFn = async (request) => {
+    const parts: Uint8Array[] = [];
+    for await (const part of request.body ?? []) parts.push(part);
+    bodies.push(parts);
+    const trailer = new Headers();
+    return {
+      status: 200,
+      header: new Headers({ "content-type": "application/grpc+proto", ...options.header }),
+      trailer,
+      body: (async function* () {
+        yield* options.chunks ?? [encodeEnvelope(0, response)];
+        for (const [k, v] of Object.entries(options.trailer ?? { "grpc-status": "0" }))
+          trailer.set(k, v);
+      })(),
+    };
+  };
+  return { client, bodies };
+}
+
+async function* stream(chunks: DataStream[]) {
+  yield* chunks;
+}
+
+describe("grpcTransport uploads", () => {
+  it("sends DataStream chunks as framing plus views of the caller's bytes, exactly connect's encoding", async () => {
+    const tensor = Uint8Array.from({ length: 3 * 65536 + 7 }, (_, i) => (i * 13) & 0xff);
+    const chunks = [
+      create(DataStreamSchema, { size: 131072, npbytes: tensor.subarray(0, 131072) }),
+      create(DataStreamSchema, { size: 65543, npbytes: tensor.subarray(131072) }),
+      create(DataStreamSchema, { size: 0, npbytes: new Uint8Array(0) }),
+    ];
+    const { client, bodies } = recordingClient(
+      toBinary(SendLocalTaskResultsResponseSchema, create(SendLocalTaskResultsResponseSchema)),
+    );
+    const aggregator = createClient(Aggregator, grpcTransport("http://test", client, 1 << 30));
+    await aggregator.sendLocalTaskResults(stream(chunks));
+
+    const body = bodies[0] ?? [];
+    const expected = concatParts(
+      chunks.map((c) => encodeEnvelope(0, toBinary(DataStreamSchema, c))),
+    );
+    assert.deepEqual(concatParts(body), expected);
+    // Before: each chunk was serialized and enveloped into fresh buffers (copies).
+    const views = body.filter((part) => part.buffer === tensor.buffer);
+    assert.deepEqual(
+      views.map((v) => [v.byteOffset, v.byteLength]),
+      [
+        [0, 131072],
+        [131072, 65543],
+      ],
+    );
+  });
+
+  it("refuses a chunk over the message limit, as connect does", async () => {
+    const { client } = recordingClient(new Uint8Array(0));
+    const aggregator = createClient(Aggregator, grpcTransport("http://test", client, 1000));
+    const big = create(DataStreamSchema, { size: 2000, npbytes: new Uint8Array(2000) });
+    await assert.rejects(
+      aggregator.sendLocalTaskResults(stream([big])),
+      /larger than configured writeMaxBytes 1000/,
+    );
+  });
+
+  it("leaves other calls' bodies to connect", async () => {
+    const { client, bodies } = recordingClient(
+      toBinary(GetTasksResponseSchema, create(GetTasksResponseSchema, { roundNumber: 3 })),
+    );
+    const aggregator = createClient(Aggregator, grpcTransport("http://test", client, 1 << 30));
+    const response = await aggregator.getTasks({});
+    assert.equal(response.roundNumber, 3);
+    assert.deepEqual(
+      concatParts(bodies[0] ?? []),
+      encodeEnvelope(0, toBinary(GetTasksRequestSchema, create(GetTasksRequestSchema))),
+    );
+  });
+});
+
+describe("grpcTransport unary responses", () => {
+  const tensorBytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) & 0xff);
+  const response = toBinary(
+    GetAggregatedTensorResponseSchema,
+    create(GetAggregatedTensorResponseSchema, {
+      roundNumber: 4,
+      tensor: { name: "w", dataBytes: tensorBytes },
+    }),
+  );
+  const envelope = encodeEnvelope(0, response);
+  const fetch = (
+    chunks: readonly Uint8Array[],
+    more: Parameters<typeof recordingClient>[1] = {},
+  ) => {
+    const { client } = recordingClient(response, { chunks, ...more });
+    return createClient(
+      Aggregator,
+      grpcTransport("http://test", client, 1 << 20),
+    ).getAggregatedTensor({});
+  };
+  const split = (bytes: Uint8Array, sizes: number[]) => {
+    const out: Uint8Array[] = [];
+    let offset = 0;
+    for (const n of sizes) {
+      out.push(bytes.subarray(offset, offset + n));
+      offset += n;
+    }
+    if (offset < bytes.byteLength) out.push(bytes.subarray(offset));
+    return out;
+  };
+
+  it("hands data_bytes out as a plain Uint8Array view of one buffer holding the message", async () => {
+    // Node's HTTP/2 chunks are Buffers over a shared read buffer, whose slice() is a view.
+    const chunk = Buffer.from(envelope);
+    const r = await fetch([chunk]);
+    assert.deepEqual(r.tensor?.dataBytes, tensorBytes);
+    assert.equal(Object.getPrototypeOf(r.tensor?.dataBytes), Uint8Array.prototype);
+    assert.notEqual(r.tensor?.dataBytes.buffer, chunk.buffer);
+    assert.equal(r.tensor?.dataBytes.buffer.byteLength, response.byteLength);
+  });
+
+  it("assembles a message split anywhere, even inside its prefix", async () => {
+    for (const sizes of [[1], [3, 1, 1], [5], [7, 16384, 16384], [50_000, 1]]) {
+      const r = await fetch(split(envelope, sizes));
+      assert.equal(r.roundNumber, 4);
+      assert.deepEqual(r.tensor?.dataBytes, tensorBytes, `split ${sizes}`);
+    }
+  });
+
+  it("reads an empty message", async () => {
+    const { client } = recordingClient(new Uint8Array(0));
+    const r = await createClient(Aggregator, grpcTransport("http://test", client, 1000)).ping({});
+    assert.equal(r.header, undefined);
+  });
+
+  it("fails like connect on a body that ends inside a message, without allocating the announced length", async () => {
+    const announced = new Uint8Array(15);
+    new DataView(announced.buffer).setUint32(1, 1 << 30);
+    const { client } = recordingClient(new Uint8Array(0), { chunks: [announced] });
+    const before = process.memoryUsage().arrayBuffers;
+    await assert.rejects(
+      createClient(Aggregator, grpcTransport("http://test", client, 1 << 30)).ping({}),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.InvalidArgument &&
+        /incomplete envelope/.test(e.message),
+    );
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
+  });
+
+  it("fails like connect on a message over the limit, an extra message, a compressed message", async () => {
+    const cases: [Uint8Array[], Code, RegExp][] = [
+      [
+        [envelope],
+        Code.ResourceExhausted,
+        /message size \d+ is larger than configured readMaxBytes 1000/,
+      ],
+      [
+        [encodeEnvelope(0, new Uint8Array(0)), encodeEnvelope(0, new Uint8Array(0))],
+        Code.Unimplemented,
+        /extra output message/,
+      ],
+      [[encodeEnvelope(1, new Uint8Array(0))], Code.Internal, /compressed envelope/],
+    ];
+    for (const [chunks, code, message] of cases) {
+      const { client } = recordingClient(new Uint8Array(0), { chunks });
+      await assert.rejects(
+        createClient(Aggregator, grpcTransport("http://test", client, 1000)).ping({}),
+        (e: unknown) => e instanceof ConnectError && e.code === code && message.test(e.message),
+      );
+    }
+  });
+
+  it("reports the status of a trailers-only answer, and a missing message", async () => {
+    const denied = recordingClient(new Uint8Array(0), {
+      chunks: [],
+      header: { "grpc-status": "16", "grpc-message": "who are you" },
+      trailer: {},
+    });
+    await assert.rejects(
+      createClient(Aggregator, grpcTransport("http://test", denied.client, 1000)).ping({}),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.Unauthenticated &&
+        /who are you/.test(e.message),
+    );
+    const missing = recordingClient(new Uint8Array(0), { chunks: [] });
+    await assert.rejects(
+      createClient(Aggregator, grpcTransport("http://test", missing.client, 1000)).ping({}),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.Unimplemented &&
+        /missing output message/.test(e.message),
+    );
+  });
+
+  it("sends the request as connect does", async () => {
+    const { client, bodies } = recordingClient(new Uint8Array(0));
+    const request = { header: { sender: "one" }, tensorName: "w", tags: ["model"] };
+    await createClient(Aggregator, grpcTransport("http://test", client, 1000))
+      .getAggregatedTensor(request)
+      .catch(() => {});
+    assert.deepEqual(
+      concatParts(bodies[0] ?? []),
+      encodeEnvelope(
+        0,
+        toBinary(
+          GetAggregatedTensorRequestSchema,
+          create(GetAggregatedTensorRequestSchema, request),
+        ),
+      ),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   ENVELOPE_COMPRESSED_FLAG as COMPRESSED_FLAG,
+  copyParts,
   envelopeMessageLength,
   ENVELOPE_PREFIX_BYTES as PREFIX_BYTES,
 } from "@openfl-connect/core/internal";
@@ -40,7 +41,9 @@ export async function readUnaryMessage(
         Code.Internal,
       );
     }
-    message = joined(pieces, length);
+    // A copy even of a single piece: a piece is a Node Buffer over the HTTP/2 session's read
+    // buffer, shared with other bytes (and a Buffer's slice() is a view, not a copy).
+    message = copyParts(pieces);
     pieces = [];
     received = 0;
     length = -1;
@@ -78,19 +81,4 @@ export async function readUnaryMessage(
     throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
   }
   return message;
-}
-
-/**
- * The pieces copied into one new Uint8Array, even when there is only one: a piece is a Node
- * Buffer over the HTTP/2 session's read buffer, shared with other bytes, and a Buffer's slice()
- * is a view, not the copy a Uint8Array's is.
- */
-function joined(pieces: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return out;
 }

@@ -21,7 +21,7 @@ import {
   startOptions,
   type TestClient,
   trained,
-} from "./test-support.js";
+} from "./spec-fixtures.js";
 
 let pki: TestPki;
 

@@ -11,7 +11,7 @@ import {
 } from "./aggregator-service.js";
 import { AggregatorState } from "./aggregator-state.js";
 import { silentLogger } from "./logger.js";
-import { AGGREGATOR_UUID, FEDERATION_UUID } from "./test-support.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID } from "./spec-fixtures.js";
 
 function service(options: { maxUploadBytes?: number } = {}) {
   const state = new AggregatorState({

@@ -8,7 +8,7 @@ import {
   type RoundSummary,
 } from "./aggregator-state.js";
 import { silentLogger } from "./logger.js";
-import { AGGREGATOR_UUID, FEDERATION_UUID, metric, trained } from "./test-support.js";
+import { AGGREGATOR_UUID, FEDERATION_UUID, metric, trained } from "./spec-fixtures.js";
 
 function newState(overrides: Partial<AggregatorStateOptions> = {}): AggregatorState {
   return new AggregatorState({

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { connectClient, header, withTempDir } from "./test-support.js";
+import { connectClient, header, withTempDir } from "./spec-fixtures.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 

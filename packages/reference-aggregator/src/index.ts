@@ -13,19 +13,17 @@ export {
 } from "./aggregator-service.js";
 export {
   AggregatorState,
-  AggregatorStateError,
   type AggregatorStateOptions,
   DEFAULT_TASKS,
   NO_TASK_SLEEP_SECONDS,
-  type ReceivedTensor,
   type ResultsOutcome,
   type ResultsRecord,
   type RoundSummary,
   type TaskAssignment,
   type TaskResultsInput,
-  type TensorRequest,
   type UploadReceived,
 } from "./aggregator-state.js";
+export { AggregatorStateError } from "./aggregator-state-error.js";
 export {
   type AggregatorLogger,
   defaultLogger,
@@ -44,3 +42,5 @@ export {
   type TestPkiOptions,
   testPkiPaths,
 } from "./pki.js";
+export type { ReceivedTensor } from "./received-tensor.js";
+export type { TensorRequest } from "./tensor-requests.js";

@@ -3,7 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { createTestPki, ensureTestPki, issueCollaborator } from "./pki.js";
-import { withTempDir } from "./test-support.js";
+import { withTempDir } from "./spec-fixtures.js";
 
 describe("createTestPki", () => {
   it("issues a CA, a localhost server certificate and collaborator certificates in under a second", async () => {

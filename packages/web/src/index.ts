@@ -1,23 +1,18 @@
+// @openfl-connect/web: what an application uses. The building blocks under it (the connector,
+// the fetch wrappers, the reading of browser failures) are `@openfl-connect/web/internal`.
 export {
   AggregatorWebClient,
   type AggregatorWebClientOptions,
-  createWebConnector,
 } from "./aggregator-web-client.js";
-export { classifyBrowserFailure } from "./browser-failure.js";
-export { withConnectionSignal } from "./connection-signal.js";
 export {
   type FailedRequest,
   IndexedDbResendBuffer,
   type IndexedDbResendBufferOptions,
+} from "./indexed-db-resend-buffer.js";
+export {
   ResendStoreError,
   ResendStoreLockedError,
   ResendStoreQuotaError,
-} from "./indexed-db-resend-buffer.js";
-export { withSingleMessageClientStreams } from "./single-message-streams.js";
-export { WebConnector, type WebConnectorSettings } from "./web-connector.js";
-export {
-  createXhrFetch,
-  parseResponseHeaders,
-  type UploadProgress,
-  type XhrFetchOptions,
-} from "./xhr-fetch.js";
+} from "./resend-store-errors.js";
+export type { WebConnectorSettings } from "./web-connector.js";
+export { createXhrFetch, type UploadProgress, type XhrFetchOptions } from "./xhr-fetch.js";

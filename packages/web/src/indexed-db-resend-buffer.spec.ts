@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PendingRequest } from "@openfl-connect/core";
 import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
+import { IndexedDbResendBuffer } from "./indexed-db-resend-buffer.js";
 import {
-  IndexedDbResendBuffer,
   ResendStoreError,
   ResendStoreLockedError,
   ResendStoreQuotaError,
-} from "./indexed-db-resend-buffer.js";
+} from "./resend-store-errors.js";
 
 /**
  * An in-memory stand-in for the Web Locks API (Node has none): exclusive locks by name, granted

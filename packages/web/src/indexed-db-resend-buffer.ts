@@ -1,62 +1,7 @@
-import {
-  OpenFLClientError,
-  type PendingRequest,
-  partsByteLength,
-  type ResendBuffer,
-} from "@openfl-connect/core";
-
-/** An IndexedDbResendBuffer cannot use its database. Names the database. */
-export class ResendStoreError extends OpenFLClientError {
-  override name = "ResendStoreError";
-  constructor(
-    readonly database: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/**
- * The browser refused to store an upload (QuotaExceededError): the site's storage is full.
- * Nothing was stored and nothing else was removed; the upload fails with this error.
- */
-export class ResendStoreQuotaError extends ResendStoreError {
-  override name = "ResendStoreQuotaError";
-  constructor(
-    database: string,
-    /** The upload that could not be stored (its description, never its bytes). */
-    readonly request: string,
-    readonly bytes: number,
-    options: { cause: unknown },
-  ) {
-    super(
-      database,
-      `cannot keep the upload ${request} (${bytes} bytes) for resending in IndexedDB database ` +
-        `'${database}': the browser's storage quota for this site is used up (QuotaExceededError). ` +
-        "Nothing was stored and the upload was not sent; free site storage (or allow more) and " +
-        "run the task again.",
-      options,
-    );
-  }
-}
-
-/**
- * Another tab (or another buffer in this one) holds the database: two users of one database would
- * send the same uploads twice.
- */
-export class ResendStoreLockedError extends ResendStoreError {
-  override name = "ResendStoreLockedError";
-  constructor(database: string, waitedMs: number, options?: { cause?: unknown }) {
-    super(
-      database,
-      `IndexedDB database '${database}' is in use by another tab of this browser (or another ` +
-        `buffer in this page) and was not released within ${waitedMs} ms: one collaborator ` +
-        "identity can run in one tab at a time. Close the other tab, or stop it there.",
-      options,
-    );
-  }
-}
+import type { PendingRequest, ResendBuffer } from "@openfl-connect/core";
+import { copyParts } from "@openfl-connect/core/internal";
+import { ResendStoreError, ResendStoreQuotaError } from "./resend-store-errors.js";
+import { lockResendStore } from "./resend-store-lock.js";
 
 /** A request as the `pending` store keeps it. */
 interface StoredRequest {
@@ -152,7 +97,7 @@ export class IndexedDbResendBuffer implements ResendBuffer {
         "this environment has no IndexedDB (indexedDB is undefined)",
       );
     }
-    const releaseLock = await takeLock(
+    const releaseLock = await lockResendStore(
       database,
       options.locks ?? globalThis.navigator?.locks,
       options.lockWaitMs ?? 5000,
@@ -184,12 +129,7 @@ export class IndexedDbResendBuffer implements ResendBuffer {
   }
 
   async add(request: PendingRequest): Promise<void> {
-    const data = new Uint8Array(partsByteLength(request.parts));
-    let offset = 0;
-    for (const part of request.parts) {
-      data.set(part, offset);
-      offset += part.byteLength;
-    }
+    const data = copyParts(request.parts);
     const stored: StoredRequest = {
       id: request.id,
       rpc: request.rpc,
@@ -324,40 +264,6 @@ export class IndexedDbResendBuffer implements ResendBuffer {
       tx.onabort = () => reject(tx.error ?? request.error ?? new Error("transaction aborted"));
     });
   }
-}
-
-/**
- * Takes the database's Web Lock, waiting up to `waitMs`; resolves with its release. Without a
- * LockManager there is nothing to take.
- */
-async function takeLock(
-  database: string,
-  locks: Pick<LockManager, "request"> | undefined,
-  waitMs: number,
-): Promise<() => void> {
-  if (locks === undefined) return () => {};
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  // A timer of our own, not AbortSignal.timeout (whose timer does not keep Node running).
-  const stopWaiting = new AbortController();
-  const timer = setTimeout(() => stopWaiting.abort(), waitMs);
-  try {
-    await new Promise<void>((acquired, failed) => {
-      locks
-        .request(`openfl-connect:${database}`, { signal: stopWaiting.signal }, () => {
-          acquired();
-          return held;
-        })
-        .catch((error: unknown) =>
-          failed(new ResendStoreLockedError(database, waitMs, { cause: error })),
-        );
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-  return release;
 }
 
 /** What is wrong with a `pending` entry, or undefined. */

@@ -8,7 +8,7 @@ import {
   type Logger,
   type RunOutcome,
 } from "@openfl-connect/collaborator/browser";
-import type { ResendBuffer } from "@openfl-connect/core";
+import { formatBytes, type ResendBuffer } from "@openfl-connect/core";
 import { AggregatorWebClient, IndexedDbResendBuffer } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "../access-token.js";
 import { describeError } from "../describe-error.js";
@@ -22,7 +22,6 @@ import {
   saveSettings,
   trimSettings,
 } from "../settings.js";
-import { formatBytes } from "../test-tensor.js";
 import { accuracyChartSvg, RoundAccuracies } from "./accuracy-chart.js";
 import { countingClient } from "./counting-client.js";
 import {
