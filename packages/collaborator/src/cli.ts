@@ -3,14 +3,27 @@
 import type { ResendBuffer } from "@openfl-connect/core";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { loadConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import { envName, flagName } from "./config-names.js";
 import { configKeys } from "./config-schema.js";
 import { EXIT_CODES, exitCodeFor, stopEventFor } from "./exit-codes.js";
 import { isMainModule } from "./is-main-module.js";
 import { createLogger, type Logger } from "./logger.js";
+import type { TaskModuleContext } from "./task-set.js";
+import { describeWorkspace } from "./workspace/plan-show.js";
+import { parseWorkspaceArgs } from "./workspace/workspace-args.js";
+import { loadStartConfig, readWorkspaceFor } from "./workspace/workspace-config.js";
 
-export const USAGE = `Usage: openfl-collaborator --config collaborator.yaml [--key value ...]
+export const USAGE = `Usage: openfl-collaborator start -n NAME [-p plan/plan.yaml] [-d plan/data.yaml]
+                            [--workspace DIR] [--openfl-defaults DIR] [--key value ...]
+       openfl-collaborator plan show -n NAME [the same flags]
+       openfl-collaborator --config collaborator.yaml [--key value ...]
 Runs OpenFL's collaborator loop against an aggregator until it says quit.
+
+start reads an OpenFL workspace as fx collaborator start does (run it in the workspace): the
+plan (uuids, address, settings), plan/cols.yaml, plan/data.yaml and cert/; then
+plan/openfl-connect.yaml if there is one (config keys below, e.g. tasks: ../src/tasks.ts), env
+vars and flags over it. plan show prints what start derives, and connects nowhere.
 
 Every config key can be set in the YAML file, by a flag or by an env var (flags win over env
 vars, env vars over the file). Paths in the file are relative to the file.
@@ -39,9 +52,18 @@ export async function main(
     return EXIT_CODES.finished;
   }
   let logger: Logger = createLogger(process.stdout.isTTY ? "pretty" : "json", process.stderr);
+  if (argv[0] === "plan") return planCommand(argv.slice(1), logger);
   let config: ReturnType<typeof loadConfig>;
+  let taskContext: TaskModuleContext | undefined;
   try {
-    config = loadConfig({ argv, env: process.env });
+    if (argv[0] === "start") {
+      const started = loadStartConfig(parseWorkspaceArgs(argv.slice(1), "start"), process.env);
+      config = started.config;
+      taskContext = started.taskContext;
+      for (const note of started.workspace.plan.notes) logger("info", "workspace", { note });
+    } else {
+      config = loadConfig({ argv, env: process.env });
+    }
   } catch (error) {
     logger("error", "configuration error", { message: messageOf(error) });
     return exitCodeFor(error);
@@ -55,6 +77,7 @@ export async function main(
   try {
     parts = await createCollaborator(config, {
       logger,
+      ...(taskContext === undefined ? {} : { taskContext }),
       ...(wrap ? { wrapResendBuffer: (b: ResendBuffer) => wrap(b, logger) } : {}),
     });
   } catch (error) {
@@ -118,6 +141,34 @@ export async function main(
     await parts.close().catch((error: unknown) => {
       logger("warn", "closing failed", { message: messageOf(error) });
     });
+  }
+}
+
+/** `plan show`: the derived configuration, on stdout; nothing is started. */
+function planCommand(argv: readonly string[], logger: Logger): number {
+  if (argv[0] !== "show") {
+    logger("error", "configuration error", {
+      message: `unknown command 'plan ${argv[0] ?? ""}': the plan command has one subcommand, show`,
+    });
+    return EXIT_CODES.config;
+  }
+  try {
+    const args = parseWorkspaceArgs(argv.slice(1), "plan show");
+    let text: string;
+    try {
+      const started = loadStartConfig(args, process.env);
+      text = describeWorkspace(started.workspace, { ...started.config }, started.overlay);
+    } catch (error) {
+      // Without a task module the rest can still be shown.
+      if (!(error instanceof ConfigError && error.key === "tasks")) throw error;
+      const workspace = readWorkspaceFor(args);
+      text = describeWorkspace(workspace, undefined, undefined);
+    }
+    process.stdout.write(text);
+    return EXIT_CODES.finished;
+  } catch (error) {
+    logger("error", "configuration error", { message: messageOf(error) });
+    return exitCodeFor(error);
   }
 }
 

@@ -6,23 +6,47 @@ import { CollaboratorService } from "./collaborator-service.js";
 import { ConfigError } from "./config-error.js";
 import { type CollaboratorConfig, clientOptionsOf } from "./config-schema.js";
 import type { Logger } from "./logger.js";
-import { type TaskSet, taskSetProblem } from "./task-set.js";
+import { type TaskModuleContext, type TaskSet, taskSetProblem } from "./task-set.js";
 
 /** Imports a task module (a .ts module needs `node --import tsx`). Throws ConfigError. */
-export async function loadTaskSet(path: string): Promise<TaskSet> {
+/**
+ * Imports a task module: one exporting `tasks` (and `modelTensorNames`), or, when started from
+ * an OpenFL workspace, one exporting `createTaskSet(context)` that builds them from the
+ * workspace's data path and task settings.
+ */
+export async function loadTaskSet(path: string, context?: TaskModuleContext): Promise<TaskSet> {
   const file = isAbsolute(path) ? path : resolve(path);
   let module: unknown;
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    // Plain Node (the published CLI is compiled JavaScript) cannot import TypeScript.
+    const hint =
+      code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?ts$/.test(file)
+        ? " (a TypeScript task module needs a loader: compile it to .js, or run the CLI as node --import tsx $(command -v openfl-collaborator) ... with tsx installed)"
+        : "";
     throw new ConfigError(
       "tasks",
-      `config key 'tasks': cannot import task module ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      `config key 'tasks': cannot import task module ${file}: ${error instanceof Error ? error.message : String(error)}${hint}`,
     );
+  }
+  const create = (module as { createTaskSet?: unknown } | null)?.createTaskSet;
+  if (typeof create === "function") {
+    if (context === undefined) {
+      throw new ConfigError(
+        "tasks",
+        `config key 'tasks': task module ${file} exports createTaskSet(context), which needs an OpenFL workspace: run openfl-collaborator start -n NAME in one`,
+      );
+    }
+    module = await (create as (c: TaskModuleContext) => unknown)(context);
   }
   const problem = taskSetProblem(module);
   if (problem !== undefined) {
-    throw new ConfigError("tasks", `config key 'tasks': task module ${file}: ${problem}`);
+    throw new ConfigError(
+      "tasks",
+      `config key 'tasks': task module ${file}${typeof create === "function" ? " (what createTaskSet returned)" : ""}: ${problem}`,
+    );
   }
   return module as TaskSet;
 }
@@ -46,11 +70,13 @@ export async function createCollaborator(
   options: {
     readonly logger: Logger;
     readonly taskSet?: TaskSet;
+    /** From an OpenFL workspace: what a task module's createTaskSet is given. */
+    readonly taskContext?: TaskModuleContext;
     readonly wrapResendBuffer?: (buffer: ResendBuffer) => ResendBuffer;
   },
 ): Promise<CollaboratorParts> {
   const { logger } = options;
-  const taskSet = options.taskSet ?? (await loadTaskSet(config.tasks));
+  const taskSet = options.taskSet ?? (await loadTaskSet(config.tasks, options.taskContext));
   // Locks pendingDir: throws PendingDirLockedError while another collaborator uses it.
   const durable =
     config.pendingDir === undefined

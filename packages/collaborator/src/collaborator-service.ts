@@ -205,6 +205,9 @@ export class CollaboratorService {
       round,
       metricTags: task.metricTags,
       deltaBase: this.#o.useDeltaUpdates ? (name) => models.held(name, round) : undefined,
+      modelTensorNames: [
+        ...new Set([...(this.#o.taskSet.modelTensorNames ?? []), ...task.modelTensors]),
+      ],
     });
     this.#reported.claim(round, taskName, named);
     this.#log("info", "task done", {

@@ -21,6 +21,13 @@ export interface LoadConfigInput {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Base of relative paths given by flags or env vars. Default process.cwd(). */
   readonly cwd?: string;
+  /**
+   * Values that come before the file, env vars and flags (which all win over them): what
+   * `openfl-collaborator start` derived from an OpenFL workspace. Keys as in the file.
+   */
+  readonly base?: Readonly<Record<string, unknown>>;
+  /** The config file when no --config or OPENFL_CONFIG names one (start: the workspace overlay). */
+  readonly defaultConfigFile?: string;
 }
 
 /**
@@ -32,8 +39,8 @@ export function loadConfig(input: LoadConfigInput = {}): CollaboratorConfig {
   const env = input.env ?? {};
   const cwd = input.cwd ?? process.cwd();
   const flags = parseFlags(input.argv ?? []);
-  const configPath = flags.config ?? env.OPENFL_CONFIG;
-  const merged: Record<string, unknown> = {};
+  const configPath = flags.config ?? env.OPENFL_CONFIG ?? input.defaultConfigFile;
+  const merged: Record<string, unknown> = structuredClone({ ...(input.base ?? {}) });
   if (configPath !== undefined) {
     const file = resolve(cwd, configPath);
     let text: string;
@@ -94,12 +101,24 @@ function checkDocument(
   }
 }
 
+/** OpenFL plan keys whose counterpart here is not just the camelCase spelling. */
+const OPENFL_KEY_HINTS: Readonly<Record<string, string>> = {
+  client_reconnect_interval:
+    "did you mean 'retry.intervalMs'? It is in milliseconds: client_reconnect_interval 5 (seconds) is retry.intervalMs 5000",
+  db_store_rounds:
+    "it has no equivalent here: this collaborator keeps only the round's model; leave it out",
+  transport_protocol: "this client speaks gRPC; leave it out",
+  cert_folder:
+    "give rootCertificate, certificate and privateKey, or run openfl-collaborator start -n NAME in the workspace",
+};
+
 function unknownKey(key: string, where: string): ConfigError {
   const known = configKeys();
   const close = known.find((k) => k.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ""));
+  const hint = OPENFL_KEY_HINTS[key] ?? (close ? `did you mean '${close}'?` : undefined);
   return new ConfigError(
     key,
-    `unknown config key '${key}' in ${where}${close ? ` (did you mean '${close}'?)` : ""}; known keys: ${known.join(", ")}`,
+    `unknown config key '${key}' in ${where}${hint ? ` (${hint})` : ""}; known keys: ${known.join(", ")}`,
   );
 }
 

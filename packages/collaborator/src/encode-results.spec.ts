@@ -51,6 +51,25 @@ describe("encodeResults", () => {
     assert.deepEqual([b?.tags, b?.lossless], [["compressed", "trained"], true]);
   });
 
+  it("refuses a trained tensor the model does not have, naming the model's tensors", () => {
+    const result = {
+      dataSize: 1,
+      tensors: { "dense.bais": { shape: [2], data: Float32Array.of(1, 2) } },
+    };
+    assert.throws(
+      () => encodeResults(result, { ...options, modelTensorNames: ["dense.weight", "dense.bias"] }),
+      (e: unknown) =>
+        e instanceof TaskFailedError &&
+        /trained tensor 'dense\.bais' is not a tensor of the model \(its tensors: dense\.weight, dense\.bias\)/.test(
+          e.message,
+        ),
+    );
+    // Without a declared model nothing is checked; metrics may have any name.
+    assert.equal(encodeResults(result, options).length, 1);
+    const metric = { dataSize: 1, metrics: { anything: 1 } };
+    assert.equal(encodeResults(metric, { ...options, modelTensorNames: ["w"] }).length, 1);
+  });
+
   it("rejects a result without a whole dataSize", () => {
     assert.throws(
       () => encodeResults({ dataSize: 1.5 }, options),

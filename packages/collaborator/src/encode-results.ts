@@ -30,6 +30,13 @@ export interface EncodeResultsOptions {
    * trained - model, tagged "delta", lossless false. Undefined: whole tensors.
    */
   readonly deltaBase?: (name: string) => Float32Tensor | undefined;
+  /**
+   * The model's tensor names (the task set's `modelTensorNames` and the task's own). A trained
+   * tensor under another name is refused before the upload: OpenFL's aggregator accepts it,
+   * then fails at the end of the round ('NoneType' object has no attribute 'dtype') and the
+   * round never ends. Empty: not checked (the task set declares no model).
+   */
+  readonly modelTensorNames?: readonly string[];
 }
 
 /** The NamedTensors OpenFL's collaborator sends for a task's results. */
@@ -50,8 +57,16 @@ export function encodeResults(result: unknown, options: EncodeResultsOptions): N
       `dataSize must be a whole number >= 0, got ${String(r.dataSize)}`,
     );
   }
+  const model = options.modelTensorNames ?? [];
   const named: NamedTensor[] = [];
   for (const [name, tensor] of Object.entries(r.tensors ?? {})) {
+    if (model.length > 0 && !model.includes(name)) {
+      throw new TaskFailedError(
+        taskName,
+        round,
+        `trained tensor '${name}' is not a tensor of the model (its tensors: ${model.join(", ")}): OpenFL's aggregator would accept it and never end the round`,
+      );
+    }
     const base = options.deltaBase?.(name);
     if (base !== undefined && base.data.length === tensor.data.length) {
       named.push(

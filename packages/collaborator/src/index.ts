@@ -29,5 +29,12 @@ export {
 export {
   DEFAULT_METRIC_TAGS,
   type ResolvedTask,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskDescription,
+  type TaskFunction,
+  type TaskModuleContext,
+  type TaskResult,
+  type TaskSet,
   taskSetProblem,
 } from "./task-set.js";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeNamedTensor } from "@openfl-connect/core";
+import { Code } from "@connectrpc/connect";
+import { AggregatorCallError, encodeNamedTensor } from "@openfl-connect/core";
 import { type FetchTensor, ModelTensorError, RoundModelCache } from "./round-model-cache.js";
 
 /** An aggregator whose round-r model is [r, 10 r]; records each request. */
@@ -50,6 +51,43 @@ describe("RoundModelCache", () => {
     const cache = new RoundModelCache(fetch, { useDeltaUpdates: true });
     assert.deepEqual([...(await cache.tensor("w", 3)).data], [3, 30]);
     assert.deepEqual(requests, ["w@3 model lossless=true"]);
+  });
+
+  /** The aggregator() above, but every delta request fails with `code`. */
+  function refusingDeltas(code: Code) {
+    const { fetch: whole, requests } = aggregator();
+    const fetch: FetchTensor = async (name, round, request) => {
+      if (!request.tags.includes("delta")) return whole(name, round, request);
+      requests.push(`${name}@${round} delta refused`);
+      throw new AggregatorCallError("GetAggregatedTensor", code, "x", "cannot-heal", 1, {
+        cause: undefined,
+      });
+    };
+    return { fetch, requests };
+  }
+
+  it("fetches the whole tensor when the aggregator cannot build the delta (its base round is gone)", async () => {
+    const { fetch, requests } = refusingDeltas(Code.Unknown);
+    const cache = new RoundModelCache(fetch, { useDeltaUpdates: true });
+    await cache.tensor("w", 0);
+    const next = await cache.tensor("w", 1);
+    assert.deepEqual([...next.data], [1, 10]);
+    assert.deepEqual(requests, [
+      "w@0 model lossless=true",
+      "w@1 delta refused",
+      "w@1 model lossless=true",
+    ]);
+  });
+
+  it("does not hide any other refusal of the delta (an identity refusal) behind the fallback", async () => {
+    const refused = new RoundModelCache(refusingDeltas(Code.Unauthenticated).fetch, {
+      useDeltaUpdates: true,
+    });
+    await refused.tensor("w", 0);
+    await assert.rejects(
+      refused.tensor("w", 1),
+      (e: unknown) => e instanceof AggregatorCallError && e.code === Code.Unauthenticated,
+    );
   });
 
   it("takes an answer without the delta tag as the whole tensor", async () => {

@@ -1,4 +1,5 @@
 import {
+  AggregatorCallError,
   applyDelta,
   decodeNamedTensor,
   type Float32Tensor,
@@ -53,12 +54,22 @@ export class RoundModelCache {
   async #load(name: string, round: number): Promise<Float32Tensor> {
     const previous = this.held(name, round - 1);
     let tensor: Float32Tensor;
-    if (this.#useDeltaUpdates && round >= 1 && previous !== undefined) {
-      const named = await this.#fetch(name, round, {
-        tags: AGGREGATED_DELTA_TAGS,
-        requireLossless: false,
-      });
-      tensor = fromDeltaOrWhole(named, name, round, previous);
+    const delta =
+      this.#useDeltaUpdates && round >= 1 && previous !== undefined
+        ? await this.#fetch(name, round, {
+            tags: AGGREGATED_DELTA_TAGS,
+            requireLossless: false,
+          }).catch((error: unknown) => {
+            // An aggregator that no longer holds the delta's base round (OpenFL with
+            // db_store_rounds 1) fails the request; the whole tensor is still there.
+            if (error instanceof AggregatorCallError && error.isServerException) {
+              return undefined;
+            }
+            throw error;
+          })
+        : undefined;
+    if (delta !== undefined && previous !== undefined) {
+      tensor = fromDeltaOrWhole(delta, name, round, previous);
     } else {
       const named = await this.#fetch(name, round, { tags: ["model"], requireLossless: true });
       tensor = checked(named, name, round);

@@ -52,6 +52,28 @@ export interface TaskDescription {
 /** A task: a function, or a description of it. */
 export type TaskDefinition = TaskFunction | TaskDescription;
 
+/**
+ * What `openfl-collaborator start` read from the OpenFL workspace, handed to a task module that
+ * exports `createTaskSet(context)` (a module exporting `tasks` gets nothing).
+ */
+export interface TaskModuleContext {
+  readonly collaboratorName: string;
+  /** The workspace directory. */
+  readonly workspaceDir: string;
+  /**
+   * This collaborator's line of plan/data.yaml (OpenFL hands it to the data loader as
+   * data_path), resolved against the workspace; undefined when the file has none.
+   */
+  readonly dataPath: string | undefined;
+  /**
+   * The plan's `tasks` section as OpenFL's collaborator gets it (each task's `function` and
+   * `kwargs`, snake_case, e.g. `{ train: { function: "train_task", kwargs: { epochs: 1 } } }`).
+   */
+  readonly planTasks: Readonly<Record<string, unknown>>;
+  /** collaborator.settings.opt_treatment: RESET or CONTINUE_LOCAL (CONTINUE_GLOBAL is refused). */
+  readonly optTreatment?: string;
+}
+
 /** What a task module exports. */
 export interface TaskSet {
   /** Task name -> its implementation. */

@@ -41,6 +41,16 @@ export class AggregatorCallError extends OpenFLClientError {
     });
     this.platform = options.platform;
   }
+
+  /**
+   * The aggregator answered with an exception of its own (UNKNOWN or INTERNAL, no transport
+   * cause): e.g. OpenFL failing to build a delta whose base round it no longer holds.
+   */
+  get isServerException(): boolean {
+    return (
+      (this.code === Code.Unknown || this.code === Code.Internal) && this.platform === undefined
+    );
+  }
 }
 
 /**
@@ -59,6 +69,11 @@ export class HeaderMismatchError extends AggregatorCallError {
     const failure = `response header field '${field}' is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
     super(rpc, Code.Internal, failure, "cannot-heal", 1, { cause: undefined });
     this.message = `${rpc}: ${failure}`;
+  }
+
+  /** Our check of its answer failed, not the aggregator. */
+  override get isServerException(): boolean {
+    return false;
   }
 }
 

@@ -144,4 +144,57 @@ describe("causeChain", () => {
       ],
     );
   });
+
+  it("gives up at once on OpenFL's texts for requests that cannot succeed, saying what they mean", () => {
+    const cases: [string, RegExp][] = [
+      [
+        "Exception calling application: Receiver in request header does not match aggregator UUID. Expected: aggregator_plan.yaml_aaaa1111, Actual: aggregator_plan.yaml_bbbb2222",
+        /^the aggregator runs another plan .*Expected: aggregator_plan\.yaml_aaaa1111, Actual: aggregator_plan\.yaml_bbbb2222/,
+      ],
+      [
+        "Exception calling application: Federation UUID in request header does not match. Expected: plan.yaml_aaaa1111, Actual: plan.yaml_bbbb2222",
+        /^the aggregator runs another plan \(its federation uuid/,
+      ],
+      [
+        "Exception calling application: Sender in request header is not authorized. Expected: one of ['col1'], Actual: col9",
+        /^this collaborator is not an authorised collaborator/,
+      ],
+      [
+        "Exception calling application: Aggregator does not have an aggregated tensor for TensorKey(tensor_name='w', origin='aggregator_x', round_number=0, report=False, tags=('model',))",
+        /^the aggregator does not hold this tensor \(it waited 60 s/,
+      ],
+    ];
+    for (const [text, pattern] of cases) {
+      const c = classifyFailure(new ConnectError(text, Code.Unknown));
+      assert.equal(c.disposition, "cannot-heal", text);
+      assert.match(c.failure, pattern);
+    }
+    // Any other UNKNOWN stays ambiguous.
+    assert.equal(
+      classifyFailure(new ConnectError("Exception calling application: boom", Code.Unknown))
+        .disposition,
+      "retry-bounded",
+    );
+  });
+
+  it("tells an aggregator that does not list this collaborator from a CN that differs from the sender", () => {
+    const unlisted = classifyFailure(
+      new ConnectError(
+        "Invalid collaborator. CN: |col9| collaborator_common_name: |col9|",
+        Code.Unauthenticated,
+      ),
+    );
+    assert.equal(unlisted.disposition, "cannot-heal");
+    assert.match(
+      unlisted.failure,
+      /does not list collaborator 'col9' as authorised \(its plan\/cols\.yaml\); its certificate CN matches/,
+    );
+    const mismatch = classifyFailure(
+      new ConnectError(
+        "Invalid collaborator. CN: |col1| collaborator_common_name: |col9|",
+        Code.Unauthenticated,
+      ),
+    );
+    assert.match(mismatch.failure, /certificate CN vs sender/);
+  });
 });

@@ -57,6 +57,42 @@ export function isAccessTokenRefusal(message: string): boolean {
   return /\bjw[tk]s?\b/i.test(message);
 }
 
+/**
+ * Texts of OpenFL 1.9's server (aggregator_server.py check_request; Aggregator
+ * get_aggregated_tensor) for requests that fail the same way every time.
+ */
+const OPENFL_DETERMINISTIC_REFUSALS: readonly { pattern: RegExp; meaning: string }[] = [
+  {
+    pattern: /Receiver in request header does not match aggregator UUID/,
+    meaning: "the aggregator runs another plan (its aggregator uuid differs from ours)",
+  },
+  {
+    pattern: /Federation UUID in request header does not match/,
+    meaning: "the aggregator runs another plan (its federation uuid differs from ours)",
+  },
+  {
+    pattern: /Sender in request header is not authorized/,
+    meaning: "this collaborator is not an authorised collaborator of the federation (cols.yaml)",
+  },
+  {
+    pattern: /Aggregator does not have an aggregated tensor for/,
+    meaning: "the aggregator does not hold this tensor (it waited 60 s for it)",
+  },
+];
+
+/**
+ * OpenFL's server refuses an identity with "Invalid collaborator. CN: |A|
+ * collaborator_common_name: |B|" both when the certificate's CN differs from the sender and
+ * when they match but the aggregator does not list that collaborator (cols.yaml).
+ */
+function identityRefusal(detail: string): string {
+  const names = /CN: \|([^|]*)\| collaborator_common_name: \|([^|]*)\|/.exec(detail);
+  if (names && names[1] === names[2]) {
+    return `the aggregator does not list collaborator '${names[1]}' as authorised (its plan/cols.yaml); its certificate CN matches`;
+  }
+  return cannotHealCodes.get(Code.Unauthenticated) as string;
+}
+
 const cannotHealCodes = new Map<Code, string>([
   [
     Code.Unauthenticated,
@@ -107,7 +143,9 @@ function classifyWith(
   const cannotHeal =
     ce.code === Code.Unauthenticated && isAccessTokenRefusal(detail)
       ? "the proxy did not accept the access token (expired, missing, or not issued for it)"
-      : cannotHealCodes.get(ce.code);
+      : ce.code === Code.Unauthenticated
+        ? identityRefusal(detail)
+        : cannotHealCodes.get(ce.code);
   if (cannotHeal) {
     return {
       disposition: "cannot-heal",
@@ -136,12 +174,24 @@ function classifyWith(
         code: ce.code,
         unexplainedReset: true,
       };
-    default:
+    default: {
+      // OpenFL's server answers some requests that can never succeed with UNKNOWN and a fixed
+      // text: a header check (the request is addressed to another plan), or a tensor it still
+      // does not hold after waiting 60 s. Resending the same request cannot help.
+      const known = OPENFL_DETERMINISTIC_REFUSALS.find((r) => r.pattern.test(detail));
+      if (known) {
+        return {
+          disposition: "cannot-heal",
+          failure: `${known.meaning}: ${detail}`,
+          code: ce.code,
+        };
+      }
       return {
         disposition: "retry-bounded",
         failure: `${Code[ce.code] ?? "Unknown"}: ${detail}`,
         code: ce.code,
       };
+    }
   }
 }
 

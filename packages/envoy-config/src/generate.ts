@@ -3,7 +3,7 @@
 // browser tests and the demo run its output for their own input: one config, one generator.
 // Why each setting is there: deploy/envoy/README.md ("What each part does").
 import { Document, isMap, isSeq, type Node as YamlNode } from "yaml";
-import type { CollaboratorIdentity, EdgeLimits, EnvoyInput, TlsFiles } from "./input.js";
+import type { CertificateKeyFiles, EdgeIdentity, EdgeLimits, EnvoyInput } from "./input.js";
 
 /** The gRPC service the routes and RBAC rules name. */
 export const AGGREGATOR_SERVICE = "/openfl.aggregator.Aggregator/";
@@ -47,7 +47,7 @@ const isLargeBodyMethod = (method: string) =>
   method === "SendLocalTaskResults" || method === "InteropRelay";
 
 /** The upstream cluster that presents `collaborator`'s certificate. */
-export function collaboratorCluster(collaborator: Pick<CollaboratorIdentity, "name">): string {
+export function collaboratorCluster(collaborator: Pick<EdgeIdentity, "name">): string {
   return `collaborator_${collaborator.name}`;
 }
 
@@ -150,7 +150,7 @@ function listener(input: EnvoyInput): Record<string, unknown> {
   };
 }
 
-function downstreamTls(tls: TlsFiles): Record<string, unknown> {
+function downstreamTls(tls: CertificateKeyFiles): Record<string, unknown> {
   return {
     name: "envoy.transport_sockets.tls",
     typed_config: {
@@ -359,7 +359,7 @@ function rateLimitPerUser(limits: EdgeLimits): Record<string, unknown> {
 
 function collaboratorRoute(
   claim: string,
-  c: CollaboratorIdentity,
+  c: EdgeIdentity,
   method: string,
   limits: EdgeLimits,
 ): Record<string, unknown> {
@@ -486,10 +486,7 @@ function rbac(input: EnvoyInput): Record<string, unknown> {
   };
 }
 
-function collaboratorClusterConfig(
-  input: EnvoyInput,
-  c: CollaboratorIdentity,
-): Record<string, unknown> {
+function collaboratorClusterConfig(input: EnvoyInput, c: EdgeIdentity): Record<string, unknown> {
   const name = collaboratorCluster(c);
   const { aggregator } = input;
   return {

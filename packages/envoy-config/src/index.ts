@@ -9,13 +9,13 @@ export {
   UPLOAD_METHOD,
 } from "./generate.js";
 export {
-  type CollaboratorIdentity,
+  type CertificateKeyFiles,
   checkEnvoyInput,
   DEFAULT_EDGE_LIMITS,
+  type EdgeIdentity,
   type EdgeLimits,
   type EnvoyInput,
   EnvoyInputError,
   type JwksSource,
   parseEnvoyInput,
-  type TlsFiles,
 } from "./input.js";

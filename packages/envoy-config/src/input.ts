@@ -3,14 +3,19 @@
 // what it expected and what it found, before any config is written.
 import { parse } from "yaml";
 
-export interface TlsFiles {
+/** A certificate and its key, as files Envoy reads (e.g. the listener's). */
+export interface CertificateKeyFiles {
   /** PEM certificate chain file. */
   readonly certificate: string;
   /** PEM private key file (read by Envoy only). */
   readonly private_key: string;
 }
 
-export interface CollaboratorIdentity {
+/**
+ * One collaborator identity the edge may present upstream, and the token claim value that
+ * selects it (not core's CollaboratorIdentity, which is the message header's fields).
+ */
+export interface EdgeIdentity {
   /** The collaborator name: its certificate's CN, authorised in the federation (cols.yaml). */
   readonly name: string;
   /** The value of the token's collaborator claim that selects this identity. */
@@ -95,7 +100,7 @@ export interface EnvoyInput {
     /** Host[:port] values browsers use to reach Envoy (the virtual host's domains). */
     readonly domains: readonly string[];
     /** The browser-facing server certificate, or "none" for plain HTTP (loopback tests only). */
-    readonly tls: TlsFiles | "none";
+    readonly tls: CertificateKeyFiles | "none";
   };
   /** The dashboard page's origin, the only one CORS allows. */
   readonly dashboard_origin: string;
@@ -121,7 +126,7 @@ export interface EnvoyInput {
      */
     readonly interop_claim?: string;
   };
-  readonly collaborators: readonly CollaboratorIdentity[];
+  readonly collaborators: readonly EdgeIdentity[];
   /**
    * A listener that answers only GET /ready (200 while Envoy serves, 503 while it drains), for
    * readiness probes; nothing else is reachable on it. Absent: no such listener.
@@ -213,7 +218,7 @@ export function checkEnvoyInput(raw: unknown, source: string): EnvoyInput {
   if (!Array.isArray(list) || list.length === 0) {
     r.fail("collaborators", "a non-empty list", list);
   }
-  const collaborators = (list as unknown[]).map((item, i): CollaboratorIdentity => {
+  const collaborators = (list as unknown[]).map((item, i): EdgeIdentity => {
     const at = `collaborators[${i}]`;
     const node = r.object(item, at);
     r.only(node, at, ["name", "claim", "certificate", "private_key"]);
@@ -362,7 +367,7 @@ class Reader {
     return name;
   }
 
-  tlsFiles(value: unknown, field: string): TlsFiles {
+  tlsFiles(value: unknown, field: string): CertificateKeyFiles {
     const node = this.object(value, field);
     this.only(node, field, ["certificate", "private_key"]);
     return {

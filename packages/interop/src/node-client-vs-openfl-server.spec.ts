@@ -240,14 +240,14 @@ describe("Node client -> OpenFL 1.9's real AggregatorGRPCServer (mTLS)", () => {
     assert.equal(retries.length, 0);
   });
 
-  it("a missing tensor surfaces OpenFL's message after the bounded UNKNOWN budget", async () => {
+  it("a missing tensor ends at the first answer: OpenFL's message says it waited for it", async () => {
     await assert.rejects(
       client().getAggregatedTensor("missing", 0, { tags: ["model"] }),
       (e: unknown) =>
         e instanceof AggregatorCallError &&
         e.code === Code.Unknown &&
-        e.reason === "ambiguous-budget" &&
-        e.attempts === 3 &&
+        e.reason === "cannot-heal" &&
+        e.attempts === 1 &&
         /Aggregator does not have an aggregated tensor/.test(e.message),
     );
   });
@@ -276,14 +276,15 @@ describe("Node client -> OpenFL 1.9's real AggregatorGRPCServer (mTLS)", () => {
       assert.equal(retries.length, 0);
     });
 
-    it("a wrong federation uuid surfaces OpenFL's assert text after 3 attempts", async () => {
+    it("a wrong federation uuid ends at the first answer, saying the aggregator runs another plan", async () => {
       await assert.rejects(
         client({ federationUuid: "other.yaml_00000000" }).ping(),
         (e: unknown) =>
           e instanceof AggregatorCallError &&
           e.code === Code.Unknown &&
-          e.reason === "ambiguous-budget" &&
-          e.attempts === 3 &&
+          e.reason === "cannot-heal" &&
+          e.attempts === 1 &&
+          e.message.includes("the aggregator runs another plan") &&
           e.message.includes("Federation UUID in request header does not match"),
       );
     });

@@ -89,15 +89,15 @@ describe("AggregatorGRPCClient against the reference aggregator over mTLS", () =
     );
   });
 
-  it("surfaces a wrong federation uuid with the server's message after a bounded number of attempts", async () => {
+  it("surfaces a wrong federation uuid with the server's message at the first answer (it cannot heal)", async () => {
     const client = fed.client("one", { federationUuid: "other.yaml_00000000" });
     await assert.rejects(
       client.ping(),
       (e: unknown) =>
         e instanceof AggregatorCallError &&
         e.code === Code.Unknown &&
-        e.reason === "ambiguous-budget" &&
-        e.attempts === 3 &&
+        e.reason === "cannot-heal" &&
+        e.attempts === 1 &&
         /Federation UUID in request header does not match/.test(e.message),
     );
   });

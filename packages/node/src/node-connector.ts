@@ -1,6 +1,6 @@
 import type { Http2Session } from "node:http2";
 import { isIP, isIPv6 } from "node:net";
-import { type ConnectionOptions, checkServerIdentity, connect as tlsConnect } from "node:tls";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
@@ -19,6 +19,7 @@ import { dataStreamUploads } from "./datastream-upload.js";
 import { classifyNodeFailure } from "./node-failure.js";
 import { looksLikePemContent, readPemFile } from "./pem-files.js";
 import { diagnoseReset } from "./reset-diagnosis.js";
+import { checkAggregatorIdentity } from "./server-identity.js";
 import { type CheckedTls, parseCertificates } from "./tls-material.js";
 import { unaryCall } from "./unary-call.js";
 
@@ -72,16 +73,31 @@ function withReceiveWindow(manager: Http2SessionManager): NodeHttp2ClientSession
   };
 }
 
+/** Node's codes for a certificate whose issuer is not among the trusted ones. */
+const ISSUER_MISSING = /UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE/;
+
 /** Opens gRPC channels (HTTP/2 sessions) for the core client. One job: build transports. */
 export class NodeConnector implements AggregatorConnector {
   readonly target: string;
-  readonly classifyPlatformFailure = classifyNodeFailure;
   #settings: NodeConnectorSettings;
 
   constructor(settings: NodeConnectorSettings) {
     this.#settings = settings;
     this.target = `${settings.host}:${settings.port}`;
   }
+
+  /**
+   * Node's reading of a failure, with the CA bundle's hint when the chain did not verify. An
+   * arrow function: core calls it unbound.
+   */
+  readonly classifyPlatformFailure = (error: unknown): PlatformFailure | undefined => {
+    const seen = classifyNodeFailure(error);
+    const hint = this.#settings.tls?.caHint;
+    if (seen?.t === "server-certificate" && hint && ISSUER_MISSING.test(seen.failure)) {
+      return { ...seen, failure: `${seen.failure}; ${hint}` };
+    }
+    return seen;
+  };
 
   open(): AggregatorConnection {
     const s = this.#settings;
@@ -141,7 +157,9 @@ export class NodeConnector implements AggregatorConnector {
     const pem = looksLikePemContent(rootCertificate)
       ? parseCertificates(option, Buffer.from(rootCertificate), "(PEM text)").pem
       : parseCertificates(option, readPemFile(option, rootCertificate), rootCertificate).pem;
-    this.#settings = { ...this.#settings, tls: { ...this.#settings.tls, ca: pem } };
+    // The hint described the old bundle.
+    const { caHint: _, ...tls } = this.#settings.tls;
+    this.#settings = { ...this.#settings, tls: { ...tls, ca: pem } };
   }
 
   /** Options for tls.connect; undefined for clear text. */
@@ -154,7 +172,7 @@ export class NodeConnector implements AggregatorConnector {
       ...(tls.clientIdentity ? { cert: tls.clientIdentity.cert, key: tls.clientIdentity.key } : {}),
       // SNI carries host names only; an IP address is still verified against the IP SANs.
       ...(isIP(serverName) ? {} : { servername: serverName }),
-      checkServerIdentity: (_host, certificate) => checkServerIdentity(serverName, certificate),
+      checkServerIdentity: (_host, certificate) => checkAggregatorIdentity(serverName, certificate),
     };
   }
 }

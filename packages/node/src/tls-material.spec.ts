@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import {
 import {
   AggregatorGRPCClient,
   type AggregatorGRPCClientOptions,
+  createNodeConnector,
 } from "./aggregator-grpc-client.js";
 
 const DAY_MS = 86_400_000;
@@ -148,5 +150,59 @@ describe("TLS material as bytes (the `tls` option)", () => {
         e.option === "tls" &&
         /rootCertificate, certificate, privateKey/.test(e.message),
     );
+  });
+});
+
+describe("certificate files that are something else are named for what they are", () => {
+  it("a certificate signing request (.csr) given as the certificate says so, and what to give", () => {
+    const csr = join(dir, "one.csr");
+    execFileSync("openssl", [
+      "req",
+      "-new",
+      "-key",
+      pki.collaborators.one?.key ?? "",
+      "-subj",
+      "/CN=one",
+      "-out",
+      csr,
+    ]);
+    assert.throws(
+      () => new AggregatorGRPCClient(options({ certificate: csr })),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        /one\.csr.*certificate signing request \(a \.csr\), not a certificate.*fx collaborator certify/.test(
+          e.message,
+        ),
+    );
+  });
+
+  it("a key given as the certificate is named as a key", () => {
+    assert.throws(
+      () => new AggregatorGRPCClient(options({ certificate: pki.collaborators.one?.key })),
+      /it holds a private key \(is it the key file\?\)/,
+    );
+  });
+
+  it("a lone self-signed root CA as rootCertificate adds the cert_chain.crt hint to a chain that does not verify", () => {
+    const connector = createNodeConnector(options({}));
+    const unverified = Object.assign(new Error("unable to get local issuer certificate"), {
+      code: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    });
+    const seen = connector.classifyPlatformFailure(unverified);
+    assert.equal(seen?.t, "server-certificate");
+    assert.match(
+      seen?.failure ?? "",
+      /holds one self-signed CA .* give the workspace's cert\/cert_chain\.crt/,
+    );
+    // Another failure of the server's certificate (its name) gets no such hint.
+    const altname = Object.assign(new Error("Hostname/IP does not match"), {
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+    });
+    assert.doesNotMatch(connector.classifyPlatformFailure(altname)?.failure ?? "", /cert_chain/);
+    // A bundle of two certificates (a chain) is not a lone root.
+    const chain = join(dir, "chain.crt");
+    writeFileSync(chain, readFileSync(pki.server.cert, "utf8") + readFileSync(pki.caCert, "utf8"));
+    const withChain = createNodeConnector(options({ rootCertificate: chain }));
+    assert.doesNotMatch(withChain.classifyPlatformFailure(unverified)?.failure ?? "", /cert_chain/);
   });
 });

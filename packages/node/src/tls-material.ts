@@ -27,6 +27,12 @@ export const CERTIFICATE_EXPIRY_WARNING_DAYS = 14;
 export interface CheckedTls {
   readonly ca?: Buffer;
   readonly clientIdentity?: ClientIdentity;
+  /**
+   * Said when the server's certificate cannot be chained to `ca`: set when `ca` is one
+   * self-signed certificate, which is what a root CA given instead of OpenFL's
+   * cert/cert_chain.crt (signing CA + root) looks like.
+   */
+  readonly caHint?: string;
 }
 
 /** The client certificate and key, and what messages say about them. */
@@ -55,12 +61,17 @@ export function checkTlsMaterial(
 ): CheckedTls {
   const source = (option: keyof NonNullable<TlsMaterial["sources"]>) =>
     material.sources?.[option] ?? BYTES_SOURCE;
-  const ca =
+  const roots =
     material.rootCertificate === undefined
       ? undefined
-      : parseCertificates("rootCertificate", material.rootCertificate, source("rootCertificate"))
-          .pem;
-  if (!options.requireClientAuth) return { ...(ca ? { ca } : {}) };
+      : parseCertificates("rootCertificate", material.rootCertificate, source("rootCertificate"));
+  const ca = roots?.pem;
+  const caHint =
+    roots !== undefined && roots.count === 1 && roots.leaf.subject === roots.leaf.issuer
+      ? `rootCertificate ${source("rootCertificate")} holds one self-signed CA (${commonName(roots.leaf) ?? roots.leaf.subject}) and no intermediate: OpenFL's server certificates are signed by its signing CA, so give the workspace's cert/cert_chain.crt (signing CA + root CA)`
+      : undefined;
+  const caPart = { ...(ca ? { ca } : {}), ...(caHint ? { caHint } : {}) };
+  if (!options.requireClientAuth) return caPart;
   if (material.certificate === undefined || material.privateKey === undefined) {
     const missing = material.certificate === undefined ? "certificate" : "privateKey";
     throw new CertificateLoadError(
@@ -80,7 +91,7 @@ export function checkTlsMaterial(
   }
   checkValidity(certificate.leaf, source("certificate"), options.now ?? new Date(), options.warn);
   return {
-    ...(ca ? { ca } : {}),
+    ...caPart,
     clientIdentity: {
       cert: certificate.pem,
       key: privateKey.pem,
@@ -95,13 +106,16 @@ export function parseCertificates(
   option: string,
   bytes: Uint8Array,
   source: string,
-): { readonly pem: Buffer; readonly leaf: X509Certificate } {
+): { readonly pem: Buffer; readonly leaf: X509Certificate; readonly count: number } {
   const pem = pemBuffer(option, bytes, source);
-  const blocks = pem
-    .toString("utf8")
-    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  const text = pem.toString("utf8");
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks) {
-    throw new CertificateLoadError(option, source, "PEM holds no CERTIFICATE block (is it a key?)");
+    throw new CertificateLoadError(
+      option,
+      source,
+      `PEM holds no CERTIFICATE block: ${whatPemHolds(text)}`,
+    );
   }
   const parsed = blocks.map((block) => {
     try {
@@ -115,7 +129,18 @@ export function parseCertificates(
       );
     }
   });
-  return { pem, leaf: parsed[0] as X509Certificate };
+  return { pem, leaf: parsed[0] as X509Certificate, count: parsed.length };
+}
+
+/** What a PEM without certificates holds instead, and what to give. */
+function whatPemHolds(text: string): string {
+  const labels = [...new Set([...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]))];
+  if (labels.includes("CERTIFICATE REQUEST") || labels.includes("NEW CERTIFICATE REQUEST")) {
+    return "it is a certificate signing request (a .csr), not a certificate: the federation's CA signs it into one (OpenFL: fx collaborator certify), which is the .crt to give";
+  }
+  if (labels.some((l) => l?.includes("PRIVATE KEY")))
+    return "it holds a private key (is it the key file?)";
+  return `it holds ${labels.join(", ")}`;
 }
 
 /** Parses a private key. Never puts key material in an error message or its cause. */

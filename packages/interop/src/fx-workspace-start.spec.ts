@@ -1,0 +1,163 @@
+// The proof for a user who starts from an OpenFL workspace: a workspace made only with OpenFL's
+// own commands (fx-workspace.ts), OpenFL's `fx aggregator start` and `fx collaborator start -n
+// col1`, and our collaborator started as `openfl-collaborator start -n col2` with nothing but a
+// task module: the federation runs every round to the end, with and without delta updates.
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  awaitFederation,
+  createFxWorkspace,
+  type FederationProcess,
+  FX_SOFTMAX_TASK_MODULE,
+  type FxWorkspace,
+  readFxLog,
+  readFxModelState,
+  startFxAggregator,
+  startFxCollaborator,
+  startOurCollaborator,
+  waitForPort,
+} from "./fx-workspace.js";
+import { requirePython } from "./openfl-fixture.js";
+
+const ROUNDS = 3;
+const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
+const COLLABORATORS = ["col1", "col2"];
+/** From the aggregator's start to the last exit (about 40 s: OpenFL's collaborators sleep 10 s). */
+const FEDERATION_TIMEOUT_MS = 4 * 60_000;
+
+interface LogEntry {
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
+function jsonLines(text: string): LogEntry[] {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogEntry);
+}
+
+for (const useDeltaUpdates of [false, true]) {
+  describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2`, () => {
+    let root: string | undefined;
+    let workspace: FxWorkspace;
+    const processes: FederationProcess[] = [];
+    let ours: FederationProcess | undefined;
+    let finished = false;
+
+    before(
+      async () => {
+        await requirePython();
+        root = await mkdtemp(join(tmpdir(), "openfl-fx-workspace-"));
+        workspace = await createFxWorkspace({
+          dir: join(root, "workspace"),
+          collaborators: COLLABORATORS,
+          rounds: ROUNDS,
+          useDeltaUpdates,
+        });
+      },
+      { timeout: 300_000 },
+    );
+
+    after(async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+      if (root !== undefined) await rm(root, { recursive: true, force: true });
+    });
+
+    test("the workspace is what OpenFL's commands made of it", async (t) => {
+      for (const run of workspace.commands) {
+        t.diagnostic(`fx ${run.args.join(" ")}: ${run.ms} ms`);
+      }
+      const cols = await readFile(join(workspace.dir, "plan", "cols.yaml"), "utf8");
+      for (const name of COLLABORATORS) assert.match(cols, new RegExp(`- ${name}\\b`));
+      const data = await readFile(join(workspace.dir, "plan", "data.yaml"), "utf8");
+      for (const name of COLLABORATORS)
+        assert.match(data, new RegExp(`^${name},data/${name}.csv$`, "m"));
+      const plan = await readFile(join(workspace.dir, "plan", "plan.yaml"), "utf8");
+      assert.match(plan, /agg_addr: 127\.0\.0\.1/);
+      assert.match(plan, new RegExp(`use_delta_updates: ${useDeltaUpdates}`));
+      // fx plan initialize wrote the round-0 model the task runner's get_tensor_dict gave.
+      const init = await readFxModelState(workspace.dir, "save/init.pbuf");
+      assert.equal(init.round, 0);
+      assert.deepEqual(init.tensors["dense.weight"]?.shape, [3, 4]);
+      assert.deepEqual(init.tensors["dense.bias"]?.shape, [3]);
+      assert.ok([...(init.tensors["dense.weight"]?.values ?? [])].every((v) => v === 0));
+    });
+
+    test(`all three processes exit 0 after ${ROUNDS} rounds`, {
+      timeout: FEDERATION_TIMEOUT_MS + 90_000,
+    }, async (t) => {
+      const started = Date.now();
+      const aggregator = startFxAggregator(workspace.dir);
+      processes.push(aggregator);
+      await waitForPort(workspace.aggPort, aggregator);
+      t.diagnostic(`aggregator listening after ${Date.now() - started} ms`);
+      const col1 = startFxCollaborator(workspace.dir, "col1");
+      ours = startOurCollaborator(workspace.dir, "col2", FX_SOFTMAX_TASK_MODULE);
+      processes.push(col1, ours);
+      const times = await awaitFederation([aggregator, col1, ours], FEDERATION_TIMEOUT_MS);
+      for (const [label, ms] of Object.entries(times))
+        t.diagnostic(`${label} exited 0 after ${ms} ms`);
+      finished = true;
+    });
+
+    test("the aggregator's log: every round completed with both collaborators", async () => {
+      assert.ok(finished, "the federation did not finish");
+      const log = await readFxLog(workspace.dir, "aggregator");
+      for (let round = 0; round < ROUNDS; round++) {
+        const done = [
+          ...log.matchAll(
+            new RegExp(
+              `Round ${round}: Collaborators that have completed all tasks: \\[(.*)\\]`,
+              "g",
+            ),
+          ),
+        ].map((m) => (m[1] as string).replace(/'/g, "").split(", ").sort());
+        assert.deepEqual(done.at(-1), COLLABORATORS, `round ${round}: ${JSON.stringify(done)}`);
+        for (const name of COLLABORATORS) {
+          for (const task of TASKS) {
+            assert.match(
+              log,
+              new RegExp(
+                `Collaborator ${name} is sending task results for ${task}, round ${round}\\b`,
+              ),
+            );
+          }
+        }
+      }
+      assert.match(log, /Experiment Completed/);
+      assert.doesNotMatch(log, /Traceback|ERROR|for the wrong round|already has task results/);
+    });
+
+    test("the aggregator saved the last round's model (save/last.pbuf), trained", async () => {
+      assert.ok(finished, "the federation did not finish");
+      const last = await readFxModelState(workspace.dir, "save/last.pbuf");
+      // OpenFL saves the model of round r at the end of round r: the last is round ROUNDS-1's.
+      assert.equal(last.round, ROUNDS - 1);
+      const weight = last.tensors["dense.weight"];
+      assert.deepEqual(weight?.shape, [3, 4]);
+      assert.ok(
+        weight?.values.some((v) => v !== 0),
+        "the model never moved from zeros",
+      );
+    });
+
+    test("our collaborator's JSON log shows every round it worked", () => {
+      assert.ok(finished && ours !== undefined, "the federation did not finish");
+      const entries = jsonLines(ours.stdout());
+      for (let round = 0; round < ROUNDS; round++) {
+        const tasks = entries
+          .filter((e) => e.event === "task done" && e.round === round)
+          .map((e) => e.task);
+        assert.deepEqual(tasks, TASKS, `round ${round}`);
+      }
+      const done = entries.find((e) => e.event === "finished");
+      assert.equal(done?.roundsWorked, ROUNDS, JSON.stringify(done));
+      assert.equal(done?.tasksRun, ROUNDS * TASKS.length);
+      assert.equal(entries.filter((e) => e.level === "error").length, 0, ours.stdout());
+    });
+  });
+}
