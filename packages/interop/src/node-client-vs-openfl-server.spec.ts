@@ -276,6 +276,21 @@ describe("Node client -> OpenFL 1.9's real AggregatorGRPCServer (mTLS)", () => {
       assert.equal(retries.length, 0);
     });
 
+    it("a collaborator the aggregator does not list is told so (its CN matches), not given the CN gloss", {
+      timeout: AUTH_DELAY_TIMEOUT_MS,
+    }, async () => {
+      await assert.rejects(
+        client({}, "stranger").getTasks(),
+        (e: unknown) =>
+          e instanceof AggregatorCallError &&
+          e.code === Code.Unauthenticated &&
+          e.reason === "cannot-heal" &&
+          e.attempts === 1 &&
+          e.message.includes("does not list collaborator 'stranger' as authorised") &&
+          !e.message.includes("certificate CN vs sender"),
+      );
+    });
+
     it("a wrong federation uuid ends at the first answer, saying the aggregator runs another plan", async () => {
       await assert.rejects(
         client({ federationUuid: "other.yaml_00000000" }).ping(),
