@@ -154,14 +154,14 @@ function planCommand(argv: readonly string[], logger: Logger): number {
   }
   try {
     const args = parseWorkspaceArgs(argv.slice(1), "plan show");
+    // Read once: without a task module the rest can still be shown.
+    const workspace = readWorkspaceFor(args);
     let text: string;
     try {
-      const started = loadStartConfig(args, process.env);
-      text = describeWorkspace(started.workspace, { ...started.config }, started.overlay);
+      const started = loadStartConfig(args, process.env, process.cwd(), workspace);
+      text = describeWorkspace(workspace, { ...started.config }, started.overlay);
     } catch (error) {
-      // Without a task module the rest can still be shown.
       if (!(error instanceof ConfigError && error.key === "tasks")) throw error;
-      const workspace = readWorkspaceFor(args);
       text = describeWorkspace(workspace, undefined, undefined);
     }
     process.stdout.write(text);

@@ -363,7 +363,7 @@ function collaboratorRoute(
   method: string,
   limits: EdgeLimits,
 ): Record<string, unknown> {
-  const upload = isLargeBodyMethod(method);
+  const largeBody = isLargeBodyMethod(method);
   return {
     name: `as_${c.name}_${method}`,
     match: {
@@ -373,11 +373,11 @@ function collaboratorRoute(
     route: {
       cluster: collaboratorCluster(c),
       // Uploads: no bound on the whole (1 GiB over a slow link), only on silence. Reads: both.
-      timeout: upload ? "0s" : `${limits.read_timeout_s}s`,
+      timeout: largeBody ? "0s" : `${limits.read_timeout_s}s`,
       idle_timeout: `${limits.stream_idle_timeout_s}s`,
       max_stream_duration: { grpc_timeout_header_max: "0s" },
     },
-    request_body_buffer_limit: upload ? limits.upload_max_bytes : limits.read_request_max_bytes,
+    request_body_buffer_limit: largeBody ? limits.upload_max_bytes : limits.read_request_max_bytes,
     ...uploadBuffer(method, limits),
   };
 }

@@ -36,13 +36,13 @@ export function readWorkspaceFor(
   });
 }
 
-/** Reads the workspace, then the overlay, env vars and flags over it. */
+/** Reads the workspace (unless given, already read), then the overlay, env vars and flags over it. */
 export function loadStartConfig(
   args: WorkspaceArgs,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string = process.cwd(),
+  workspace: CollaboratorWorkspace = readWorkspaceFor(args, cwd),
 ): StartConfig {
-  const workspace = readWorkspaceFor(args, cwd);
   const overlayFile = join(workspace.taskContext.workspaceDir, OVERLAY_FILE);
   const overlay = existsSync(overlayFile) ? overlayFile : undefined;
   let config: CollaboratorConfig;
