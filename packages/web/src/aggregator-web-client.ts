@@ -59,8 +59,8 @@ export function createWebConnector(options: AggregatorWebClientOptions): WebConn
   }
   return new WebConnector({
     proxyUrl: options.proxyUrl.replace(/\/+$/, ""),
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
+    fetch: options.fetch,
+    interceptors: options.interceptors,
   });
 }
 

@@ -102,15 +102,20 @@ export class IndexedDbResendBuffer implements ResendBuffer {
       options.locks ?? globalThis.navigator?.locks,
       options.lockWaitMs ?? 5000,
     );
-    const request = factory.open(database, VERSION);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(PENDING)) db.createObjectStore(PENDING, { keyPath: "id" });
-      if (!db.objectStoreNames.contains(FAILED)) db.createObjectStore(FAILED, { keyPath: "id" });
-    };
     let db: IDBDatabase;
     try {
       db = await new Promise<IDBDatabase>((resolve, reject) => {
+        // Inside the promise: open() itself throws where a page may not use IndexedDB (a
+        // SecurityError in an opaque-origin iframe); the lock must be released then too.
+        const request = factory.open(database, VERSION);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          if (!db.objectStoreNames.contains(PENDING)) {
+            db.createObjectStore(PENDING, { keyPath: "id" });
+          }
+          if (!db.objectStoreNames.contains(FAILED))
+            db.createObjectStore(FAILED, { keyPath: "id" });
+        };
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error);
         request.onblocked = () =>
@@ -172,8 +177,8 @@ export class IndexedDbResendBuffer implements ResendBuffer {
         pending.push(value as StoredRequest);
         continue;
       }
-      const id = (value as { id?: unknown } | null)?.id;
-      if (typeof id !== "string") continue; // cannot happen: the store's key is `id`
+      // Its key (the store's keyPath) may be any IndexedDB key another page wrote, e.g. a number.
+      const id = (value as { id: IDBValidKey }).id;
       await this.#setAside(id, problem);
       this.#warn(`IndexedDB database ${this.database}: moved pending ${id} to failed: ${problem}`);
     }
@@ -205,12 +210,16 @@ export class IndexedDbResendBuffer implements ResendBuffer {
     this.#releaseLock();
   }
 
-  /** Moves `id` from `pending` to `failed` (under a free key) with `reason`, in one transaction. */
-  async #setAside(id: string, reason: string): Promise<void> {
+  /**
+   * Moves `pendingKey` from `pending` to `failed` (under a free string key) with `reason`, in one
+   * transaction.
+   */
+  async #setAside(pendingKey: IDBValidKey, reason: string): Promise<void> {
+    const id = String(pendingKey);
     await this.#write([PENDING, FAILED], (tx) => {
       const pending = tx.objectStore(PENDING);
       const failed = tx.objectStore(FAILED);
-      const get = pending.get(id);
+      const get = pending.get(pendingKey);
       get.onsuccess = () => {
         const value = get.result as Record<string, unknown> | undefined;
         if (value === undefined) return; // acknowledged meanwhile: nothing to set aside
@@ -232,7 +241,7 @@ export class IndexedDbResendBuffer implements ResendBuffer {
               failedAt: Date.now(),
               data,
             });
-            pending.delete(id);
+            pending.delete(pendingKey);
           };
         };
         putFree(1);
@@ -245,8 +254,9 @@ export class IndexedDbResendBuffer implements ResendBuffer {
     return new Promise((resolve, reject) => {
       const tx = this.#db.transaction(stores, "readwrite", { durability: "strict" });
       tx.oncomplete = () => resolve();
+      // A failed request aborts the transaction (its error event is not cancelled: cancelling
+      // it would commit the rest, e.g. a pending entry deleted whose copy in `failed` failed).
       tx.onabort = () => reject(tx.error ?? new Error("transaction aborted"));
-      tx.onerror = (event) => event.preventDefault(); // settled by onabort
       try {
         body(tx);
       } catch (error) {

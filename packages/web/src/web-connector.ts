@@ -49,7 +49,7 @@ export class WebConnector implements AggregatorConnector {
         s.fetch ?? ((input, init) => globalThis.fetch(input, init)),
         READ_MAX_BYTES,
       ),
-      ...(s.interceptors === undefined ? {} : { interceptors: s.interceptors }),
+      interceptors: s.interceptors,
     });
     return {
       transport: withConnectionSignal(withSingleMessageClientStreams(transport), closed.signal),
