@@ -10,6 +10,7 @@ import {
   HeaderMismatchError,
 } from "@openfl-connect/core";
 import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
+import { BOUNDED_RETRY } from "@openfl-connect/test-support/call-errors";
 import { startFaultProxy } from "@openfl-connect/test-support/fault-proxy";
 import {
   FEDERATION_UUID,
@@ -67,7 +68,7 @@ describe("AggregatorGRPCClient against the reference aggregator over mTLS", () =
 
   it("reports InteropRelay UNIMPLEMENTED at once, without looping", async () => {
     const retries: unknown[] = [];
-    const client = fed.client("one", { onRetry: (e) => retries.push(e) });
+    const client = fed.client("one", { retry: BOUNDED_RETRY, onRetry: (e) => retries.push(e) });
     await assert.rejects(
       client.sendMessageToServer(Uint8Array.of(1)),
       (e: unknown) =>
@@ -78,7 +79,11 @@ describe("AggregatorGRPCClient against the reference aggregator over mTLS", () =
 
   it("surfaces UNAUTHENTICATED when the sender differs from the certificate CN", async () => {
     const one = fed.pki.collaborators.one;
-    const client = fed.client("two", { certificate: one?.cert, privateKey: one?.key });
+    const client = fed.client("two", {
+      certificate: one?.cert,
+      privateKey: one?.key,
+      retry: BOUNDED_RETRY,
+    });
     await assert.rejects(
       client.ping(),
       (e: unknown) =>
@@ -90,7 +95,10 @@ describe("AggregatorGRPCClient against the reference aggregator over mTLS", () =
   });
 
   it("surfaces a wrong federation uuid with the server's message at the first answer (it cannot heal)", async () => {
-    const client = fed.client("one", { federationUuid: "other.yaml_00000000" });
+    const client = fed.client("one", {
+      federationUuid: "other.yaml_00000000",
+      retry: BOUNDED_RETRY,
+    });
     await assert.rejects(
       client.ping(),
       (e: unknown) =>
@@ -130,7 +138,7 @@ describe("TLS failures end with a clear error, not endless retries", () => {
 
   it("a server certificate from an unknown CA is a TLS verification error", async () => {
     const otherCa = await createTestPki(join(fed.dir, "other-ca"), { collaborators: [] });
-    const client = fed.client("one", { rootCertificate: otherCa.caCert });
+    const client = fed.client("one", { rootCertificate: otherCa.caCert, retry: BOUNDED_RETRY });
     await assert.rejects(
       client.ping(),
       (e: unknown) =>
@@ -146,6 +154,7 @@ describe("TLS failures end with a clear error, not endless retries", () => {
     let refetched = 0;
     const client = fed.client("one", {
       rootCertificate: otherCa.caCert,
+      retry: BOUNDED_RETRY,
       refetchServerCertificate: async () => {
         refetched++;
         return fed.pki.caCert;
@@ -160,6 +169,7 @@ describe("TLS failures end with a clear error, not endless retries", () => {
       requireClientAuth: false,
       certificate: undefined,
       privateKey: undefined,
+      retry: BOUNDED_RETRY,
     });
     await assert.rejects(
       client.ping(),
@@ -176,7 +186,7 @@ describe("TLS failures end with a clear error, not endless retries", () => {
     });
     try {
       await assert.rejects(
-        bad.client("one").getTasks(),
+        bad.client("one", { retry: BOUNDED_RETRY }).getTasks(),
         (e: unknown) =>
           e instanceof HeaderMismatchError &&
           e.field === "federation_uuid" &&

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidOptionError, MAX_TIMER_MS } from "@openfl-connect/core";
-import { AggregatorGRPCClient } from "./aggregator-grpc-client.js";
+import { AggregatorGRPCClient, createNodeConnector } from "./aggregator-grpc-client.js";
 
 const options = {
   aggAddr: "127.0.0.1",
@@ -28,5 +28,73 @@ describe("AggregatorGRPCClient options", () => {
         String(bad),
       );
     }
+  });
+
+  const refusedOption = (option: string) => (e: unknown) =>
+    e instanceof InvalidOptionError && e.option === option;
+
+  it("takes aggPort from 1 to 65535, and refuses 0, 65536, fractions and strings", () => {
+    for (const ok of [1, 65535]) {
+      assert.doesNotThrow(() => new AggregatorGRPCClient({ ...options, aggPort: ok }));
+    }
+    for (const bad of [0, 65536, 1.5, "50051"]) {
+      assert.throws(
+        () => new AggregatorGRPCClient({ ...options, aggPort: bad as number }),
+        refusedOption("aggPort"),
+        String(bad),
+      );
+    }
+  });
+
+  it("takes maxMessageBytes from 1 byte, and refuses 0, negatives and fractions", () => {
+    assert.doesNotThrow(() => new AggregatorGRPCClient({ ...options, maxMessageBytes: 1 }));
+    for (const bad of [0, -1, 1.5]) {
+      assert.throws(
+        () => new AggregatorGRPCClient({ ...options, maxMessageBytes: bad }),
+        refusedOption("maxMessageBytes"),
+        String(bad),
+      );
+    }
+  });
+
+  it("takes a keepalive interval above 0 ms only", () => {
+    assert.doesNotThrow(
+      () => new AggregatorGRPCClient({ ...options, keepalive: { pingIntervalMs: 1 } }),
+    );
+    for (const bad of [0, -1, "300000"]) {
+      assert.throws(
+        () =>
+          new AggregatorGRPCClient({
+            ...options,
+            keepalive: { pingIntervalMs: bad as number },
+          }),
+        refusedOption("keepalive.pingIntervalMs"),
+        String(bad),
+      );
+    }
+  });
+
+  it("refuses an empty or missing aggAddr, non-boolean useTls and requireClientAuth, and options that are not an object", () => {
+    for (const bad of ["", undefined, 1]) {
+      assert.throws(
+        () => new AggregatorGRPCClient({ ...options, aggAddr: bad as string }),
+        refusedOption("aggAddr"),
+      );
+    }
+    for (const name of ["useTls", "requireClientAuth"] as const) {
+      assert.throws(
+        () => new AggregatorGRPCClient({ ...options, [name]: "false" as unknown as boolean }),
+        refusedOption(name),
+      );
+    }
+    assert.throws(() => createNodeConnector(null as never), refusedOption("options"));
+  });
+
+  it("useTls: false warns that everything travels in clear text, naming the aggregator", () => {
+    const warnings: string[] = [];
+    new AggregatorGRPCClient({ ...options, aggPort: 50051, warn: (m) => warnings.push(m) });
+    assert.deepEqual(warnings, [
+      "openfl-connect: useTls is false: talking to 127.0.0.1:50051 without TLS; identity and tensors travel in clear text. Use only for local tests.",
+    ]);
   });
 });

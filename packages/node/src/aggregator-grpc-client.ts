@@ -24,7 +24,7 @@ export interface AggregatorGRPCClientOptions extends Omit<AggregatorClientOption
   readonly requireClientAuth?: boolean;
   /** CA bundle (PEM path) that signed the aggregator's certificate. Default: Node's public CAs (OpenFL: root_certificate). */
   readonly rootCertificate?: string;
-  /** This collaborator's certificate (PEM path); its CN should equal collaboratorName (OpenFL: certificate). */
+  /** This collaborator's certificate (PEM path), or a chain (its certificate first, then its CAs); its CN should equal collaboratorName (OpenFL: certificate). */
   readonly certificate?: string;
   /** The certificate's private key (PEM path, unencrypted) (OpenFL: private_key). */
   readonly privateKey?: string;

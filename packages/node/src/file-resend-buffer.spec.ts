@@ -10,10 +10,10 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, it } from "node:test";
+import { join, relative } from "node:path";
+import { afterEach, describe, it } from "node:test";
 import { concatParts, type PendingRequest } from "@openfl-connect/core";
 import { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
 import {
@@ -21,6 +21,7 @@ import {
   PendingDirUnsafeError,
   PendingDiskFullError,
 } from "./pending-dir-errors.js";
+import { pendingDirFs } from "./pending-dir-fs.js";
 
 const request = (id: string, bytes: number[]): PendingRequest => ({
   id,
@@ -307,5 +308,268 @@ describe("FileResendBuffer: count()", () => {
       ["r"],
     );
     assert.equal(await buffer.count(), 1);
+  });
+});
+
+/** The file-system calls of the pending directory as they were before a test replaced them. */
+const realFs = { ...pendingDirFs };
+afterEach(() => Object.assign(pendingDirFs, realFs));
+
+/**
+ * Watches what reaches the disk under `dir`: writes, fsyncs, renames and deletions, in order,
+ * each with its path relative to `dir` ("." for the directory itself; a temporary file's
+ * random part left out). `failSync(path)` may return an error for an fsync to throw.
+ */
+function watchDisk(dir: string, failSync: (path: string) => Error | undefined = () => undefined) {
+  const events: string[] = [];
+  const name = (path: string) =>
+    (relative(dir, path) || ".").replace(/\.[0-9a-f-]{36}\.tmp$/, ".tmp");
+  const watchHandle = (handle: FileHandle, path: string) => {
+    const write = handle.write.bind(handle) as (...args: unknown[]) => Promise<unknown>;
+    const sync = handle.sync.bind(handle);
+    Object.assign(handle, {
+      write: (...args: unknown[]) => {
+        events.push(`write ${name(path)}`);
+        return write(...args);
+      },
+      sync: async () => {
+        events.push(`fsync ${name(path)}`);
+        const error = failSync(name(path));
+        if (error) throw error;
+        return sync();
+      },
+    });
+    return handle;
+  };
+  const fdPaths = new Map<number, string>();
+  Object.assign(pendingDirFs, {
+    open: async (path: string, ...rest: [string, number?]) =>
+      watchHandle(await realFs.open(path, ...rest), path),
+    rename: async (from: string, to: string) => {
+      events.push(`rename ${name(from)} -> ${name(to)}`);
+      return realFs.rename(from, to);
+    },
+    rm: async (path: string, options: { force: boolean }) => {
+      events.push(`rm ${name(path)}`);
+      return realFs.rm(path, options);
+    },
+    openSync: (path: string, ...rest: [string, number?]) => {
+      const fd = realFs.openSync(path, ...rest);
+      fdPaths.set(fd, path);
+      return fd;
+    },
+    writeSync: (fd: number, text: string) => {
+      events.push(`write ${name(fdPaths.get(fd) ?? "?")}`);
+      return realFs.writeSync(fd, text);
+    },
+    fsyncSync: (fd: number) => {
+      const path = name(fdPaths.get(fd) ?? "?");
+      events.push(`fsync ${path}`);
+      const error = failSync(path);
+      if (error) throw error;
+      realFs.fsyncSync(fd);
+    },
+    renameSync: (from: string, to: string) => {
+      events.push(`rename ${name(from)} -> ${name(to)}`);
+      realFs.renameSync(from, to);
+    },
+  });
+  return events;
+}
+
+describe("FileResendBuffer: what is on disk is durable before it counts", () => {
+  it("add() fsyncs each file after its last write and before renaming it into place, then fsyncs the directory", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    const events = watchDisk(dir);
+    await buffer.add(request("a", [1, 2, 3]));
+    assert.deepEqual(events, [
+      "write .a.bin.tmp",
+      "write .a.bin.tmp",
+      "fsync .a.bin.tmp",
+      "rename .a.bin.tmp -> a.bin",
+      "fsync .",
+      "write .a.json.tmp",
+      "fsync .a.json.tmp",
+      "rename .a.json.tmp -> a.json",
+      "fsync .",
+    ]);
+  });
+
+  it("acknowledge() deletes the .json, then the .bin, then fsyncs the directory", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    const events = watchDisk(dir);
+    await buffer.acknowledge("a");
+    assert.deepEqual(events, ["rm a.json", "rm a.bin", "fsync ."]);
+  });
+
+  it("discard() fsyncs the reason before moving the .json then the .bin, fsyncing both directories after each move", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    const events = watchDisk(dir);
+    await buffer.discard("a", "refused");
+    assert.deepEqual(events, [
+      "write failed/a.reason.txt",
+      "fsync failed/a.reason.txt",
+      "rename a.json -> failed/a.json",
+      "fsync failed",
+      "fsync .",
+      "rename a.bin -> failed/a.bin",
+      "fsync failed",
+      "fsync .",
+    ]);
+  });
+
+  it("an fsync that fails (EIO) fails add() and leaves nothing behind", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    watchDisk(dir, (path) => (path.endsWith(".tmp") ? writeError("EIO") : undefined));
+    await assert.rejects(async () => buffer.add(request("e", [1, 2])), /EIO/);
+    Object.assign(pendingDirFs, realFs);
+    assert.deepEqual(readdirSync(dir), [".lock"]);
+    assert.deepEqual(await buffer.list(), []);
+  });
+
+  it("a directory that cannot be fsynced (EINVAL on some file systems) does not fail add(), acknowledge() or discard()", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    const events = watchDisk(dir, (path) =>
+      path === "." || path === "failed" ? writeError("EINVAL") : undefined,
+    );
+    await buffer.add(request("a", [1]));
+    await buffer.add(request("b", [2]));
+    await buffer.acknowledge("a");
+    await buffer.discard("b", "refused");
+    assert.ok(events.includes("fsync ."));
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "failed"]);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), ["b.bin", "b.json", "b.reason.txt"]);
+  });
+});
+
+describe("FileResendBuffer: every way a .json can be unreadable is named in its reason", () => {
+  const meta = {
+    id: "r",
+    rpc: "SendLocalTaskResults",
+    description: "d",
+    bytes: 1,
+    createdAt: 1,
+    seq: 0,
+  };
+  for (const [what, text, reason] of [
+    ["JSON null", "null", "does not hold a JSON object"],
+    ["a JSON string", '"r"', "does not hold a JSON object"],
+    ["no rpc", JSON.stringify({ ...meta, rpc: 5 }), "has no string 'rpc'"],
+    [
+      "no description",
+      JSON.stringify({ ...meta, description: null }),
+      "has no string 'description'",
+    ],
+    ["a negative size", JSON.stringify({ ...meta, bytes: -1 }), "has no byte count 'bytes'"],
+    ["a fractional size", JSON.stringify({ ...meta, bytes: 1.5 }), "has no byte count 'bytes'"],
+    [
+      "no createdAt",
+      JSON.stringify({ ...meta, createdAt: "now" }),
+      "has no order ('createdAt', 'seq')",
+    ],
+    [
+      "a fractional seq",
+      JSON.stringify({ ...meta, seq: 0.5 }),
+      "has no order ('createdAt', 'seq')",
+    ],
+  ] as const) {
+    it(`${what}: set aside, the reason saying so`, async () => {
+      const dir = newDir();
+      const { buffer, warnings } = openBuffer(dir);
+      await buffer.add(request("r", [7]));
+      writeFileSync(join(dir, "r.json"), text);
+      assert.deepEqual(await buffer.list(), []);
+      assert.equal(readFileSync(join(dir, "failed", "r.reason.txt"), "utf8"), `r.json ${reason}\n`);
+      assert.deepEqual([...readFileSync(join(dir, "failed", "r.bin"))], [7]);
+      assert.equal(warnings.length, 1);
+    });
+  }
+
+  it("a .json not named after a request id is set aside as such", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    writeFileSync(join(dir, "not an id.json"), "{}");
+    assert.deepEqual(await buffer.list(), []);
+    assert.equal(
+      readFileSync(join(dir, "failed", "not an id.reason.txt"), "utf8"),
+      "not an id.json is not named after a request id\n",
+    );
+  });
+
+  it("a .json or .bin that cannot be read (a directory) is set aside naming the error", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("b", [1]));
+    mkdirSync(join(dir, "j.json"));
+    rmSync(join(dir, "b.bin"));
+    mkdirSync(join(dir, "b.bin"));
+    assert.deepEqual(await buffer.list(), []);
+    assert.equal(
+      readFileSync(join(dir, "failed", "j.reason.txt"), "utf8"),
+      "j.json cannot be read (EISDIR)\n",
+    );
+    assert.equal(
+      readFileSync(join(dir, "failed", "b.reason.txt"), "utf8"),
+      "b.bin cannot be read (EISDIR)\n",
+    );
+  });
+
+  it("lists by time of arrival first, then by order within one millisecond", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("first", [1]));
+    await buffer.add(request("second", [2]));
+    await buffer.add(request("third", [3]));
+    const rewrite = (id: string, change: Record<string, number>) => {
+      const path = join(dir, `${id}.json`);
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, "utf8")), ...change }));
+    };
+    rewrite("first", { createdAt: 2000, seq: 0 });
+    rewrite("second", { createdAt: 1000, seq: 5 });
+    rewrite("third", { createdAt: 2000, seq: 1 });
+    assert.deepEqual(
+      (await buffer.list()).map((r) => r.id),
+      ["second", "first", "third"],
+    );
+  });
+
+  it("files are private: the entries 0600, failed/ 0700", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    await buffer.add(request("b", [1]));
+    await buffer.discard("b", "why");
+    for (const name of ["a.bin", "a.json", "failed/b.reason.txt"]) {
+      assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
+    }
+    assert.equal(statSync(join(dir, "failed")).mode & 0o777, 0o700);
+  });
+
+  it("acknowledge() and discard() refuse ids that are not safe file names, touching nothing", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await assert.rejects(async () => buffer.acknowledge("../x"), /safe file name/);
+    await assert.rejects(async () => buffer.discard("a/b", "why"), /safe file name/);
+    assert.deepEqual(readdirSync(dir), [".lock"]);
+  });
+
+  it("a write error other than a full disk is passed on as it is, not as PendingDiskFullError", async () => {
+    const { buffer } = openBuffer(newDir(), {
+      writeToFile: async () => {
+        throw writeError("EIO");
+      },
+    });
+    await assert.rejects(
+      async () => buffer.add(request("w", [1])),
+      (e: unknown) =>
+        !(e instanceof PendingDiskFullError) && (e as NodeJS.ErrnoException).code === "EIO",
+    );
   });
 });

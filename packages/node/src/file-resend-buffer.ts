@@ -1,17 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { type FileHandle, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { type FileHandle, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type PendingRequest, partsByteLength, type ResendBuffer } from "@openfl-connect/core";
 import {
@@ -19,6 +8,7 @@ import {
   PendingDirUnsafeError,
   PendingDiskFullError,
 } from "./pending-dir-errors.js";
+import { pendingDirFs as fs } from "./pending-dir-fs.js";
 import { lockPendingDir, type PendingDirLock } from "./pending-dir-lock.js";
 
 /** What `<id>.json` beside `<id>.bin` holds. */
@@ -127,7 +117,7 @@ export class FileResendBuffer implements ResendBuffer {
         new TextEncoder().encode(JSON.stringify(meta)),
       ]).catch(async (error: unknown) => {
         // Not added, so not kept: the caller still holds the request.
-        await rm(join(this.dir, `${id}.bin`), { force: true });
+        await fs.rm(join(this.dir, `${id}.bin`), { force: true });
         throw error;
       });
     } catch (error) {
@@ -143,8 +133,8 @@ export class FileResendBuffer implements ResendBuffer {
     this.#checkOpen();
     checkId(id);
     // .json first: once it is gone, the request is no longer listed.
-    await rm(join(this.dir, `${id}.json`), { force: true });
-    await rm(join(this.dir, `${id}.bin`), { force: true });
+    await fs.rm(join(this.dir, `${id}.json`), { force: true });
+    await fs.rm(join(this.dir, `${id}.bin`), { force: true });
     await this.#syncDir();
   }
 
@@ -270,7 +260,7 @@ export class FileResendBuffer implements ResendBuffer {
     // .json first: once it is gone, the request is no longer listed.
     for (const ext of [".json", ".bin"]) {
       try {
-        renameSync(join(this.dir, `${stem}${ext}`), `${target}${ext}`);
+        fs.renameSync(join(this.dir, `${stem}${ext}`), `${target}${ext}`);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw error;
@@ -288,7 +278,7 @@ export class FileResendBuffer implements ResendBuffer {
   async #writeAtomically(name: string, parts: readonly Uint8Array[]): Promise<void> {
     const tmp = join(this.dir, `.${name}.${randomUUID()}.tmp`);
     try {
-      const file = await open(tmp, "wx", 0o600);
+      const file = await fs.open(tmp, "wx", 0o600);
       try {
         for (const part of parts) {
           let written = 0;
@@ -306,16 +296,16 @@ export class FileResendBuffer implements ResendBuffer {
       } finally {
         await file.close();
       }
-      await rename(tmp, join(this.dir, name));
+      await fs.rename(tmp, join(this.dir, name));
     } catch (error) {
-      await rm(tmp, { force: true }).catch(() => {});
+      await fs.rm(tmp, { force: true }).catch(() => {});
       throw error;
     }
     await this.#syncDir();
   }
 
   async #syncDir(): Promise<void> {
-    const dir = await open(this.dir, "r");
+    const dir = await fs.open(this.dir, "r");
     try {
       await dir.sync();
     } catch {
@@ -386,22 +376,22 @@ function freeName(dir: string, stem: string): string {
 }
 
 function writeFileDurably(path: string, text: string): void {
-  const fd = openSync(path, "w", 0o600);
+  const fd = fs.openSync(path, "w", 0o600);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
 function syncDirSync(dir: string): void {
-  const fd = openSync(dir, "r");
+  const fd = fs.openSync(dir, "r");
   try {
-    fsyncSync(fd);
+    fs.fsyncSync(fd);
   } catch {
     // Some platforms cannot fsync a directory; the renames are still atomic.
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }

@@ -38,13 +38,15 @@ describe("NodeConnector requests", () => {
       warn: () => {},
     });
   const seen: { acceptEncoding: string | null; encoding: string | null }[] = [];
+  const pingHeaders: unknown[] = [];
   let server: Http2Server;
   before(async () => {
     server = createServer(
       connectNodeAdapter({
         routes: ({ service }) =>
           service(Aggregator, {
-            ping(_req, ctx) {
+            ping(req, ctx) {
+              pingHeaders.push(req.header);
               seen.push({
                 acceptEncoding: ctx.requestHeader.get("grpc-accept-encoding"),
                 encoding: ctx.requestHeader.get("grpc-encoding"),
@@ -77,6 +79,39 @@ describe("NodeConnector requests", () => {
       `grpc-accept-encoding: ${seen[0]?.acceptEncoding}`,
     );
     assert.ok(seen[0]?.encoding === null || seen[0]?.encoding === "identity");
+  });
+
+  it("sends the collaborator's identity in every request header, non-empty as given", async () => {
+    const client = new AggregatorGRPCClient({
+      ...identity,
+      singleColCertCommonName: "one-cert",
+      aggAddr: "127.0.0.1",
+      aggPort: (server.address() as AddressInfo).port,
+      useTls: false,
+      warn: () => {},
+    });
+    pingHeaders.length = 0;
+    seen.length = 0;
+    await client.ping().catch(() => {});
+    await client.disconnect();
+    assert.deepEqual(
+      pingHeaders.map((h) => {
+        const { sender, receiver, federationUuid, singleColCertCommonName } = h as Record<
+          string,
+          string
+        >;
+        return { sender, receiver, federationUuid, singleColCertCommonName };
+      }),
+      [
+        {
+          sender: "one",
+          receiver: "aggregator_fed",
+          federationUuid: "fed",
+          singleColCertCommonName: "one-cert",
+        },
+      ],
+    );
+    seen.length = 0;
   });
 
   it("opens HTTP/2 receive windows of 8 MiB for each stream and the connection", async () => {
@@ -335,6 +370,76 @@ describe("grpcTransport unary responses", () => {
           create(GetAggregatedTensorRequestSchema, request),
         ),
       ),
+    );
+  });
+});
+
+describe("message size limits, at the limit and one byte either side", () => {
+  it("a unary response of exactly maxMessageBytes is read; one byte more is refused", async () => {
+    const response = toBinary(
+      GetAggregatedTensorResponseSchema,
+      create(GetAggregatedTensorResponseSchema, {
+        roundNumber: 1,
+        tensor: { name: "w", dataBytes: new Uint8Array(1000) },
+      }),
+    );
+    const call = (limit: number) => {
+      const { client } = recordingClient(response);
+      return createClient(
+        Aggregator,
+        grpcTransport("http://test", client, limit),
+      ).getAggregatedTensor({});
+    };
+    assert.equal((await call(response.byteLength)).tensor?.dataBytes.byteLength, 1000);
+    assert.equal((await call(response.byteLength + 1)).roundNumber, 1);
+    await assert.rejects(
+      call(response.byteLength - 1),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.ResourceExhausted &&
+        e.message.includes(
+          `message size ${response.byteLength} is larger than configured readMaxBytes ${response.byteLength - 1}`,
+        ),
+    );
+  });
+
+  it("an upload chunk is measured as its whole DataStream message (size field and framing included), not its npbytes alone", async () => {
+    const chunk = create(DataStreamSchema, { size: 1000, npbytes: new Uint8Array(1000) });
+    const messageBytes = toBinary(DataStreamSchema, chunk).byteLength;
+    assert.ok(messageBytes > 1000);
+    const upload = (limit: number) => {
+      const { client, bodies } = recordingClient(
+        toBinary(SendLocalTaskResultsResponseSchema, create(SendLocalTaskResultsResponseSchema)),
+      );
+      const aggregator = createClient(Aggregator, grpcTransport("http://test", client, limit));
+      return { sent: aggregator.sendLocalTaskResults(stream([chunk])), bodies };
+    };
+    const exact = upload(messageBytes);
+    await exact.sent;
+    assert.equal(concatParts(exact.bodies[0] ?? []).byteLength, 5 + messageBytes);
+    for (const limit of [messageBytes - 1, 1000]) {
+      await assert.rejects(
+        upload(limit).sent,
+        (e: unknown) =>
+          e instanceof ConnectError &&
+          e.code === Code.ResourceExhausted &&
+          e.message.includes(
+            `message size ${messageBytes} is larger than configured writeMaxBytes ${limit}`,
+          ),
+        String(limit),
+      );
+    }
+  });
+
+  it("an empty last chunk goes out as framing alone", async () => {
+    const { client, bodies } = recordingClient(
+      toBinary(SendLocalTaskResultsResponseSchema, create(SendLocalTaskResultsResponseSchema)),
+    );
+    const aggregator = createClient(Aggregator, grpcTransport("http://test", client, 1000));
+    await aggregator.sendLocalTaskResults(stream([create(DataStreamSchema, { size: 0 })]));
+    assert.deepEqual(
+      (bodies[0] ?? []).map((p) => p.byteLength),
+      [5],
     );
   });
 });

@@ -1,15 +1,26 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { jsonLines } from "@openfl-connect/test-support/json-lines";
 import { FileResendBuffer } from "./file-resend-buffer.js";
 import { PendingDirLockedError } from "./pending-dir-errors.js";
+import { pendingDirFs } from "./pending-dir-fs.js";
 import { LOCK_FILE, lockPendingDir } from "./pending-dir-lock.js";
 
+const LOCK_MODULE = fileURLToPath(new URL("./pending-dir-lock.ts", import.meta.url));
 const BUFFER_MODULE = fileURLToPath(new URL("./file-resend-buffer.ts", import.meta.url));
 
 // A child process holding a FileResendBuffer on argv[2] until a line arrives on its stdin.
@@ -95,7 +106,10 @@ describe("pending directory lock: two processes", () => {
       outcomes.filter((o) => "refused" in o).map((o) => o.refused),
       ["PendingDirLockedError", "PendingDirLockedError"],
     );
-    for (const r of runs) r.child.stdin?.write("close\n");
+    // Only the holder is still running: writing to an exited child's stdin is EPIPE.
+    for (const [i, r] of runs.entries()) {
+      if ("locked" in (outcomes[i] ?? {})) r.child.stdin?.write("close\n");
+    }
     await Promise.all(runs.map((r) => r.ended));
   });
 
@@ -177,5 +191,251 @@ describe("pending directory lock: in one process", () => {
     writeFileSync(lock.file, lockRecord(process.pid + 1, hostname()));
     lock.release();
     assert.ok(existsSync(lock.file));
+  });
+});
+
+/** A pid no process can have: above the largest pid_max Linux allows (2^22). */
+const NO_SUCH_PID = 2 ** 22 + 1;
+
+const realFs = { ...pendingDirFs };
+afterEach(() => Object.assign(pendingDirFs, realFs));
+
+/** The refusal `lockPendingDir` throws, checked to name `holder` (or no holder) and `problem`. */
+function refused(holder: { pid: number; hostname: string } | undefined, problem?: RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof PendingDirLockedError, String(error));
+    if (holder === undefined) assert.equal(error.holder, undefined);
+    else {
+      assert.equal(error.holder?.pid, holder.pid);
+      assert.equal(error.holder?.hostname, holder.hostname);
+      assert.ok(error.message.includes(`pid ${holder.pid} on host ${holder.hostname}`));
+    }
+    if (problem) assert.match(error.message, problem);
+    return true;
+  };
+}
+
+describe("pending directory lock: every holder a lock file can name", () => {
+  it("writes this process's pid, host, start time and a token to a file only its owner can read", () => {
+    const dir = newDir();
+    const lock = lockPendingDir(dir, () => {});
+    try {
+      const record = JSON.parse(readFileSync(join(dir, LOCK_FILE), "utf8"));
+      assert.equal(record.pid, process.pid);
+      assert.equal(record.hostname, hostname());
+      const started = Date.now() - process.uptime() * 1000;
+      assert.ok(Math.abs(Date.parse(record.startedAt) - started) < 1000, record.startedAt);
+      assert.match(record.token, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(Object.keys(record).sort(), ["hostname", "pid", "startedAt", "token"]);
+      assert.equal(statSync(lock.file).mode & 0o777, 0o600);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it("a live process on this host (another one) keeps it: refused, the lock file untouched", () => {
+    const dir = newDir();
+    const text = lockRecord(process.ppid, hostname());
+    writeFileSync(join(dir, LOCK_FILE), text);
+    const warnings: string[] = [];
+    assert.throws(
+      () => lockPendingDir(dir, (m) => warnings.push(m)),
+      refused({ pid: process.ppid, hostname: hostname() }, /started 2026-01-01T00:00:00\.000Z/),
+    );
+    assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("a pid no process on this host has: taken over, the warning naming pid, host, start and why", () => {
+    const dir = newDir();
+    writeFileSync(join(dir, LOCK_FILE), lockRecord(NO_SUCH_PID, hostname()));
+    const warnings: string[] = [];
+    const lock = lockPendingDir(dir, (m) => warnings.push(m));
+    assert.deepEqual(warnings, [
+      `pending directory ${dir}: took over the lock of pid ${NO_SUCH_PID} on ${hostname()} ` +
+        "(started 2026-01-01T00:00:00.000Z): no process with that pid is running",
+    ]);
+    assert.equal(JSON.parse(readFileSync(lock.file, "utf8")).pid, process.pid);
+    lock.release();
+    assert.equal(existsSync(lock.file), false);
+  });
+
+  for (const [what, pid] of [
+    ["a pid no process here has", NO_SUCH_PID],
+    ["this process's own pid", process.pid],
+  ] as const) {
+    it(`another host's lock is never taken over, even with ${what}: refused naming that host`, () => {
+      const dir = newDir();
+      const text = lockRecord(pid, `not-${hostname()}`);
+      writeFileSync(join(dir, LOCK_FILE), text);
+      const warnings: string[] = [];
+      assert.throws(
+        () => lockPendingDir(dir, (m) => warnings.push(m)),
+        refused({ pid, hostname: `not-${hostname()}` }),
+      );
+      assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+      assert.deepEqual(warnings, []);
+    });
+  }
+
+  const record = { pid: NO_SUCH_PID, hostname: hostname(), startedAt: "x", token: "t" };
+  for (const [what, text] of [
+    ["not JSON", "{pid: 1"],
+    ["JSON null", "null"],
+    ["a JSON number", "42"],
+    ["a fractional pid", JSON.stringify({ ...record, pid: 1.5 })],
+    ["a pid as a string", JSON.stringify({ ...record, pid: String(NO_SUCH_PID) })],
+    ["no hostname", JSON.stringify({ ...record, hostname: undefined })],
+    ["no startedAt", JSON.stringify({ ...record, startedAt: 5 })],
+    ["no token", JSON.stringify({ ...record, token: undefined })],
+  ] as const) {
+    it(`a lock file holding ${what} is refused as not a lock record, and left as it is`, () => {
+      const dir = newDir();
+      writeFileSync(join(dir, LOCK_FILE), text);
+      assert.throws(
+        () => lockPendingDir(dir, () => {}),
+        refused(undefined, /lock file .* cannot be read: not a lock record/),
+      );
+      assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+    });
+  }
+
+  it("a lock file that is a directory is an error, not a takeover", () => {
+    const dir = newDir();
+    mkdirSync(join(dir, LOCK_FILE));
+    assert.throws(() => lockPendingDir(dir, () => {}), /EISDIR/);
+    assert.ok(statSync(join(dir, LOCK_FILE)).isDirectory());
+  });
+});
+
+describe("pending directory lock: races and failures", () => {
+  it("a stale lock removed by someone else before it is moved aside: taken, without a takeover warning", () => {
+    const dir = newDir();
+    writeFileSync(join(dir, LOCK_FILE), lockRecord(NO_SUCH_PID, hostname()));
+    let raced = 0;
+    pendingDirFs.renameSync = (from, to) => {
+      if (raced++ === 0) rmSync(from);
+      realFs.renameSync(from, to);
+    };
+    const warnings: string[] = [];
+    const lock = lockPendingDir(dir, (m) => warnings.push(m));
+    assert.equal(raced, 1);
+    assert.deepEqual(warnings, []);
+    assert.equal(JSON.parse(readFileSync(lock.file, "utf8")).pid, process.pid);
+    lock.release();
+  });
+
+  it("a stale lock another process took over first: its fresh lock is put back and this one refused", () => {
+    const dir = newDir();
+    writeFileSync(join(dir, LOCK_FILE), lockRecord(NO_SUCH_PID, hostname()));
+    const fresh = lockRecord(process.ppid, hostname());
+    pendingDirFs.renameSync = (from, to) => {
+      if (from === join(dir, LOCK_FILE)) writeFileSync(from, fresh);
+      realFs.renameSync(from, to);
+    };
+    const warnings: string[] = [];
+    assert.throws(
+      () => lockPendingDir(dir, (m) => warnings.push(m)),
+      refused({ pid: process.ppid, hostname: hostname() }),
+    );
+    assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), fresh);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("gives up after 5 attempts when other processes keep taking over the stale lock first", () => {
+    const dir = newDir();
+    writeFileSync(join(dir, LOCK_FILE), lockRecord(NO_SUCH_PID, hostname()));
+    let renames = 0;
+    pendingDirFs.renameSync = (from, to) => {
+      // Each time, another process (gone as well) got there first.
+      renames++;
+      if (from === join(dir, LOCK_FILE))
+        writeFileSync(from, lockRecord(NO_SUCH_PID + renames, hostname()));
+      realFs.renameSync(from, to);
+    };
+    assert.throws(
+      () => lockPendingDir(dir, () => {}),
+      refused(
+        { pid: NO_SUCH_PID + 5, hostname: hostname() },
+        /other processes kept taking it over \(5 attempts\)/,
+      ),
+    );
+    assert.equal(renames, 5);
+  });
+
+  it("a lock record that cannot be written (a full disk) leaves no lock file and the directory free", () => {
+    const dir = newDir();
+    pendingDirFs.writeSync = () => {
+      throw Object.assign(new Error("ENOSPC: simulated, write"), { code: "ENOSPC" });
+    };
+    assert.throws(() => lockPendingDir(dir, () => {}), /ENOSPC/);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    Object.assign(pendingDirFs, realFs);
+    lockPendingDir(dir, () => {}).release();
+  });
+
+  it("the lock record is fsynced before the lock counts as taken", () => {
+    const dir = newDir();
+    const synced: string[] = [];
+    pendingDirFs.fsyncSync = (fd) => {
+      synced.push(realFs.readFileSync(`/proc/self/fd/${fd}`, "utf8"));
+      realFs.fsyncSync(fd);
+    };
+    const lock = lockPendingDir(dir, () => {});
+    assert.deepEqual(synced, [readFileSync(lock.file, "utf8")]);
+    lock.release();
+  });
+
+  it("a second release() leaves alone the lock a new holder in this process took since", () => {
+    const dir = newDir();
+    const first = lockPendingDir(dir, () => {});
+    first.release();
+    const second = lockPendingDir(dir, () => {});
+    first.release();
+    assert.ok(existsSync(second.file));
+    assert.throws(
+      () => lockPendingDir(dir, () => {}),
+      refused(
+        { pid: process.pid, hostname: hostname() },
+        /another FileResendBuffer in this process/,
+      ),
+    );
+    second.release();
+    assert.equal(existsSync(second.file), false);
+  });
+});
+
+describe("pending directory lock: a holder of another user", () => {
+  const NOBODY = 65534;
+  it("a live process this user may not signal (EPERM) keeps it: refused, not taken over", {
+    timeout: 20_000,
+    skip: process.getuid?.() === 0 ? false : "needs root, to lock as another user (nobody)",
+  }, () => {
+    const dir = newDir();
+    chownSync(dir, NOBODY, NOBODY);
+    // This process (root) holds it; the child runs as nobody, who cannot signal root.
+    const text = lockRecord(process.pid, hostname());
+    writeFileSync(join(dir, LOCK_FILE), text);
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { lockPendingDir } = await import(process.argv[1]);
+           try { lockPendingDir(process.argv[2], () => {}); console.log("took over"); }
+           catch (error) { console.log(error.name, error.message); }`,
+        LOCK_MODULE,
+        dir,
+      ],
+      { uid: NOBODY, gid: NOBODY, encoding: "utf8", timeout: 15_000 },
+    );
+    assert.match(
+      child.stdout,
+      new RegExp(`^PendingDirLockedError .*in use by pid ${process.pid} on host `),
+      child.stderr,
+    );
+    assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
   });
 });

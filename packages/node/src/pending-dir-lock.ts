@@ -1,18 +1,9 @@
 import { randomUUID } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { realpathSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { PendingDirLockedError, type PendingDirLockHolder } from "./pending-dir-errors.js";
+import { pendingDirFs as fs } from "./pending-dir-fs.js";
 
 /** The lock file's name inside the pending directory. */
 export const LOCK_FILE = ".lock";
@@ -67,7 +58,14 @@ export function lockPendingDir(dir: string, warn: (message: string) => void): Pe
     }
     if (tryCreate(file, me)) {
       held.add(key);
-      return { file, release: () => release(file, key, me.token) };
+      // Once only: a second release() would drop from `held` the key of a newer holder.
+      let released = false;
+      const releaseOnce = () => {
+        if (released) return;
+        released = true;
+        release(file, key, me.token);
+      };
+      return { file, release: releaseOnce };
     }
     const text = readText(file);
     if (text === undefined) continue; // Released meanwhile: try again.
@@ -96,20 +94,20 @@ export function lockPendingDir(dir: string, warn: (message: string) => void): Pe
 function tryCreate(file: string, record: LockRecord): boolean {
   let fd: number;
   try {
-    fd = openSync(file, "wx", 0o600);
+    fd = fs.openSync(file, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
   }
   try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
+    fs.writeSync(fd, `${JSON.stringify(record)}\n`);
+    fs.fsyncSync(fd);
   } catch (error) {
-    closeSync(fd);
+    fs.closeSync(fd);
     rmSync(file, { force: true });
     throw error;
   }
-  closeSync(fd);
+  fs.closeSync(fd);
   return true;
 }
 
@@ -138,7 +136,7 @@ function goneBecause(holder: LockRecord): string | undefined {
 function takeOver(file: string, staleText: string): boolean {
   const aside = `${file}.${randomUUID()}.stale`;
   try {
-    renameSync(file, aside);
+    fs.renameSync(file, aside);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw error;
@@ -146,7 +144,7 @@ function takeOver(file: string, staleText: string): boolean {
   const moved = readText(aside);
   if (moved !== staleText) {
     try {
-      linkSync(aside, file);
+      fs.linkSync(aside, file);
     } catch {
       // Someone holds it again; the next attempt reads who.
     }
@@ -171,7 +169,7 @@ function holderOf(record: LockRecord | undefined): PendingDirLockHolder | undefi
 
 function readText(file: string): string | undefined {
   try {
-    return readFileSync(file, "utf8");
+    return fs.readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;

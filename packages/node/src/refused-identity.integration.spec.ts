@@ -73,7 +73,11 @@ describe("an aggregator addressed by IP address", () => {
   });
 
   it("still refuses a certificate without that IP address", async () => {
-    const client = fed.client("one", { aggAddr: "127.0.0.1", serverName: "127.0.0.2" });
+    const client = fed.client("one", {
+      aggAddr: "127.0.0.1",
+      serverName: "127.0.0.2",
+      retry: BOUNDED_RETRY,
+    });
     await assert.rejects(
       client.ping(),
       (e: unknown) =>

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,11 +12,17 @@ import {
   issueCollaborator,
   type TestPki,
 } from "@openfl-connect/reference-aggregator/pki";
+import { BOUNDED_RETRY, cannotHealWithin } from "@openfl-connect/test-support/call-errors";
+import {
+  startTestFederation,
+  type TestFederation,
+} from "@openfl-connect/test-support/reference-federation";
 import {
   AggregatorGRPCClient,
   type AggregatorGRPCClientOptions,
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
+import { checkTlsMaterial, commonName } from "./tls-material.js";
 
 const DAY_MS = 86_400_000;
 let dir: string;
@@ -204,5 +210,187 @@ describe("certificate files that are something else are named for what they are"
     writeFileSync(chain, readFileSync(pki.server.cert, "utf8") + readFileSync(pki.caCert, "utf8"));
     const withChain = createNodeConnector(options({ rootCertificate: chain }));
     assert.doesNotMatch(withChain.classifyPlatformFailure(unverified)?.failure ?? "", /cert_chain/);
+  });
+});
+
+/**
+ * A certificate for collaborator `name` signed by an intermediate CA that `ca` signed (as a
+ * federation whose signing CA sits under its root issues them). Returns the files: the leaf
+ * alone, leaf + intermediate (what a chain file holds), the same reversed, and the key.
+ */
+function chainedCertificate(ca: TestPki, name: string, into: string) {
+  const file = (n: string) => join(into, n);
+  writeFileSync(
+    file("ext.cnf"),
+    [
+      "[ca]",
+      "basicConstraints=critical,CA:TRUE",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "[leaf]",
+      "basicConstraints=CA:FALSE",
+      "keyUsage=critical,digitalSignature",
+      "extendedKeyUsage=clientAuth,serverAuth",
+      "",
+    ].join("\n"),
+  );
+  const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+  const issue = (subject: string, out: string, signer: [string, string], ext: string) => {
+    openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", file(`${out}.key`)]);
+    openssl([
+      "req",
+      "-new",
+      "-key",
+      file(`${out}.key`),
+      "-subj",
+      subject,
+      "-out",
+      file(`${out}.csr`),
+    ]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      file(`${out}.csr`),
+      "-CA",
+      signer[0],
+      "-CAkey",
+      signer[1],
+      "-set_serial",
+      String(Date.now()),
+      "-days",
+      "30",
+      "-sha256",
+      "-extfile",
+      file("ext.cnf"),
+      "-extensions",
+      ext,
+      "-out",
+      file(`${out}.crt`),
+    ]);
+  };
+  issue("/CN=openfl-connect test signing CA", "signing", [ca.caCert, ca.caKey], "ca");
+  issue(`/CN=${name}`, name, [file("signing.crt"), file("signing.key")], "leaf");
+  const leaf = readFileSync(file(`${name}.crt`), "utf8");
+  const signing = readFileSync(file("signing.crt"), "utf8");
+  writeFileSync(file("chain.crt"), leaf + signing);
+  writeFileSync(file("reversed.crt"), signing + leaf);
+  return {
+    leaf: file(`${name}.crt`),
+    chain: file("chain.crt"),
+    reversed: file("reversed.crt"),
+    key: file(`${name}.key`),
+  };
+}
+
+describe("a certificate file holding a chain (the collaborator's certificate, then its CA)", () => {
+  let chained: ReturnType<typeof chainedCertificate>;
+  before(async () => {
+    const into = join(dir, "chain");
+    await mkdir(into);
+    chained = chainedCertificate(pki, "one", into);
+  });
+
+  it("is accepted: the whole chain is presented, the CN and dates read from the first certificate", () => {
+    const warnings: string[] = [];
+    const checked = checkTlsMaterial(
+      { certificate: readFileSync(chained.chain), privateKey: readFileSync(chained.key) },
+      { requireClientAuth: true, warn: (m) => warnings.push(m) },
+    );
+    assert.deepEqual(checked.clientIdentity?.cert, readFileSync(chained.chain));
+    assert.equal(checked.clientIdentity && commonName(checked.clientIdentity.leaf), "one");
+    assert.deepEqual(warnings, []);
+    // Through the client's options, with no CN warning either.
+    const clientWarnings: string[] = [];
+    new AggregatorGRPCClient(
+      options({
+        certificate: chained.chain,
+        privateKey: chained.key,
+        warn: (m) => clientWarnings.push(m),
+      }),
+    );
+    assert.deepEqual(clientWarnings, []);
+  });
+
+  it("in the wrong order (CA first) is refused, saying to put the collaborator's certificate first", () => {
+    assert.throws(
+      () =>
+        new AggregatorGRPCClient(
+          options({ certificate: chained.reversed, privateKey: chained.key }),
+        ),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        e.option === "privateKey" &&
+        e.file === chained.key &&
+        e.problem.includes(
+          `matches certificate 2 of the 2 in ${chained.reversed}, not the first`,
+        ) &&
+        /put this collaborator's certificate first/.test(e.problem),
+    );
+  });
+
+  it("a key that matches none of the chain's certificates is refused as not matching", () => {
+    assert.throws(
+      () =>
+        new AggregatorGRPCClient(
+          options({ certificate: chained.chain, privateKey: pki.collaborators.one?.key }),
+        ),
+      (e: unknown) =>
+        e instanceof CertificateLoadError &&
+        e.problem === `does not match the certificate in ${chained.chain}`,
+    );
+  });
+});
+
+describe("a chain reaches the aggregator whole", () => {
+  let fed: TestFederation;
+  let chained: ReturnType<typeof chainedCertificate>;
+  before(async () => {
+    fed = await startTestFederation();
+    const into = join(fed.dir, "chain");
+    await mkdir(into);
+    chained = chainedCertificate(fed.pki, "one", into);
+  });
+  after(() => fed.close());
+
+  it("an aggregator trusting only the root CA accepts a certificate signed by its signing CA, given as a chain", async () => {
+    const client = fed.client("one", {
+      certificate: chained.chain,
+      privateKey: chained.key,
+      retry: BOUNDED_RETRY,
+    });
+    await client.ping();
+  });
+
+  it("the same certificate without its signing CA is refused by that aggregator: cannot heal, within 3 attempts", async () => {
+    const client = fed.client("one", {
+      certificate: chained.leaf,
+      privateKey: chained.key,
+      retry: BOUNDED_RETRY,
+    });
+    await assert.rejects(client.ping(), cannotHealWithin(3, /client certificate/));
+  });
+});
+
+describe("the certificate's CN against the name the aggregator expects", () => {
+  const warningsFor = (overrides: Partial<AggregatorGRPCClientOptions>) => {
+    const warnings: string[] = [];
+    new AggregatorGRPCClient(options({ ...overrides, warn: (m) => warnings.push(m) }));
+    return warnings;
+  };
+
+  it("a CN other than collaboratorName is warned about, naming both (the aggregator will answer UNAUTHENTICATED)", () => {
+    assert.deepEqual(warningsFor({ collaboratorName: "two" }), [
+      `openfl-connect: certificate ${pki.collaborators.one?.cert} has CN 'one' but the aggregator expects 'two'; it will answer UNAUTHENTICATED.`,
+    ]);
+  });
+
+  it("with singleColCertCommonName set (non-empty), the CN is checked against it instead", () => {
+    assert.deepEqual(warningsFor({ collaboratorName: "two", singleColCertCommonName: "one" }), []);
+    assert.match(
+      warningsFor({ collaboratorName: "one", singleColCertCommonName: "shared" }).join("\n"),
+      /has CN 'one' but the aggregator expects 'shared'/,
+    );
+    // Empty means not in single-certificate mode: collaboratorName counts.
+    assert.deepEqual(warningsFor({ collaboratorName: "one", singleColCertCommonName: "" }), []);
   });
 });

@@ -9,7 +9,11 @@ import { CertificateLoadError } from "@openfl-connect/core";
 export interface TlsMaterial {
   /** CA bundle that signed the aggregator's certificate. Default: Node's public CAs. */
   readonly rootCertificate?: Uint8Array | undefined;
-  /** This collaborator's certificate (chain); its CN should be the collaborator name. */
+  /**
+   * This collaborator's certificate, or a chain: its certificate first, then the CAs that
+   * signed it (all presented to the aggregator, as grpcio does); its CN should be the
+   * collaborator name.
+   */
   readonly certificate?: Uint8Array | undefined;
   /** The certificate's unencrypted private key. Never printed. */
   readonly privateKey?: Uint8Array | undefined;
@@ -83,10 +87,14 @@ export function checkTlsMaterial(
   const certificate = parseCertificates("certificate", material.certificate, source("certificate"));
   const privateKey = parsePrivateKey("privateKey", material.privateKey, source("privateKey"));
   if (!certificate.leaf.checkPrivateKey(privateKey.key)) {
+    // A chain in the wrong order: TLS presents the first certificate as this collaborator's.
+    const at = certificate.all.findIndex((c) => c.checkPrivateKey(privateKey.key));
     throw new CertificateLoadError(
       "privateKey",
       source("privateKey"),
-      `does not match the certificate in ${source("certificate")}`,
+      at > 0
+        ? `matches certificate ${at + 1} of the ${certificate.all.length} in ${source("certificate")}, not the first: put this collaborator's certificate first, then the CAs that signed it`
+        : `does not match the certificate in ${source("certificate")}`,
     );
   }
   checkValidity(certificate.leaf, source("certificate"), options.now ?? new Date(), options.warn);
@@ -106,7 +114,13 @@ export function parseCertificates(
   option: string,
   bytes: Uint8Array,
   source: string,
-): { readonly pem: Buffer; readonly leaf: X509Certificate; readonly count: number } {
+): {
+  readonly pem: Buffer;
+  /** The first certificate: the one TLS presents as the holder's (a chain's leaf). */
+  readonly leaf: X509Certificate;
+  readonly all: readonly X509Certificate[];
+  readonly count: number;
+} {
   const pem = pemBuffer(option, bytes, source);
   const text = pem.toString("utf8");
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
@@ -129,7 +143,7 @@ export function parseCertificates(
       );
     }
   });
-  return { pem, leaf: parsed[0] as X509Certificate, count: parsed.length };
+  return { pem, leaf: parsed[0] as X509Certificate, all: parsed, count: parsed.length };
 }
 
 /** What a PEM without certificates holds instead, and what to give. */
