@@ -10,6 +10,7 @@ import {
   stopCliRuns,
 } from "@openfl-connect/test-support/collaborator-cli";
 import { PAUSE_ENV } from "@openfl-connect/test-support/pause-resend-buffer";
+import { initialModel } from "./tasks/softmax-regression.js";
 
 function resultsOf(fed: CliFederation, collaborator: string, round: number, taskName: string) {
   return fed.aggregator.state.receivedResults.filter(
@@ -117,6 +118,34 @@ describe("collaborator CLI: graceful shutdown", () => {
       }
     });
   }
+});
+
+describe("collaborator CLI: shutdown during a model download", () => {
+  it("SIGTERM while the aggregator holds back a model tensor exits 143 at once, not after the aggregator's wait", async () => {
+    // The aggregator has no dense.bias: it holds the request for 60 s before failing it.
+    const model = initialModel();
+    const fed = await startCliFederation(["col1"], {
+      initialModel: { "dense.weight": model["dense.weight"] as (typeof model)[string] },
+      tensorWaitMs: 60_000,
+    });
+    try {
+      const file = await fed.writeConfig("col1");
+      const run = runCli(["--config", file]);
+      await run.waitForEvent("tasks received");
+      // The first task fetches dense.weight, then waits on dense.bias.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const sent = Date.now();
+      run.child.kill("SIGTERM");
+      const deadline = new Promise<"still running">((resolve) =>
+        setTimeout(() => resolve("still running"), 10_000).unref(),
+      );
+      assert.deepEqual(await Promise.race([run.exited, deadline]), { code: 143, signal: null });
+      assert.ok(Date.now() - sent < 3000, `exited ${Date.now() - sent} ms after SIGTERM`);
+      assert.equal(fed.aggregator.state.receivedResults.length, 0);
+    } finally {
+      await fed.close();
+    }
+  });
 });
 
 describe("collaborator CLI: one process per pendingDir", () => {

@@ -42,8 +42,11 @@ describe("encodeResults", () => {
       },
       {
         ...options,
+        // b's base has another size (the model changed shape): b goes whole.
         deltaBase: (name) =>
-          name === "w" ? { shape: [2], data: Float32Array.of(1, 2) } : undefined,
+          name === "w"
+            ? { shape: [2], data: Float32Array.of(1, 2) }
+            : { shape: [2], data: Float32Array.of(1, 2) },
       },
     );
     assert.deepEqual([w?.tags, w?.lossless], [["compressed", "delta", "trained"], false]);
@@ -76,6 +79,62 @@ describe("encodeResults", () => {
       /dataSize must be a whole number/,
     );
   });
+
+  it("takes dataSize from 0 to 2147483647 (data_size is an int32) and refuses -1 and 2147483648, naming the field, the task and the round", () => {
+    for (const refused of [-1, 2147483648, Number.NaN, Number.POSITIVE_INFINITY, undefined, "5"]) {
+      assert.throws(
+        () => encodeResults({ dataSize: refused, metrics: { accuracy: 1 } }, options),
+        (e: unknown) =>
+          e instanceof TaskFailedError &&
+          e.name === "TaskFailedError" &&
+          e.taskName === "train" &&
+          e.round === 3 &&
+          e.message ===
+            `task 'train' (round 3) failed: dataSize must be a whole number from 0 to 2147483647, got ${String(refused)}`,
+        String(refused),
+      );
+    }
+    for (const accepted of [0, 1, 2147483646, 2147483647]) {
+      assert.equal(encodeResults({ dataSize: accepted }, options).length, 0, String(accepted));
+    }
+  });
+
+  it("refuses a result that is not an object, and a metric that is not a number", () => {
+    for (const result of [null, undefined, 5, "result"]) {
+      assert.throws(
+        () => encodeResults(result, options),
+        (e: unknown) =>
+          e instanceof TaskFailedError &&
+          e.message === "task 'train' (round 3) failed: returned no result object",
+      );
+    }
+    assert.throws(
+      () => encodeResults({ dataSize: 1, metrics: { loss: "0.5" } }, options),
+      (e: unknown) =>
+        e instanceof TaskFailedError &&
+        e.message === "task 'train' (round 3) failed: metric 'loss' is not a number",
+    );
+  });
+
+  it("sends every tensor and metric in order, each tagged with the results' round", () => {
+    const named = encodeResults(
+      {
+        dataSize: 2,
+        tensors: { a: { shape: [1], data: [1] }, b: { shape: [1], data: [2] } },
+        metrics: { loss: 1, accuracy: 0.5 },
+      },
+      { ...options, round: 7, modelTensorNames: ["a", "b"] },
+    );
+    assert.deepEqual(
+      named.map((t) => [t.name, t.roundNumber, t.report]),
+      [
+        ["a", 7, false],
+        ["b", 7, false],
+        ["loss", 7, true],
+        ["accuracy", 7, true],
+      ],
+    );
+  });
 });
 
 describe("RoundTensorKeys", () => {
@@ -86,6 +145,56 @@ describe("RoundTensorKeys", () => {
     const keys = new RoundTensorKeys();
     keys.claim(0, "a", metric([]));
     assert.throws(() => keys.claim(0, "b", metric([])), TaskFailedError);
+  });
+
+  it("names the tensor, its tags, both tasks and the fix when refusing", () => {
+    const keys = new RoundTensorKeys();
+    keys.claim(2, "check_a", metric(["validate_agg"]));
+    assert.throws(
+      () => keys.claim(2, "check_b", metric(["validate_agg"])),
+      (e: unknown) =>
+        e instanceof TaskFailedError &&
+        e.taskName === "check_b" &&
+        e.round === 2 &&
+        e.message.includes(
+          "its tensor 'accuracy' (tags metric, validate_agg) has the same name and tags as one task 'check_a' sent this round",
+        ) &&
+        e.message.includes("metricTags"),
+    );
+  });
+
+  it("keys a delta as the tensor it rebuilds: a trained delta repeats the same trained tensor", () => {
+    const trained = (delta: boolean) =>
+      encodeResults(
+        { dataSize: 1, tensors: { w: { shape: [1], data: [2] } } },
+        {
+          ...options,
+          deltaBase: delta ? () => ({ shape: [1], data: Float32Array.of(1) }) : undefined,
+        },
+      );
+    const keys = new RoundTensorKeys();
+    keys.claim(0, "a", trained(true));
+    assert.throws(() => keys.claim(0, "b", trained(false)), TaskFailedError);
+  });
+
+  it("tells a metric (report true) from a trained tensor of the same name and tags apart", () => {
+    const keys = new RoundTensorKeys();
+    const asMetric = encodeResults({ dataSize: 1, metrics: { w: 1 } }, options);
+    const asTrained = encodeResults(
+      { dataSize: 1, tensors: { w: { shape: [], data: [1] } } },
+      options,
+    );
+    keys.claim(0, "a", asMetric);
+    keys.claim(0, "b", asTrained);
+  });
+
+  it("forgets the previous round's keys, also when a round comes back", () => {
+    const keys = new RoundTensorKeys();
+    keys.claim(0, "a", metric([]));
+    keys.claim(1, "c", metric(["x"]));
+    // Round 0 again (e.g. a resend after a restart): a's keys are gone.
+    keys.claim(0, "b", metric([]));
+    assert.throws(() => keys.claim(0, "a", metric([])), TaskFailedError);
   });
 
   it("accepts the same name with other tags, the same task again, and the next round", () => {

@@ -19,6 +19,9 @@ export class TaskFailedError extends Error {
   }
 }
 
+/** The largest dataSize a result may have: TaskResults.data_size is an int32 (2^31 - 1). */
+export const MAX_DATA_SIZE = 2_147_483_647;
+
 export interface EncodeResultsOptions {
   readonly taskName: string;
   readonly round: number;
@@ -50,11 +53,16 @@ export function encodeResults(result: unknown, options: EncodeResultsOptions): N
   if (typeof r !== "object" || r === null) {
     throw new TaskFailedError(taskName, round, "returned no result object");
   }
-  if (typeof r.dataSize !== "number" || !Number.isInteger(r.dataSize) || r.dataSize < 0) {
+  if (
+    typeof r.dataSize !== "number" ||
+    !Number.isInteger(r.dataSize) ||
+    r.dataSize < 0 ||
+    r.dataSize > MAX_DATA_SIZE
+  ) {
     throw new TaskFailedError(
       taskName,
       round,
-      `dataSize must be a whole number >= 0, got ${String(r.dataSize)}`,
+      `dataSize must be a whole number from 0 to ${MAX_DATA_SIZE}, got ${String(r.dataSize)}`,
     );
   }
   const model = options.modelTensorNames ?? [];

@@ -27,7 +27,10 @@ export interface TaskContext {
 export interface TaskResult {
   /** Tensors to send tagged ["trained"] (the aggregator averages them by dataSize). Default none. */
   readonly tensors?: Readonly<Record<string, Float32Tensor>>;
-  /** Number of samples the task used: the weight of these results (OpenFL: data_size). */
+  /**
+   * Number of samples the task used: the weight of these results (OpenFL: data_size, an int32).
+   * A whole number from 0 to 2147483647.
+   */
   readonly dataSize: number;
   /** Scalar metrics, sent as 0-d tensors tagged ["metric"] with report true. Default none. */
   readonly metrics?: Readonly<Record<string, number>>;

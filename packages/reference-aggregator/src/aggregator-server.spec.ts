@@ -291,6 +291,35 @@ describe("ReferenceAggregator over mutual TLS", () => {
     });
   });
 
+  it("answers UNKNOWN naming data_size for data_size -1 on the wire, and takes 0 and 1", async () => {
+    await withAggregator({ tasks: ["aggregated_model_validation"] }, async (agg, clients) => {
+      const results = (sender: string, dataSize: number) =>
+        sendResults(client(clients, sender), {
+          sender,
+          round: 0,
+          taskName: "aggregated_model_validation",
+          dataSize,
+          tensors: [metric("accuracy", 0, 0.5, ["validate_agg"])],
+        });
+      const error = await codeOf(results("alice", -1));
+      assert.equal(error.code, Code.Unknown);
+      assert.equal(
+        error.rawMessage,
+        "Exception calling application: data_size must be a whole number >= 0, got -1 (task aggregated_model_validation, collaborator alice)",
+      );
+      assert.equal(agg.state.receivedResults.length, 0);
+      await results("alice", 0);
+      await results("bob", 1);
+      assert.deepEqual(
+        agg.state.receivedResults.map((r) => [r.collaborator, r.dataSize]),
+        [
+          ["alice", 0],
+          ["bob", 1],
+        ],
+      );
+    });
+  });
+
   it("answers UNKNOWN after tensorWaitMs for a tensor that does not exist", async () => {
     await withAggregator({ tensorWaitMs: 50 }, async (_agg, clients) => {
       const error = await codeOf(

@@ -1,7 +1,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { TLSSocket } from "node:tls";
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -15,6 +15,7 @@ import { concatParts } from "@openfl-connect/core";
 import {
   type Aggregator,
   type DataStream,
+  DataStreamSchema,
   GetAggregatedTensorResponseSchema,
   GetTasksResponseSchema,
   type MessageHeader,
@@ -57,9 +58,10 @@ export interface AggregatorServiceOptions {
    */
   readonly authFailureDelayMs?: readonly [number, number];
   /**
-   * Most bytes one SendLocalTaskResults stream may carry in total. Default
-   * DEFAULT_MAX_UPLOAD_BYTES (1 GiB, OpenFL's message limit); past it the call ends with
-   * RESOURCE_EXHAUSTED before the rest is read.
+   * Most bytes one SendLocalTaskResults stream may carry in total: the DataStream messages'
+   * whole encoded bytes (size, npbytes and their framing, unknown fields too), gRPC's 5-byte
+   * prefixes not counted. Default DEFAULT_MAX_UPLOAD_BYTES (1 GiB, OpenFL's message limit); at
+   * least 1. Past it the call ends with RESOURCE_EXHAUSTED before the rest is read.
    */
   readonly maxUploadBytes?: number;
   /** Test hook: fields replacing the correct response header (a misbehaving server). */
@@ -85,6 +87,10 @@ export function createAggregatorService(
 ): ServiceImpl<typeof Aggregator> {
   const [minDelay, maxDelay] = options.authFailureDelayMs ?? [0, 5000];
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  // NaN would disable the limit (no count is > NaN), 0 refuse every upload.
+  if (!(maxUploadBytes >= 1)) {
+    throw new RangeError(`maxUploadBytes must be a number >= 1, got ${maxUploadBytes}`);
+  }
 
   const refuseAfterDelay = async (message: string): Promise<never> => {
     const delay = minDelay + Math.random() * (maxDelay - minDelay);
@@ -228,17 +234,19 @@ export function createAggregatorService(
 
 /**
  * Reads the whole stream, joins `npbytes` (ignoring `size`) and parses one TaskResults. Stops
- * with RESOURCE_EXHAUSTED as soon as the stream carries more than `maxBytes`.
+ * with RESOURCE_EXHAUSTED as soon as the stream's messages come to more than `maxBytes`.
  */
 async function readTaskResults(
   requests: AsyncIterable<DataStream>,
   maxBytes: number,
 ): Promise<TaskResults> {
   const parts: Uint8Array[] = [];
+  let payload = 0;
   let total = 0;
   for await (const chunk of requests) {
     parts.push(chunk.npbytes);
-    total += chunk.npbytes.byteLength;
+    payload += chunk.npbytes.byteLength;
+    total += dataStreamMessageBytes(chunk);
     if (total > maxBytes) {
       throw new ConnectError(
         `upload of more than ${maxBytes} bytes refused: the aggregator's limit of one SendLocalTaskResults stream is ${maxBytes} bytes`,
@@ -246,8 +254,28 @@ async function readTaskResults(
       );
     }
   }
-  if (total === 0) throw applicationError(EMPTY_STREAM_MESSAGE);
+  if (payload === 0) throw applicationError(EMPTY_STREAM_MESSAGE);
   return fromBinary(TaskResultsSchema, concatParts(parts));
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The encoded size of one DataStream message, as it came over the wire (without gRPC's
+ * prefix): everything but npbytes encoded again, plus npbytes' tag, length and bytes (not
+ * copied).
+ */
+function dataStreamMessageBytes(chunk: DataStream): number {
+  const rest = toBinary(DataStreamSchema, { ...chunk, npbytes: NO_BYTES }).byteLength;
+  const n = chunk.npbytes.byteLength;
+  // proto3 leaves empty bytes out; else tag 0x12 (field 2, length-delimited), length, bytes.
+  return n === 0 ? rest : rest + 1 + varintBytes(n) + n;
+}
+
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 0x80)) bytes++;
+  return bytes;
 }
 
 /** Runs a handler body; anything but a ConnectError becomes UNKNOWN, as grpcio reports a Python exception. */

@@ -296,6 +296,19 @@ describe("AggregatorState.getAggregatedTensor", () => {
     assert.equal(await bytes(0), round0);
   });
 
+  it("records each request as it was asked, answered or not", async () => {
+    const state = newState({ tensorWaitMs: 0 });
+    await state.getAggregatedTensor({ ...modelRequest(0), tags: ["model", "compressed"] });
+    await assert.rejects(state.getAggregatedTensor(modelRequest(3, "bob")));
+    assert.deepEqual(
+      state.tensorRequestsReceived.map((r) => [r.requestedBy, r.roundNumber, r.tags]),
+      [
+        ["alice", 0, ["model", "compressed"]],
+        ["bob", 3, ["model"]],
+      ],
+    );
+  });
+
   it("treats request tags as a set without compressed", async () => {
     const named = await newState().getAggregatedTensor({
       ...modelRequest(0),
@@ -477,5 +490,156 @@ describe("AggregatorState results OpenFL's aggregator cannot aggregate", () => {
       /task train from bob sends metric TensorKey\(tensor_name='loss'.* of shape \[2\]: a metric is one value/,
     );
     assert.equal(state.currentRound, 0);
+  });
+});
+
+describe("AggregatorState data_size on arrival", () => {
+  const upload = (dataSize: number, tensors: ReturnType<typeof metric>[]) => ({
+    collaborator: "alice",
+    roundNumber: 0,
+    taskName: "train",
+    dataSize,
+    tensors,
+  });
+
+  it("refuses data_size -1 naming the field, and takes 0 and 1 for metrics", () => {
+    const state = newState();
+    assert.throws(
+      () => state.sendLocalTaskResults(upload(-1, [metric("loss", 0, 1)])),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message ===
+          "data_size must be a whole number >= 0, got -1 (task train, collaborator alice)",
+    );
+    assert.equal(state.receivedResults.length, 0, "the refused upload was kept");
+    assert.equal(state.sendLocalTaskResults(upload(0, [metric("loss", 0, 1)])).t, "accepted");
+    const other = newState();
+    assert.equal(other.sendLocalTaskResults(upload(1, [metric("loss", 0, 1)])).t, "accepted");
+  });
+
+  it("refuses data_size 0 for trained tensors (nothing to weigh them by), and takes 1", () => {
+    const state = newState();
+    assert.throws(
+      () => state.sendLocalTaskResults(upload(0, [trained("w", 0, [1, 2])])),
+      /data_size must be > 0 for results with trained tensors \(task train, collaborator alice\)/,
+    );
+    assert.equal(state.sendLocalTaskResults(upload(1, [trained("w", 0, [1, 2])])).t, "accepted");
+  });
+
+  it("refuses a data_size that is not a whole number", () => {
+    assert.throws(
+      () => newState().sendLocalTaskResults(upload(0.5, [metric("loss", 0, 1)])),
+      /data_size must be a whole number >= 0, got 0.5/,
+    );
+  });
+});
+
+describe("AggregatorState shapes on arrival", () => {
+  it("refuses a metric of no value, takes one of one value", () => {
+    const empty = encodeNamedTensor(
+      { shape: [0], data: [] },
+      { name: "loss", roundNumber: 0, tags: ["metric"], report: true },
+    );
+    const state = newState();
+    const results = (tensors: ReturnType<typeof metric>[]) => ({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors,
+    });
+    assert.throws(
+      () => state.sendLocalTaskResults(results([empty])),
+      /sends metric TensorKey\(tensor_name='loss'.* of shape \[0\]: a metric is one value/,
+    );
+    assert.equal(state.sendLocalTaskResults(results([metric("loss", 0, 1)])).t, "accepted");
+  });
+
+  it("refuses a trained tensor of the model's size in another shape ([1, 2] for [2])", () => {
+    const reshaped = encodeNamedTensor(
+      { shape: [1, 2], data: [1, 2] },
+      { name: "w", roundNumber: 0, tags: ["trained"] },
+    );
+    assert.throws(
+      () =>
+        newState().sendLocalTaskResults({
+          collaborator: "alice",
+          roundNumber: 0,
+          taskName: "train",
+          dataSize: 1,
+          tensors: [reshaped],
+        }),
+      /of shape \[1, 2\], but the model's tensor 'w' has shape \[2\]/,
+    );
+  });
+
+  it("takes a trained tensor the model does not have (OpenFL adds it to the next model)", () => {
+    const state = newState({ authorizedCollaborators: ["alice"] });
+    state.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2]), trained("extra", 0, [3])],
+    });
+    assert.deepEqual([...(state.model.extra?.data ?? [])], [3]);
+  });
+});
+
+describe("AggregatorState options at their limits", () => {
+  it("takes rounds 0 and 1, refusing -1 and 1.5", () => {
+    for (const rounds of [-1, 1.5]) {
+      assert.throws(
+        () => newState({ rounds }),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message === `rounds must be a whole number >= 0, got ${rounds}`,
+      );
+    }
+    assert.equal(newState({ rounds: 0 }).experimentFinished, true);
+    const one = newState({ rounds: 1, authorizedCollaborators: ["alice"] });
+    assert.equal(one.experimentFinished, false);
+    one.sendLocalTaskResults({
+      collaborator: "alice",
+      roundNumber: 0,
+      taskName: "train",
+      dataSize: 1,
+      tensors: [trained("w", 0, [1, 2])],
+    });
+    assert.equal(one.experimentFinished, true);
+    assert.equal(one.getTasks("alice").quit, true);
+  });
+
+  it("takes tensorWaitMs from 0 to 2147483647, refusing -1 and 2147483648", () => {
+    for (const tensorWaitMs of [-1, 2 ** 31, Number.NaN]) {
+      assert.throws(
+        () => newState({ tensorWaitMs }),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message ===
+            `tensorWaitMs must be from 0 to 2147483647 ms (the longest timer), got ${tensorWaitMs}`,
+      );
+    }
+    for (const tensorWaitMs of [0, 1, 2 ** 31 - 2, 2 ** 31 - 1]) {
+      assert.equal(newState({ tensorWaitMs }).tensorWaitMs, tensorWaitMs);
+    }
+    assert.equal(newState({ tensorWaitMs: undefined }).tensorWaitMs, 60_000);
+  });
+
+  it("refuses an empty aggregator uuid, federation uuid or collaborator name: each reaches the wire", () => {
+    for (const [option, overrides] of [
+      ["aggregatorUuid", { aggregatorUuid: "" }],
+      ["federationUuid", { federationUuid: "" }],
+      ["authorizedCollaborators", { authorizedCollaborators: ["alice", ""] }],
+    ] as const) {
+      assert.throws(
+        () => newState(overrides),
+        (e: unknown) =>
+          e instanceof RangeError && e.message === `${option}: expected a non-empty string, got ""`,
+        option,
+      );
+    }
+    const state = newState({ authorizedCollaborators: ["a"], aggregatorUuid: "x" });
+    assert.deepEqual([state.aggregatorUuid, state.authorizedCollaborators], ["x", ["a"]]);
   });
 });

@@ -120,6 +120,11 @@ export class AggregatorState {
    * ignored ones included: what came over the wire, for tests of "exactly once".
    */
   readonly uploadsReceived: UploadReceived[] = [];
+  /**
+   * Every get_aggregated_tensor request, in arrival order, as the collaborator sent it (tags
+   * as asked, "compressed" included): what it asked for, for tests of delta updates.
+   */
+  readonly tensorRequestsReceived: TensorRequest[] = [];
   readonly roundSummaries: RoundSummary[] = [];
 
   private round = 0;
@@ -140,6 +145,18 @@ export class AggregatorState {
     }
     if (options.authorizedCollaborators.length === 0) {
       throw new RangeError("authorizedCollaborators must name at least one collaborator");
+    }
+    // Each reaches the wire in headers (or is compared with the certificate's CN there).
+    for (const [option, value] of [
+      ["aggregatorUuid", options.aggregatorUuid],
+      ["federationUuid", options.federationUuid],
+      ...options.authorizedCollaborators.map((c) => ["authorizedCollaborators", c] as const),
+    ] as const) {
+      if (typeof value !== "string" || value === "") {
+        throw new RangeError(
+          `${option}: expected a non-empty string, got ${JSON.stringify(value)}`,
+        );
+      }
     }
     this.aggregatorUuid = options.aggregatorUuid;
     this.federationUuid = options.federationUuid;
@@ -243,6 +260,7 @@ export class AggregatorState {
    * collaborator yields an empty NamedTensor.
    */
   getAggregatedTensor(request: TensorRequest, signal?: AbortSignal): Promise<NamedTensor> {
+    this.tensorRequestsReceived.push({ ...request, tags: [...request.tags] });
     return answerTensorRequest(
       request,
       {

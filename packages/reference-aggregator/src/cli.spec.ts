@@ -67,4 +67,31 @@ describe("cli", () => {
       }
     });
   });
+
+  it("refuses a port past 65535 or below 0 with a usage error (exit 2) naming the flag", async () => {
+    for (const [port, message] of [
+      ["65536", /--port must be from 0 to 65535/],
+      ["-1", /--port must be a whole number >= 0/],
+      ["80.5", /--port must be a whole number >= 0/],
+    ] as const) {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", CLI, "--insecure", "--collaborators", "alice", `--port=${port}`],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      try {
+        const [code] = (await once(child, "exit")) as [number | null];
+        assert.equal(code, 2, `--port ${port}: ${stderr}`);
+        assert.match(stderr, message);
+      } finally {
+        clearTimeout(deadline);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    }
+  });
 });

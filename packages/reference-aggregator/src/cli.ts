@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       : { tensorWaitMs: integer("--tensor-wait-ms", values["tensor-wait-ms"]) }),
     ...(delay === undefined ? {} : { authFailureDelayMs: delayRange(delay) }),
     host: values.host,
-    port: integer("--port", values.port),
+    port: portNumber(values.port),
     tls,
     logger,
   });
@@ -150,6 +150,12 @@ function list(value: string | undefined): string[] {
 function integer(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number >= 0`);
+  return n;
+}
+
+function portNumber(value: string): number {
+  const n = integer("--port", value);
+  if (n > 65535) throw new UsageError("--port must be from 0 to 65535");
   return n;
 }
 

@@ -84,7 +84,9 @@ function refuseWrongShapes(
 /** data_size weights the average: a whole number, and above 0 where there is something to weigh. */
 function refuseBadDataSize({ collaborator, taskName, dataSize, tensors }: UploadToCheck): void {
   if (!Number.isInteger(dataSize) || dataSize < 0) {
-    throw new AggregatorStateError(`data_size must be >= 0, got ${dataSize}`);
+    throw new AggregatorStateError(
+      `data_size must be a whole number >= 0, got ${dataSize} (task ${taskName}, collaborator ${collaborator})`,
+    );
   }
   if (dataSize === 0 && tensors.some((t) => t.tags.includes("trained"))) {
     throw new AggregatorStateError(
