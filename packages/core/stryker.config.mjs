@@ -2,9 +2,9 @@
 import { strykerConfig } from "../../stryker.base.mjs";
 
 export default strykerConfig("core", {
-  // The score reached by the first full run (docs/mutation/core.md): a change that lowers it
-  // fails. Issue 23's target is 85 %.
-  thresholds: { high: 90, low: 85, break: 76 },
+  // The score reached (docs/mutation/core.md), rounded down: a change that lowers it fails.
+  // Survivors are explained in docs/mutation/core-accepted.md.
+  thresholds: { high: 95, low: 90, break: 93 },
   mutate: [
     "src/**/*.ts",
     "!src/**/*.spec.ts",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import { abortableSleep, MAX_TIMER_MS } from "./abortable-sleep.js";
 
@@ -59,13 +60,54 @@ describe("abortableSleep", () => {
     await settle();
     assert.equal(sleep.done, true);
   });
+});
 
-  it("refuses NaN and a negative delay with a RangeError naming the value", async () => {
-    await assert.rejects(abortableSleep(-5), (e: unknown) => {
-      assert.ok(e instanceof RangeError);
-      assert.match(e.message, /got -5/);
-      return true;
-    });
-    await assert.rejects(abortableSleep(Number.NaN), RangeError);
+describe("abortableSleep at its edges", () => {
+  it("refuses NaN and a negative delay at once with a RangeError naming the value", async () => {
+    for (const ms of [-5, -0.5, Number.NaN, "10" as unknown as number]) {
+      // Settled before the next turn of the event loop, not after some timer.
+      const outcome = await Promise.race([
+        abortableSleep(ms).then(
+          () => "resolved",
+          (e: unknown) => e,
+        ),
+        new Promise((resolve) => setImmediate(resolve, "still waiting")),
+      ]);
+      assert.ok(outcome instanceof RangeError, `${String(ms)}: ${String(outcome)}`);
+      assert.equal(
+        outcome.message,
+        `abortableSleep: expected a delay in ms >= 0 (or Infinity), got ${ms}`,
+      );
+    }
+  });
+
+  it("resolves a zero delay: 0 ms is a valid wait, not a refusal", async () => {
+    await abortableSleep(0);
+  });
+
+  it("rejects at once with the reason of a signal aborted before the call, arming no timer", async () => {
+    const stop = new Error("already stopped");
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const sleep = track(abortableSleep(1000, AbortSignal.abort(stop)));
+      await settle();
+      assert.equal(sleep.error, stop);
+      mock.timers.tick(1000);
+      await settle();
+      assert.equal(sleep.done, false, "a timer was armed for an already-aborted signal");
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("leaves no abort listener behind on the signal, whether it resolved or was aborted", async () => {
+    const kept = new AbortController();
+    await abortableSleep(1, kept.signal);
+    assert.equal(getEventListeners(kept.signal, "abort").length, 0, "listener left after resolve");
+    const aborted = new AbortController();
+    const sleep = abortableSleep(60_000, aborted.signal);
+    aborted.abort(new Error("stop"));
+    await assert.rejects(sleep, /stop/);
+    assert.equal(getEventListeners(aborted.signal, "abort").length, 0, "listener left after abort");
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
-import { AggregatorClient } from "./aggregator-client.js";
+import { AggregatorClient, parsePendingTaskResults } from "./aggregator-client.js";
 import type { AggregatorConnector } from "./aggregator-connection.js";
 import { concatParts } from "./byte-parts.js";
 import type { AggregatorClientOptions } from "./client-options.js";
@@ -62,8 +62,10 @@ function client(
   const c = new AggregatorClient({
     ...identity,
     connector,
-    retry: { intervalMs: 1, ...options.retry },
     ...options,
+    // Bounded, so that a regression that keeps retrying fails its test by name (max-attempts)
+    // instead of running into the file's timeout.
+    retry: { intervalMs: 1, maxAttempts: 10, ...options.retry },
   });
   return { client: c, counts };
 }
@@ -475,7 +477,7 @@ describe("AggregatorClient: a stream reset with no cause is diagnosed once per c
           return diagnosis;
         },
       },
-      retry: { intervalMs: 1 },
+      retry: { intervalMs: 1, maxAttempts: 10 },
     });
     return { client: c, probes, calls: () => calls };
   }
@@ -539,5 +541,279 @@ describe("AggregatorClient: a stream reset with no cause is diagnosed once per c
     assert.equal(tasks.roundNumber, 0);
     assert.equal(calls(), 4);
     assert.equal(probes.count, 1);
+  });
+});
+
+describe("AggregatorClient: what reaches the wire, and what each failure names", () => {
+  const singleCertHeader = { ...okHeader, singleColCertCommonName: "shared-cn" };
+  const headerOf = (h: MessageHeader | undefined) => [
+    h?.sender,
+    h?.receiver,
+    h?.federationUuid,
+    h?.singleColCertCommonName,
+  ];
+  const sent = ["one", "aggregator_fed", "fed", "shared-cn"];
+
+  it("every call carries the whole request header, a non-empty single-certificate CN included", async () => {
+    const headers: Record<string, unknown[]> = {};
+    const { client: c } = client(
+      {
+        ping(req) {
+          headers.ping = headerOf(req.header);
+          return { header: singleCertHeader };
+        },
+        getTasks(req) {
+          headers.getTasks = headerOf(req.header);
+          return { header: singleCertHeader };
+        },
+        getAggregatedTensor(req) {
+          headers.getAggregatedTensor = headerOf(req.header);
+          return { header: singleCertHeader };
+        },
+        async sendLocalTaskResults(stream) {
+          const chunks: DataStream[] = [];
+          for await (const chunk of stream) chunks.push(chunk);
+          const results = fromBinary(TaskResultsSchema, joinDataStreamChunks(chunks));
+          headers.sendLocalTaskResults = headerOf(results.header);
+          return { header: singleCertHeader };
+        },
+        interopRelay(req) {
+          headers.interopRelay = headerOf(req.header);
+          return { header: singleCertHeader };
+        },
+      },
+      { singleColCertCommonName: "shared-cn" },
+    );
+    await c.ping();
+    await c.getTasks();
+    await c.getAggregatedTensor("w", 1);
+    await c.sendLocalTaskResults(1, "train", 10, []);
+    await c.sendMessageToServer(Uint8Array.of(1));
+    assert.deepEqual(headers, {
+      ping: sent,
+      getTasks: sent,
+      getAggregatedTensor: sent,
+      sendLocalTaskResults: sent,
+      interopRelay: sent,
+    });
+  });
+
+  it("asks for a tensor as OpenFL does: not reported, no tags, lossy allowed, unless told", async () => {
+    const asked: unknown[][] = [];
+    const { client: c } = client({
+      getAggregatedTensor(req) {
+        asked.push([
+          req.tensorName,
+          req.roundNumber,
+          req.report,
+          [...req.tags],
+          req.requireLossless,
+        ]);
+        return { header: okHeader };
+      },
+    });
+    await c.getAggregatedTensor("conv2d/kernel", 3);
+    await c.getAggregatedTensor("dense/bias", 4, {
+      report: true,
+      tags: ["model"],
+      requireLossless: true,
+    });
+    assert.deepEqual(asked, [
+      ["conv2d/kernel", 3, false, [], false],
+      ["dense/bias", 4, true, ["model"], true],
+    ]);
+  });
+
+  it("sends an interop message with its size and metadata, and reads an absent reply as empty", async () => {
+    let seen: { size?: bigint | number; bytes?: number[]; metadata?: Record<string, string> } = {};
+    const { client: c } = client({
+      interopRelay(req) {
+        seen = {
+          size: req.message?.size,
+          bytes: [...(req.message?.npbytes ?? [])],
+          metadata: { ...req.metadata },
+        };
+        return { header: okHeader };
+      },
+    });
+    const reply = await c.sendMessageToServer(Uint8Array.of(7, 8), { metadata: { task: "fa" } });
+    assert.deepEqual(seen, { size: 2, bytes: [7, 8], metadata: { task: "fa" } });
+    assert.deepEqual([...reply.message], []);
+    assert.deepEqual(reply.metadata, {});
+  });
+
+  it("names the call in every error and retry event", async () => {
+    const refuse = () => {
+      throw new ConnectError("down", Code.Unavailable);
+    };
+    const events: string[] = [];
+    const { client: c } = client(
+      {
+        ping: refuse,
+        getTasks: refuse,
+        getAggregatedTensor: refuse,
+        sendLocalTaskResults: refuse,
+        interopRelay: refuse,
+      },
+      { retry: { maxAttempts: 2 }, onRetry: (e) => events.push(e.rpc) },
+    );
+    const rpcOf = async (call: Promise<unknown>) => {
+      try {
+        await call;
+      } catch (e) {
+        assert.ok(e instanceof AggregatorCallError);
+        assert.ok(e.message.startsWith(`${e.rpc} failed after 2 attempt(s)`), e.message);
+        return e.rpc;
+      }
+      return assert.fail("the call succeeded");
+    };
+    assert.deepEqual(
+      [
+        await rpcOf(c.ping()),
+        await rpcOf(c.getTasks()),
+        await rpcOf(c.getAggregatedTensor("w", 1)),
+        await rpcOf(c.sendLocalTaskResults(1, "train", 1, [])),
+        await rpcOf(c.sendMessageToServer(Uint8Array.of(1))),
+      ],
+      ["Ping", "GetTasks", "GetAggregatedTensor", "SendLocalTaskResults", "InteropRelay"],
+    );
+    assert.deepEqual(events, [
+      "Ping",
+      "GetTasks",
+      "GetAggregatedTensor",
+      "SendLocalTaskResults",
+      "InteropRelay",
+    ]);
+  });
+
+  it("keeps an unacknowledged upload under its call's name, described for a person, parseable", async () => {
+    const buffer = new InMemoryResendBuffer();
+    const { client: c } = client(
+      {
+        sendLocalTaskResults() {
+          throw new ConnectError("down", Code.Unavailable);
+        },
+      },
+      { resendBuffer: buffer, retry: { maxAttempts: 1 } },
+    );
+    const tensor = encodeNamedTensor(
+      { shape: [2], data: [1, 2] },
+      { name: "w", roundNumber: 2, tags: ["trained"] },
+    );
+    await assert.rejects(c.sendLocalTaskResults(2, "train", 60, [tensor]));
+    const [pending] = await buffer.list();
+    assert.equal(pending?.rpc, "SendLocalTaskResults");
+    assert.match(pending?.description ?? "", /^round 2 task train \(1 tensors, \d+ bytes\)$/);
+    const bytes = concatParts(pending?.parts ?? []).byteLength;
+    assert.equal(pending?.description, `round 2 task train (1 tensors, ${bytes} bytes)`);
+    const results = parsePendingTaskResults(pending as never);
+    assert.deepEqual(
+      [results.roundNumber, results.taskName, results.dataSize, results.tensors[0]?.name],
+      [2, "train", 60, "w"],
+    );
+  });
+
+  it("validateResponse names 'response' when no call is given", () => {
+    const { client: c } = client({});
+    assert.throws(
+      () =>
+        c.validateResponse({ header: create(MessageHeaderSchema, { ...okHeader, sender: "x" }) }),
+      (e: unknown) => e instanceof HeaderMismatchError && e.message.startsWith("response: "),
+    );
+  });
+
+  it("reconnect closes the channel and opens a new one; with atomic connections it opens none", async () => {
+    const persistent = client({ ping: () => ({ header: okHeader }) });
+    await persistent.client.ping();
+    await persistent.client.reconnect();
+    assert.deepEqual([persistent.counts.opened, persistent.counts.closed], [2, 1]);
+    await persistent.client.ping();
+    assert.equal(persistent.counts.opened, 2, "the reopened channel is used");
+    const atomic = client(
+      { ping: () => ({ header: okHeader }) },
+      { enableAtomicConnections: true },
+    );
+    await atomic.client.reconnect();
+    assert.deepEqual([atomic.counts.opened, atomic.counts.closed], [0, 0]);
+  });
+
+  it("bounds each attempt by retry.attemptTimeoutMs and retries the stalled call", async () => {
+    let calls = 0;
+    const { client: c } = client(
+      {
+        async ping(_req, context) {
+          calls++;
+          await new Promise((_, reject) => context.signal.addEventListener("abort", reject));
+          return { header: okHeader };
+        },
+      },
+      { retry: { attemptTimeoutMs: 20, maxAttempts: 2 } },
+    );
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) =>
+        e instanceof AggregatorCallError &&
+        e.code === Code.DeadlineExceeded &&
+        e.reason === "max-attempts",
+    );
+    assert.equal(calls, 2);
+  });
+
+  it("retries a server certificate that does not verify only when it can be refetched", async () => {
+    const untrusted = () => {
+      throw new ConnectError("unable to verify the first certificate", Code.Unavailable);
+    };
+    const withClassifier = (refetch: boolean) => {
+      const { connector } = fakeConnector({ ping: untrusted });
+      return new AggregatorClient({
+        ...identity,
+        connector: {
+          ...connector,
+          classifyPlatformFailure: () => ({
+            t: "server-certificate",
+            failure: "server certificate not trusted",
+          }),
+        },
+        retry: { intervalMs: 1, maxAttempts: 10, ambiguousFailureAttempts: 2 },
+        ...(refetch ? { refetchServerCertificate: () => "ca.pem" } : {}),
+      });
+    };
+    await assert.rejects(
+      withClassifier(false).ping(),
+      (e: unknown) =>
+        e instanceof AggregatorCallError && e.reason === "cannot-heal" && e.attempts === 1,
+    );
+    await assert.rejects(
+      withClassifier(true).ping(),
+      (e: unknown) =>
+        e instanceof AggregatorCallError && e.reason === "ambiguous-budget" && e.attempts === 2,
+    );
+  });
+
+  it("a failed call does not close the channel another call has opened since", async () => {
+    let calls = 0;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { client: c, counts } = client({
+      async ping() {
+        const call = ++calls;
+        if (call === 1) throw new ConnectError("down", Code.Unavailable);
+        if (call === 2) {
+          await released; // fails only once the other call has reconnected
+          throw new ConnectError("down", Code.Unavailable);
+        }
+        if (call === 3) release();
+        return { header: okHeader };
+      },
+    });
+    await Promise.all([c.ping(), c.ping()]);
+    assert.equal(calls, 4);
+    assert.deepEqual(
+      [counts.opened, counts.closed],
+      [2, 1],
+      "the second failure closed the channel the first call had reopened",
+    );
   });
 });

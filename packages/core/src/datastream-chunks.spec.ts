@@ -68,3 +68,67 @@ describe("dataStreamChunks", () => {
     assert.equal(chunks[0]?.size, 5 * 1024 * 1024 + 2);
   });
 });
+
+describe("dataStreamChunks: order, edges and refusals", () => {
+  const kib = 1024;
+
+  it("keeps the bytes in order across small and large parts (the server only concatenates)", () => {
+    const parts = [
+      Uint8Array.of(1, 2),
+      Uint8Array.from({ length: 300 * kib }, (_, i) => i & 0xff),
+      Uint8Array.of(3),
+      Uint8Array.of(4, 5, 6),
+      Uint8Array.from({ length: 100 * kib }, (_, i) => (i * 7) & 0xff),
+      Uint8Array.of(9),
+    ];
+    const joined = joinDataStreamChunks([...dataStreamChunks(parts, 128 * kib)]);
+    assert.ok(Buffer.from(joined).equals(Buffer.concat(parts)), "the parts' bytes, in order");
+  });
+
+  it("makes no empty chunk after a part that is a whole number of chunks", () => {
+    const sizes = [...dataStreamChunks([new Uint8Array(256 * kib)], 128 * kib)].map((c) => c.size);
+    assert.deepEqual(sizes, [128 * kib, 128 * kib]);
+  });
+
+  it("sends a 64 KiB piece alone as a view; a piece 1 byte smaller is coalesced", () => {
+    const at = new Uint8Array(64 * kib);
+    const below = new Uint8Array(64 * kib - 1);
+    const chunks = [...dataStreamChunks([Uint8Array.of(1), at, Uint8Array.of(2)])];
+    assert.deepEqual(
+      chunks.map((c) => c.size),
+      [1, 64 * kib, 1],
+    );
+    assert.equal(chunks[1]?.npbytes.buffer, at.buffer);
+    const coalesced = [...dataStreamChunks([Uint8Array.of(1), below, Uint8Array.of(2)])];
+    assert.deepEqual(
+      coalesced.map((c) => c.size),
+      [64 * kib + 1],
+    );
+  });
+
+  it("fills a coalesced chunk up to exactly the limit, and starts another one byte past it", () => {
+    const exact = [...dataStreamChunks([new Uint8Array(60), new Uint8Array(40)], 100)];
+    assert.deepEqual(
+      exact.map((c) => c.size),
+      [100],
+    );
+    const over = [...dataStreamChunks([new Uint8Array(60), new Uint8Array(41)], 100)];
+    assert.deepEqual(
+      over.map((c) => c.size),
+      [60, 41],
+    );
+  });
+
+  it("refuses a chunk size that is not a positive whole number, naming it", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
+      assert.throws(
+        () => [...dataStreamChunks(new Uint8Array(10), bad)],
+        (e: unknown) =>
+          e instanceof RangeError &&
+          e.message === `chunkBytes must be a positive integer or Infinity, got ${bad}`,
+        String(bad),
+      );
+    }
+    assert.equal([...dataStreamChunks(new Uint8Array(10), 1)].length, 10);
+  });
+});

@@ -198,3 +198,47 @@ describe("causeChain", () => {
     assert.match(mismatch.failure, /certificate CN vs sender/);
   });
 });
+
+describe("classifyFailure says what failed, in the words a log line shows", () => {
+  const failure = (error: unknown, platform?: PlatformFailure) =>
+    classifyFailure(error, platform && reads(platform)).failure;
+
+  it("names transient failures by what they mean", () => {
+    assert.equal(
+      failure(new ConnectError("down", Code.Unavailable)),
+      "aggregator unavailable: down",
+    );
+    assert.equal(
+      failure(new ConnectError("slow", Code.DeadlineExceeded)),
+      "call stalled past its deadline: slow",
+    );
+    assert.equal(failure(new ConnectError("rst", Code.Canceled)), "stream reset by the peer: rst");
+  });
+
+  it("names an ambiguous failure by its gRPC code", () => {
+    assert.equal(failure(new ConnectError("boom", Code.Internal)), "Internal: boom");
+    assert.equal(failure(new ConnectError("huh", Code.Aborted)), "Aborted: huh");
+  });
+
+  it("prefixes the platform's reading to the transport's detail", () => {
+    const detail = new ConnectError("unable to verify", Code.Unavailable);
+    assert.equal(
+      failure(detail, { t: "server-certificate", failure: "server certificate not trusted" }),
+      "server certificate not trusted: unable to verify",
+    );
+  });
+
+  it("blames the access token only for UNAUTHENTICATED, not for another code with the same text", () => {
+    const denied = classifyFailure(new ConnectError("Jwt is expired", Code.PermissionDenied));
+    assert.equal(
+      denied.failure,
+      "the aggregator denied permission: PermissionDenied Jwt is expired",
+    );
+  });
+
+  it("attaches the platform's reading only when there is one", () => {
+    assert.equal("platform" in classifyFailure(new ConnectError("x", Code.Unavailable)), false);
+    const seen: PlatformFailure = { t: "connection", failure: "connection refused" };
+    assert.deepEqual(classifyFailure(new Error("x"), reads(seen)).platform, seen);
+  });
+});

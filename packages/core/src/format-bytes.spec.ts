@@ -9,6 +9,7 @@ describe("formatBytes", () => {
     assert.equal(formatBytes(1024), "1.0 KiB");
     assert.equal(formatBytes(812.4 * 1024), "812.4 KiB");
     assert.equal(formatBytes(1024 * 1024 - 1), "1024.0 KiB");
+    assert.equal(formatBytes(1024 * 1024), "1.0 MiB");
     assert.equal(formatBytes(12.34 * 1024 * 1024), "12.3 MiB");
   });
 });

@@ -74,4 +74,18 @@ describe("model file (OpenFL's ModelProto)", () => {
       /^TensorCodecError: m\.pbuf: tensor 'b': shape \[3\] needs 12 bytes/,
     );
   });
+
+  it("names the model file when no name is given, and keeps the tensor's own error as the cause", () => {
+    const t = encodeNamedTensor(bias, { name: "b", roundNumber: 0 });
+    t.dataBytes = t.dataBytes.subarray(0, 8);
+    const bytes = toBinary(ModelProtoSchema, create(ModelProtoSchema, { tensors: [t] }));
+    assert.throws(
+      () => decodeModelFile(bytes),
+      (e: unknown) =>
+        e instanceof TensorCodecError &&
+        e.message.startsWith("model file: tensor 'b'") &&
+        e.cause instanceof TensorCodecError &&
+        e.cause.message.startsWith("tensor 'b'"),
+    );
+  });
 });

@@ -6,6 +6,7 @@ import {
   backoffDelayMs,
   CallRetries,
   defaultRetryPolicy,
+  INTERACTIVE_RETRY,
   type RetryRules,
   resolveRetryPolicy,
 } from "./retry-policy.js";
@@ -139,5 +140,87 @@ describe("one call's retry budget (CallRetries)", () => {
     const any = new CallRetries(rules({}, { retryOnAnyError: true }));
     assert.equal(any.disposition("cannot-heal"), "retry");
     assert.equal(any.afterFailure("cannot-heal").giveUp, undefined);
+  });
+});
+
+describe("retry policy: each refusal says what was expected, at the edge of each range", () => {
+  const refusal = (options: unknown) => {
+    try {
+      resolveRetryPolicy(options as never);
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError);
+      return [e.option, e.expected];
+    }
+    return assert.fail(`accepted ${JSON.stringify(options)}`);
+  };
+  const timer = `a number of milliseconds from 0 to ${MAX_TIMER_MS} (about 24.8 days, the longest timer)`;
+
+  it("names the expected value of every field", () => {
+    assert.deepEqual(refusal(null), ["retry", "an object"]);
+    assert.deepEqual(refusal("fast"), ["retry", "an object"]);
+    assert.deepEqual(refusal({ backoff: "linear" }), [
+      "retry.backoff",
+      '"constant" or "exponential"',
+    ]);
+    assert.deepEqual(refusal({ intervalMs: -1 }), ["retry.intervalMs", timer]);
+    assert.deepEqual(refusal({ maxIntervalMs: -1 }), ["retry.maxIntervalMs", timer]);
+    assert.deepEqual(refusal({ maxElapsedMs: -1 }), [
+      "retry.maxElapsedMs",
+      "a number >= 0 (milliseconds)",
+    ]);
+    assert.deepEqual(refusal({ maxElapsedMs: Number.NaN }), [
+      "retry.maxElapsedMs",
+      "a number >= 0 (milliseconds)",
+    ]);
+    assert.deepEqual(refusal({ maxElapsedMs: "60000" }), [
+      "retry.maxElapsedMs",
+      "a number >= 0 (milliseconds)",
+    ]);
+    assert.deepEqual(refusal({ ambiguousFailureAttempts: 0 }), [
+      "retry.ambiguousFailureAttempts",
+      "a whole number >= 1 (or Infinity)",
+    ]);
+    assert.deepEqual(refusal({ retryOnAnyError: 1 }), ["retry.retryOnAnyError", "a boolean"]);
+    assert.deepEqual(refusal({ attemptTimeoutMs: -1 }), ["retry.attemptTimeoutMs", timer]);
+    assert.deepEqual(refusal({ attemptTimeoutMs: 0 }), ["retry.attemptTimeoutMs", "> 0"]);
+  });
+
+  it("accepts the lowest value of each range: 0 ms waits and budgets, 1 attempt, 1 ms deadline", () => {
+    const p = resolveRetryPolicy({
+      intervalMs: 0,
+      maxIntervalMs: 0,
+      maxElapsedMs: 0,
+      maxAttempts: 1,
+      ambiguousFailureAttempts: 1,
+      attemptTimeoutMs: 1,
+    });
+    assert.deepEqual(
+      [p.intervalMs, p.maxIntervalMs, p.maxElapsedMs, p.maxAttempts, p.ambiguousFailureAttempts],
+      [0, 0, 0, 1, 1],
+    );
+    assert.equal(p.attemptTimeoutMs, 1);
+    assert.equal(
+      resolveRetryPolicy({ maxElapsedMs: Number.POSITIVE_INFINITY }).maxElapsedMs,
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it("gives up when the next wait would end past maxElapsedMs, not when it ends exactly on it", () => {
+    let now = 0;
+    const policy = resolveRetryPolicy({ intervalMs: 100, maxElapsedMs: 300 });
+    const retries = new CallRetries(
+      { policy, resendDataOnReconnection: true, canRefetchServerCertificate: false },
+      () => now,
+    );
+    now = 200;
+    assert.deepEqual(retries.afterFailure("retry"), { delayMs: 100, attempt: 1 }); // ends at 300
+    now = 201;
+    assert.deepEqual(retries.afterFailure("retry"), { giveUp: "max-elapsed", attempt: 2 });
+  });
+
+  it("INTERACTIVE_RETRY: three attempts a second apart, for a person waiting", () => {
+    const p = resolveRetryPolicy(INTERACTIVE_RETRY);
+    assert.equal(p.maxAttempts, 3);
+    assert.equal(backoffDelayMs(p, 1), 1000);
   });
 });

@@ -103,3 +103,99 @@ describe("tensor codec (OpenFL NoCompressionPipeline)", () => {
     assert.deepEqual(fast, portable);
   });
 });
+
+describe("tensor codec: tags, flags and refusals as OpenFL's pipeline has them", () => {
+  it("tags an untagged tensor ['compressed'] only, and sorts and dedupes given tags", () => {
+    assert.deepEqual(encodeNamedTensor({ shape: [1], data: [1] }, meta).tags, ["compressed"]);
+    const named = encodeNamedTensor(
+      { shape: [1], data: [1] },
+      { ...meta, tags: ["trained", "compressed", "one"] },
+    );
+    assert.deepEqual(named.tags, ["compressed", "one", "trained"]);
+  });
+
+  it("defaults to lossless, not reported; keeps the given name, round and flags", () => {
+    const plain = encodeNamedTensor({ shape: [1], data: [1] }, meta);
+    assert.deepEqual(
+      [plain.name, plain.roundNumber, plain.lossless, plain.report],
+      ["w", 3, true, false],
+    );
+    const metric = encodeNamedTensor(
+      { shape: [], data: [0.5] },
+      { name: "acc", roundNumber: 7, report: true, lossless: false },
+    );
+    assert.deepEqual(
+      [metric.name, metric.roundNumber, metric.lossless, metric.report],
+      ["acc", 7, false, true],
+    );
+  });
+
+  it("receivedTags drops both compression markers and sorts the rest", () => {
+    const named = create(NamedTensorSchema, {
+      tags: ["trained", "lossy_compressed", "compressed", "col1"],
+    });
+    assert.deepEqual(receivedTags(named), ["col1", "trained"]);
+  });
+
+  it("refuses a lossy-compressed tensor by name instead of reading its bytes as floats", () => {
+    const named = encodeNamedTensor({ shape: [1], data: [1] }, meta);
+    named.tags.push("lossy_compressed");
+    assert.throws(
+      () => decodeNamedTensor(named),
+      (e: unknown) =>
+        e instanceof TensorCodecError &&
+        e.message === "tensor 'w': lossy_compressed tensors need a lossy pipeline, not supported",
+    );
+  });
+
+  it("refuses a negative or fractional dimension, naming the tensor, the shape and the dimension", () => {
+    for (const dim of [-1, 1.5]) {
+      assert.throws(
+        () => encodeNamedTensor({ shape: [2, dim], data: [] }, meta),
+        (e: unknown) =>
+          e instanceof TensorCodecError &&
+          e.message === `tensor 'w': shape [2, ${dim}] has an invalid dimension ${dim}`,
+      );
+    }
+    const named = create(NamedTensorSchema, {
+      name: "b",
+      transformerMetadata: [create(MetadataProtoSchema, { intList: [-2] })],
+    });
+    assert.throws(
+      () => decodeNamedTensor(named),
+      /tensor 'b': shape \[-2\] has an invalid dimension -2/,
+    );
+  });
+
+  it("says which sizes disagree, in full", () => {
+    assert.throws(
+      () => encodeNamedTensor({ shape: [2, 2], data: [1, 2, 3] }, meta),
+      (e: unknown) =>
+        e instanceof Error && e.message === "tensor 'w': shape [2, 2] holds 4 values, data has 3",
+    );
+    const named = encodeNamedTensor({ shape: [2], data: [1, 2] }, meta);
+    named.dataBytes = named.dataBytes.subarray(0, 6);
+    assert.throws(
+      () => decodeNamedTensor(named),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message === "tensor 'w': shape [2] needs 8 bytes of float32, data_bytes has 6",
+    );
+    const matrix = encodeNamedTensor({ shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, meta);
+    matrix.dataBytes = matrix.dataBytes.subarray(0, 20);
+    assert.throws(
+      () => decodeNamedTensor(matrix),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message === "tensor 'w': shape [2, 3] needs 24 bytes of float32, data_bytes has 20",
+    );
+    const two = create(NamedTensorSchema, { name: "m", transformerMetadata: [{}, {}] });
+    assert.throws(
+      () => decodeNamedTensor(two),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message ===
+          "tensor 'm': expected exactly 1 transformer_metadata entry (NoCompressionPipeline), got 2",
+    );
+  });
+});

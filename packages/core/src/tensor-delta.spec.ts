@@ -18,4 +18,13 @@ describe("tensor deltas (OpenFL's generate_delta / apply_delta)", () => {
         e instanceof TensorCodecError && /'dense.bias'.*2 values, got 1/.test(e.message),
     );
   });
+
+  it("refuses to generate a delta against a base of another size", () => {
+    assert.throws(
+      () => generateDelta({ data: [1, 2, 3] }, { data: [1, 2] }, "conv/kernel"),
+      (e: unknown) =>
+        e instanceof TensorCodecError &&
+        e.message === "tensor 'conv/kernel': a delta needs the base's 2 values, got 3",
+    );
+  });
 });

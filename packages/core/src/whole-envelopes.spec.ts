@@ -136,3 +136,99 @@ describe("wholeEnvelopes + connect's envelope decoder", () => {
     assert.ok(Buffer.from(out[0] as Uint8Array).equals(Buffer.from(stream)), "the same bytes");
   });
 });
+
+describe("wholeEnvelopes at its edges", () => {
+  const message = (length: number) => encodeEnvelope(0, new Uint8Array(length).fill(7));
+
+  it("passes a message of exactly readMaxBytes and refuses one byte more, wherever the prefix falls", async () => {
+    for (const cut of [0, 3]) {
+      const chunks = (e: Uint8Array) => (cut === 0 ? [e] : [e.subarray(0, cut), e.subarray(cut)]);
+      const atLimit = await split(chunks(message(100)), 100);
+      assert.equal(atLimit[0]?.data.byteLength, 100, `cut ${cut}: a message of readMaxBytes`);
+      await assert.rejects(
+        split(chunks(message(101)), 100),
+        /larger than configured readMaxBytes/,
+        `cut ${cut}: readMaxBytes + 1`,
+      );
+    }
+  });
+
+  it("passes on the oversized message's own prefix when it follows another in the same chunk", async () => {
+    const first = message(3);
+    const oversized = message(200);
+    const out = await rechunk([Buffer.concat([first, oversized])], 100);
+    assert.deepEqual(
+      out.map((c) => Buffer.from(c).toString("hex")),
+      [Buffer.from(first).toString("hex"), Buffer.from(oversized.subarray(0, 5)).toString("hex")],
+    );
+  });
+
+  it("passes envelopes lying whole inside a chunk as views of it, no copy", async () => {
+    const chunk = Buffer.concat([message(4), message(6), message(2)]);
+    const out = await rechunk([chunk]);
+    assert.equal(out.length, 3);
+    for (const piece of out) assert.equal(piece.buffer, chunk.buffer, "a view of the chunk");
+    assert.deepEqual(
+      out.map((c) => c.byteOffset - chunk.byteOffset),
+      [0, 9, 20],
+    );
+  });
+
+  it("passes an empty message on before reading further, even if the body then stalls", async () => {
+    const empty = encodeEnvelope(0, new Uint8Array(0));
+    async function* stalls() {
+      yield empty.subarray(0, 2);
+      yield empty.subarray(2);
+      await new Promise(() => {}); // the peer sends nothing more
+    }
+    const first = wholeEnvelopes(stalls(), 10).next();
+    const timeout = new Promise((resolve) => setTimeout(resolve, 2000, "stalled"));
+    const got = await Promise.race([first, timeout]);
+    assert.notEqual(got, "stalled", "the empty message waited for more of the body");
+    assert.deepEqual((got as IteratorResult<Uint8Array>).value, empty);
+  });
+
+  it("reports a body that ends inside a prefix as an incomplete envelope", async () => {
+    await assert.rejects(split([message(10).subarray(0, 3)]), /incomplete envelope/);
+  });
+
+  it("allocates a message of up to 1 MiB at its first bytes", async () => {
+    const stream = message(100_000);
+    let received = 0;
+    async function* frames() {
+      for (let offset = 0; offset < stream.byteLength; offset += 10_000) {
+        const frame = stream.subarray(offset, offset + 10_000);
+        received += frame.byteLength;
+        yield frame;
+      }
+    }
+    const at: number[] = [];
+    for await (const _ of wholeEnvelopes(frames(), 2 ** 30, (bytes) => {
+      at.push(received);
+      return new Uint8Array(bytes);
+    }));
+    assert.deepEqual(at, [10_000]);
+  });
+
+  it("allocates a larger message as soon as 1 MiB + 4 x the bytes received covers it", async () => {
+    // 5 prefix bytes + 1000 message bytes received: 1 MiB + 4 x 1005 is exactly its size.
+    const size = 1024 * 1024 + 4 * 1005;
+    const stream = message(size - 5);
+    const frames = [stream.subarray(0, 5), stream.subarray(5, 1005), stream.subarray(1005, 1006)];
+    let received = 0;
+    async function* body() {
+      for (const f of frames) {
+        received += f.byteLength;
+        yield f;
+      }
+      received += stream.byteLength - 1006;
+      yield stream.subarray(1006);
+    }
+    const at: number[] = [];
+    for await (const _ of wholeEnvelopes(body(), 2 ** 30, (bytes) => {
+      at.push(received);
+      return new Uint8Array(bytes);
+    }));
+    assert.deepEqual(at, [1005]);
+  });
+});
