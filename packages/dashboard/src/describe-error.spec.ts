@@ -105,6 +105,38 @@ describe("describeError", () => {
     );
   });
 
+  it("tells the proxy's rate limit (Envoy's 429, read as UNAVAILABLE) from an unreachable aggregator", () => {
+    // As the client reports it after Envoy's local_ratelimit answered (per-identity-limits.spec.ts).
+    const limited = new AggregatorCallError(
+      "Ping",
+      Code.Unavailable,
+      "aggregator unavailable: local_rate_limited",
+      "max-attempts",
+      3,
+      { cause: new ConnectError("local_rate_limited", Code.Unavailable) },
+    );
+    const d = describeError(limited, context);
+    assert.equal(d.kind, "rate-limited");
+    assert.match(d.summary, /limiting how often your account calls/);
+    assert.match(d.summary, /another tab or on another device/);
+    assert.equal(
+      describeError(
+        new AggregatorCallError(
+          "Ping",
+          Code.Unavailable,
+          "aggregator unavailable: no healthy upstream",
+          "max-attempts",
+          3,
+          {
+            cause: undefined,
+          },
+        ),
+        context,
+      ).kind,
+      "aggregator-unreachable",
+    );
+  });
+
   it("explains UNKNOWN as the aggregator rejecting the request (OpenFL header asserts)", () => {
     const d = describeError(callError(Code.Unknown), context);
     assert.equal(d.kind, "aggregator-rejected");

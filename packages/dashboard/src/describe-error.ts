@@ -23,6 +23,7 @@ export interface ErrorDescription {
     | "permission-denied"
     | "proxy-unreachable"
     | "aggregator-unreachable"
+    | "rate-limited"
     | "aggregator-rejected"
     | "invalid-setting"
     | "storage"
@@ -106,6 +107,14 @@ export function describeError(error: unknown, context: { proxyUrl: string; origi
         "The proxy refused this call for your account (PERMISSION_DENIED): sending task results needs a token with the upload permission, and every call needs a token whose collaborator identity the proxy knows. Ask your identity provider's administrator.",
       );
     case Code.Unavailable:
+      // Envoy's local rate limit (limits.requests_per_user_per_s): HTTP 429, read as
+      // UNAVAILABLE, with Envoy's reason as the message.
+      if (/local_rate_limited/.test(detail)) {
+        return d(
+          "rate-limited",
+          "The proxy is limiting how often your account calls (too many requests in a short time). The page tries again after its retry interval. If this keeps happening, your account may be in use in another tab or on another device at the same time; the limit is set by the proxy's administrator.",
+        );
+      }
       return d(
         "aggregator-unreachable",
         "The proxy answered but could not reach the aggregator (UNAVAILABLE): the aggregator may be down or restarting, or the proxy's TLS connection to it failed (CA, certificate).",
