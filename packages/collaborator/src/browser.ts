@@ -12,6 +12,11 @@ export {
   type RunOutcome,
   UnknownTaskError,
 } from "./collaborator-service.js";
+export {
+  type TensorCompression,
+  type TensorCompressionOptions,
+  tensorCompression,
+} from "./compression/tensor-compression.js";
 export { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 export { type Logger, type LogLevel, silentLogger } from "./logger.js";
 export {

@@ -12,6 +12,7 @@ import {
 import { startTestFederation } from "@openfl-connect/test-support/reference-federation";
 import { createCollaborator } from "./collaborator-from-config.js";
 import { loadConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import { silentLogger } from "./logger.js";
 import type { TaskSet } from "./task-set.js";
 import * as softmax from "./tasks/softmax-regression.js";
@@ -217,6 +218,60 @@ describe("createCollaborator: useDeltaUpdates on the wire", () => {
       }
     });
   }
+});
+
+describe("createCollaborator: compressionPipeline reaches the service", () => {
+  it("decodes with the configured pipeline: the reference aggregator's plain tensors are refused under RandomShiftPipeline, naming the layout", async () => {
+    const fed = await startTestFederation({ collaborators: ["one"] });
+    try {
+      const identity = fed.pki.collaborators.one;
+      assert.ok(identity);
+      const argv = (...extra: string[]) =>
+        [
+          ["--agg-addr", "localhost", "--agg-port", String(fed.port)],
+          ["--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
+          ["--collaborator-name", "one", "--root-certificate", fed.pki.caCert],
+          ["--certificate", identity.cert, "--private-key", identity.key],
+          ["--tasks", "/unused.ts", "--retry-max-attempts", "1", ...extra],
+        ].flat();
+      const config = loadConfig({
+        argv: argv("--compression-pipeline", "openfl.pipelines.RandomShiftPipeline"),
+        env: {},
+      });
+      const parts = await createCollaborator(config, {
+        logger: silentLogger,
+        taskSet: {
+          tasks: {
+            train: { modelTensors: ["dense.weight"], run: async () => ({ dataSize: 1 }) },
+          },
+        },
+      });
+      try {
+        await assert.rejects(
+          parts.service.run({ signal: AbortSignal.timeout(20_000) }),
+          (e: unknown) =>
+            e instanceof Error &&
+            e.name === "TensorCodecError" &&
+            /tensor 'dense\.weight'.*RandomShiftPipeline/.test(e.message),
+        );
+      } finally {
+        await parts.close();
+      }
+      // A pipeline setting without a pipeline is refused before anything connects.
+      await assert.rejects(
+        createCollaborator(loadConfig({ argv: argv("--p-sparsity", "0.5"), env: {} }), {
+          logger: silentLogger,
+          taskSet: { tasks: {} },
+        }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.key === "pSparsity" &&
+          /setting of compressionPipeline, which is not set/.test(e.message),
+      );
+    } finally {
+      await fed.close();
+    }
+  });
 });
 
 describe("createCollaborator: the service's own config keys", () => {

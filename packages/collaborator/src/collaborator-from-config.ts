@@ -1,6 +1,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ResendBuffer } from "@openfl-connect/core";
+import {
+  type CompressionPipeline,
+  pipelineFromTemplate,
+  type ResendBuffer,
+} from "@openfl-connect/core";
 import { AggregatorGRPCClient, FileResendBuffer } from "@openfl-connect/node";
 import { CollaboratorService } from "./collaborator-service.js";
 import { ConfigError } from "./config-error.js";
@@ -120,6 +124,7 @@ function build(
     maxSleepSeconds: config.maxSleepSeconds,
     idleWarningSeconds: config.idleWarningSeconds,
     useDeltaUpdates: config.useDeltaUpdates,
+    compression: compressionOf(config),
   });
   return {
     client,
@@ -133,4 +138,22 @@ function build(
       }
     },
   };
+}
+
+/** The service's pipeline from the config's compression keys (checked when the config was read). */
+function compressionOf(config: CollaboratorConfig): CompressionPipeline | undefined {
+  if (config.compressionPipeline === undefined) {
+    const setting = config.pSparsity !== undefined ? "pSparsity" : "nClusters";
+    if (config[setting] !== undefined) {
+      throw new ConfigError(
+        setting,
+        `config key '${setting}' is a setting of compressionPipeline, which is not set (the default NoCompressionPipeline has no settings)`,
+      );
+    }
+    return undefined;
+  }
+  return pipelineFromTemplate(config.compressionPipeline, {
+    p_sparsity: config.pSparsity,
+    n_clusters: config.nClusters,
+  });
 }

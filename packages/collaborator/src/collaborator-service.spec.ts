@@ -360,7 +360,7 @@ describe("CollaboratorService results as OpenFL's aggregator keys them", () => {
     );
   });
 
-  it("with useDeltaUpdates sends trained - model tagged delta (lossless false) and rebuilds the next round's model from the aggregated delta", async () => {
+  it("with useDeltaUpdates sends trained - model tagged delta (lossless false) from a model fetched whole, rebuilds the next round's model from the aggregated delta, and sends that round's tensor whole, as OpenFL does", async () => {
     const seen: TaskContext[] = [];
     const { client, calls, sent } = fakeClient([
       tasksOf(["train"], 0),
@@ -385,10 +385,12 @@ describe("CollaboratorService results as OpenFL's aggregator keys them", () => {
       assert.ok(w);
       return [w.tags.join(","), w.lossless, [...decodeNamedTensor(w).data]];
     });
-    // train returns [9, 9]: minus round 0's [0, 1], then minus round 1's [1, 2].
+    // train returns [9, 9]: round 0 minus its whole model [0, 1]; round 1 whole, because
+    // OpenFL's collaborator makes a delta only from a model it fetched whole that round (a model
+    // rebuilt from an aggregated delta is cached under the aggregator's origin, not found).
     assert.deepEqual(uploads, [
       ["compressed,delta,trained", false, [9, 8]],
-      ["compressed,delta,trained", false, [8, 7]],
+      ["compressed,trained", true, [9, 9]],
     ]);
   });
 
@@ -849,7 +851,13 @@ describe("CollaboratorService log lines", () => {
     assert.equal(done?.dataSize, 5);
     assert.equal(done?.accuracy, 0.5);
     assert.ok(typeof done?.ms === "number" && done.ms >= 0 && done.ms < 60_000, String(done?.ms));
-    assert.deepEqual(by("results sent"), { round: 2, task: "validate", tensors: 1, bytes: 4 });
+    assert.deepEqual(by("results sent"), {
+      round: 2,
+      task: "validate",
+      tensors: 1,
+      lossyTensors: 0,
+      bytes: 4,
+    });
     assert.deepEqual(by("aggregator says quit"), { round: 1 });
     // No resent line when nothing was pending; no progress lines for small transfers.
     const quiet = recordingLogger();

@@ -1,10 +1,15 @@
 import {
   type AggregatorClient,
+  type CompressionPipeline,
   type Float32Tensor,
   formatBytes,
+  type Gunzip,
+  type Gzip,
+  LOSSY_COMPRESSED_TAG,
   MAX_TIMER_MS,
 } from "@openfl-connect/core";
 import { abortableSleep } from "@openfl-connect/core/internal";
+import { type TensorCompression, tensorCompression } from "./compression/tensor-compression.js";
 import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-results.js";
 import { DEFAULT_IDLE_WARNING_SECONDS, IdleReporter } from "./idle-reporter.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -51,6 +56,19 @@ export interface CollaboratorServiceOptions {
    * collaborator setting use_delta_updates, default false).
    */
   readonly useDeltaUpdates?: boolean;
+  /**
+   * The plan's compression pipeline (OpenFL: compression_pipeline, e.g. from core's
+   * pipelineFromTemplate). Default NoCompressionPipeline. Every tensor received is decoded with
+   * it; results are sent as OpenFL's collaborator sends them under it (lossy trained deltas
+   * only where core's shouldSendLossy says so).
+   */
+  readonly compression?: CompressionPipeline;
+  /** Gzip for the lossy pipelines. Default: the platform's CompressionStream. */
+  readonly gzip?: Gzip;
+  /** Gunzip for the lossy pipelines. Default: the platform's DecompressionStream. */
+  readonly gunzip?: Gunzip;
+  /** RandomShiftPipeline's uniform numbers in [0, 1). Default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface RunOptions {
@@ -85,6 +103,7 @@ export class CollaboratorService {
   readonly #o: CollaboratorServiceOptions;
   readonly #log: Logger;
   readonly #reported = new RoundTensorKeys();
+  readonly #compression: TensorCompression;
 
   constructor(options: CollaboratorServiceOptions) {
     const { progressIntervalSeconds: progress, maxSleepSeconds } = options;
@@ -99,6 +118,12 @@ export class CollaboratorService {
     }
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
+    this.#compression = tensorCompression({
+      pipeline: options.compression,
+      gzip: options.gzip,
+      gunzip: options.gunzip,
+      random: options.random,
+    });
   }
 
   /** Runs until the aggregator says quit (or `signal` aborts). Other failures reject. */
@@ -116,7 +141,7 @@ export class CollaboratorService {
         this.#transfer("download", name, () =>
           client.getAggregatedTensor(name, round, { ...request, signal }),
         ),
-      { useDeltaUpdates: this.#o.useDeltaUpdates ?? false },
+      { useDeltaUpdates: this.#o.useDeltaUpdates ?? false, compression: this.#compression },
     );
     const idle = new IdleReporter(
       this.#log,
@@ -200,11 +225,12 @@ export class CollaboratorService {
       throw new TaskFailedError(taskName, round, errorMessage(error), { cause: error });
     }
     signal.throwIfAborted();
-    const named = encodeResults(result, {
+    const named = await encodeResults(result, {
       taskName,
       round,
       metricTags: task.metricTags,
-      deltaBase: this.#o.useDeltaUpdates ? (name) => models.held(name, round) : undefined,
+      deltaBase: this.#o.useDeltaUpdates ? (name) => models.wholeModel(name, round) : undefined,
+      compression: this.#compression,
       modelTensorNames: [
         ...new Set([...(this.#o.taskSet.modelTensorNames ?? []), ...task.modelTensors]),
       ],
@@ -227,7 +253,14 @@ export class CollaboratorService {
         }),
       bytes,
     );
-    this.#log("debug", "results sent", { round, task: taskName, tensors: named.length, bytes });
+    const lossy = named.filter((t) => t.tags.includes(LOSSY_COMPRESSED_TAG)).length;
+    this.#log("debug", "results sent", {
+      round,
+      task: taskName,
+      tensors: named.length,
+      lossyTensors: lossy,
+      bytes,
+    });
     return { ...result.tensors };
   }
 

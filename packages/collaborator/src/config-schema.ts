@@ -61,6 +61,15 @@ export interface CollaboratorConfig extends ClientConfig {
    */
   readonly useDeltaUpdates?: boolean;
   /**
+   * The plan's compression pipeline, as OpenFL names its class (compression_pipeline.template),
+   * e.g. "openfl.pipelines.STCPipeline". Default openfl.pipelines.NoCompressionPipeline.
+   */
+  readonly compressionPipeline?: string;
+  /** STC and SKC: the fraction of elements kept (compression_pipeline.settings.p_sparsity). */
+  readonly pSparsity?: number;
+  /** SKC and KC: the number of k-means clusters (compression_pipeline.settings.n_clusters). */
+  readonly nClusters?: number;
+  /**
    * How long an upload in flight may finish after SIGINT/SIGTERM, in ms. Default 10000, at
    * most MAX_TIMER_MS.
    */
@@ -121,6 +130,9 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField>> = {
   maxSleepSeconds: { type: "number", min: 0, max: MAX_SLEEP_SECONDS_LIMIT },
   idleWarningSeconds: { type: "number", min: 1, max: MAX_SLEEP_SECONDS_LIMIT },
   useDeltaUpdates: { type: "boolean" },
+  compressionPipeline: { type: "string" },
+  pSparsity: { type: "number" },
+  nClusters: { type: "integer" },
   shutdownGraceMs: { type: "number", min: 0, max: MAX_TIMER_MS },
 };
 

@@ -1,7 +1,7 @@
 // One value's check: its type and range (the core client's own rules for its options), paths
 // resolved, and the text of a flag or env var turned into the key's type first.
 import { isAbsolute, resolve } from "node:path";
-import { InvalidOptionError } from "@openfl-connect/core";
+import { InvalidOptionError, pipelineFromTemplate } from "@openfl-connect/core";
 import { resolveRetryPolicy } from "@openfl-connect/core/internal";
 import { ConfigError } from "./config-error.js";
 import { type ConfigField, fieldOf } from "./config-schema.js";
@@ -22,15 +22,18 @@ export function checkValue(
   switch (field.type) {
     case "string":
       if (typeof value !== "string" || value === "") throw fail("a non-empty string");
+      checkPipelineValue(key, value, fail);
       return field.path && !isAbsolute(value) ? resolve(baseDir, value) : value;
     case "integer":
       if (typeof value !== "number" || !Number.isInteger(value)) throw fail("a whole number");
       checkRange(field, value, fail);
+      checkPipelineValue(key, value, fail);
       return value;
     case "number":
       if (typeof value !== "number" || Number.isNaN(value)) throw fail("a number");
       checkRange(field, value, fail);
       if (key.startsWith("retry.")) checkRetryValue(key.slice(6), value, fail);
+      checkPipelineValue(key, value, fail);
       return value;
     case "boolean":
       if (typeof value !== "boolean") throw fail("true or false");
@@ -51,6 +54,26 @@ function checkRetryValue(
 ): void {
   try {
     resolveRetryPolicy({ [option]: value });
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw fail(error.expected);
+    throw error;
+  }
+}
+
+/** Core's rules for the pipeline keys (pipelineFromTemplate: the class names, the settings' ranges). */
+const PIPELINE_CHECKS: Readonly<Record<string, (value: unknown) => unknown>> = {
+  compressionPipeline: (value) => pipelineFromTemplate(String(value)),
+  pSparsity: (value) => pipelineFromTemplate("openfl.pipelines.STCPipeline", { p_sparsity: value }),
+  nClusters: (value) => pipelineFromTemplate("openfl.pipelines.KCPipeline", { n_clusters: value }),
+};
+
+function checkPipelineValue(
+  key: string,
+  value: unknown,
+  fail: (expected: string) => ConfigError,
+): void {
+  try {
+    PIPELINE_CHECKS[key]?.(value);
   } catch (error) {
     if (error instanceof InvalidOptionError) throw fail(error.expected);
     throw error;

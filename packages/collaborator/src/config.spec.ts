@@ -547,9 +547,48 @@ retry:
   });
 });
 
+describe("the compression pipeline keys", () => {
+  it("take OpenFL's class names and the settings' ranges, and refuse others naming the key and what it expects", () => {
+    const load = (lines: string) =>
+      loadConfig({ argv: ["--config", configFile(`${BASE}${lines}`)], env: {} });
+    const config = load(
+      "compressionPipeline: openfl.pipelines.skc_pipeline.SKCPipeline\npSparsity: 1\nnClusters: 1\n",
+    );
+    assert.deepEqual(
+      [config.compressionPipeline, config.pSparsity, config.nClusters],
+      ["openfl.pipelines.skc_pipeline.SKCPipeline", 1, 1],
+    );
+    rejectsNaming(
+      "compressionPipeline",
+      () => load("compressionPipeline: STCPipeline\n"),
+      /expected one of openfl\.pipelines\.NoCompressionPipeline, .*got "STCPipeline"/,
+    );
+    for (const bad of ["0", "1.01", "-0.5"]) {
+      rejectsNaming(
+        "pSparsity",
+        () => load(`pSparsity: ${bad}\n`),
+        /expected a number in \(0, 1\], got /,
+      );
+    }
+    rejectsNaming("nClusters", () => load("nClusters: 0\n"), /expected an integer >= 1, got 0$/);
+    rejectsNaming("nClusters", () => load("nClusters: 2.5\n"), /a whole number/);
+  });
+});
+
 describe("every config key, one definition", () => {
   /** A value of each key's type, as YAML text and as flag/env text, and what it reads as. */
   function sample(key: string): { yaml: string; text: string; value: unknown } {
+    // Keys whose values core checks beyond their type (the pipeline's class, a fraction).
+    const pipelineSamples: Record<string, { yaml: string; text: string; value: unknown }> = {
+      compressionPipeline: {
+        yaml: "openfl.pipelines.STCPipeline",
+        text: "openfl.pipelines.STCPipeline",
+        value: "openfl.pipelines.STCPipeline",
+      },
+      pSparsity: { yaml: "0.25", text: "0.25", value: 0.25 },
+    };
+    const special = pipelineSamples[key];
+    if (special !== undefined) return special;
     const field = key.startsWith("retry.") ? RETRY_SCHEMA[key.slice(6)] : CONFIG_SCHEMA[key];
     assert.ok(field, key);
     switch (field.type) {

@@ -6,8 +6,8 @@ import { encodeResults, RoundTensorKeys, TaskFailedError } from "./encode-result
 const options = { taskName: "train", round: 3, metricTags: [] };
 
 describe("encodeResults", () => {
-  it("tags trained tensors ['trained'] and metrics as 0-d ['metric'] report=true, both 'compressed'", () => {
-    const [bias, loss] = encodeResults(
+  it("tags trained tensors ['trained'] and metrics as 0-d ['metric'] report=true, both 'compressed'", async () => {
+    const [bias, loss] = await encodeResults(
       {
         dataSize: 10,
         tensors: { "dense.bias": { shape: [2], data: Float32Array.of(1, 2) } },
@@ -25,8 +25,8 @@ describe("encodeResults", () => {
     assert.deepEqual([...decodeNamedTensor(loss).data], [0.25]);
   });
 
-  it("adds the task's metric tags to its metrics only", () => {
-    const [w, accuracy] = encodeResults(
+  it("adds the task's metric tags to its metrics only", async () => {
+    const [w, accuracy] = await encodeResults(
       { dataSize: 1, tensors: { w: { shape: [1], data: [1] } }, metrics: { accuracy: 1 } },
       { ...options, metricTags: ["validate_local"] },
     );
@@ -34,8 +34,8 @@ describe("encodeResults", () => {
     assert.deepEqual(accuracy?.tags, ["compressed", "metric", "validate_local"]);
   });
 
-  it("sends a trained tensor as a delta only when its base is held and has its size", () => {
-    const [w, b] = encodeResults(
+  it("sends a trained tensor as a delta only when its base is held and has its size", async () => {
+    const [w, b] = await encodeResults(
       {
         dataSize: 1,
         tensors: { w: { shape: [2], data: [5, 5] }, b: { shape: [1], data: [7] } },
@@ -54,12 +54,12 @@ describe("encodeResults", () => {
     assert.deepEqual([b?.tags, b?.lossless], [["compressed", "trained"], true]);
   });
 
-  it("refuses a trained tensor the model does not have, naming the model's tensors", () => {
+  it("refuses a trained tensor the model does not have, naming the model's tensors", async () => {
     const result = {
       dataSize: 1,
       tensors: { "dense.bais": { shape: [2], data: Float32Array.of(1, 2) } },
     };
-    assert.throws(
+    await assert.rejects(
       () => encodeResults(result, { ...options, modelTensorNames: ["dense.weight", "dense.bias"] }),
       (e: unknown) =>
         e instanceof TaskFailedError &&
@@ -68,21 +68,21 @@ describe("encodeResults", () => {
         ),
     );
     // Without a declared model nothing is checked; metrics may have any name.
-    assert.equal(encodeResults(result, options).length, 1);
+    assert.equal((await encodeResults(result, options)).length, 1);
     const metric = { dataSize: 1, metrics: { anything: 1 } };
-    assert.equal(encodeResults(metric, { ...options, modelTensorNames: ["w"] }).length, 1);
+    assert.equal((await encodeResults(metric, { ...options, modelTensorNames: ["w"] })).length, 1);
   });
 
-  it("rejects a result without a whole dataSize", () => {
-    assert.throws(
+  it("rejects a result without a whole dataSize", async () => {
+    await assert.rejects(
       () => encodeResults({ dataSize: 1.5 }, options),
       /dataSize must be a whole number/,
     );
   });
 
-  it("takes dataSize from 0 to 2147483647 (data_size is an int32) and refuses -1 and 2147483648, naming the field, the task and the round", () => {
+  it("takes dataSize from 0 to 2147483647 (data_size is an int32) and refuses -1 and 2147483648, naming the field, the task and the round", async () => {
     for (const refused of [-1, 2147483648, Number.NaN, Number.POSITIVE_INFINITY, undefined, "5"]) {
-      assert.throws(
+      await assert.rejects(
         () => encodeResults({ dataSize: refused, metrics: { accuracy: 1 } }, options),
         (e: unknown) =>
           e instanceof TaskFailedError &&
@@ -95,20 +95,24 @@ describe("encodeResults", () => {
       );
     }
     for (const accepted of [0, 1, 2147483646, 2147483647]) {
-      assert.equal(encodeResults({ dataSize: accepted }, options).length, 0, String(accepted));
+      assert.equal(
+        (await encodeResults({ dataSize: accepted }, options)).length,
+        0,
+        String(accepted),
+      );
     }
   });
 
-  it("refuses a result that is not an object, and a metric that is not a number", () => {
+  it("refuses a result that is not an object, and a metric that is not a number", async () => {
     for (const result of [null, undefined, 5, "result"]) {
-      assert.throws(
+      await assert.rejects(
         () => encodeResults(result, options),
         (e: unknown) =>
           e instanceof TaskFailedError &&
           e.message === "task 'train' (round 3) failed: returned no result object",
       );
     }
-    assert.throws(
+    await assert.rejects(
       () => encodeResults({ dataSize: 1, metrics: { loss: "0.5" } }, options),
       (e: unknown) =>
         e instanceof TaskFailedError &&
@@ -116,8 +120,8 @@ describe("encodeResults", () => {
     );
   });
 
-  it("sends every tensor and metric in order, each tagged with the results' round", () => {
-    const named = encodeResults(
+  it("sends every tensor and metric in order, each tagged with the results' round", async () => {
+    const named = await encodeResults(
       {
         dataSize: 2,
         tensors: { a: { shape: [1], data: [1] }, b: { shape: [1], data: [2] } },
@@ -141,17 +145,19 @@ describe("RoundTensorKeys", () => {
   const metric = (tags: string[]) =>
     encodeResults({ dataSize: 1, metrics: { accuracy: 0.5 } }, { ...options, metricTags: tags });
 
-  it("refuses a second task's tensor with the same name and tags in a round", () => {
+  it("refuses a second task's tensor with the same name and tags in a round", async () => {
     const keys = new RoundTensorKeys();
-    keys.claim(0, "a", metric([]));
-    assert.throws(() => keys.claim(0, "b", metric([])), TaskFailedError);
+    keys.claim(0, "a", await metric([]));
+    const again = await metric([]);
+    assert.throws(() => keys.claim(0, "b", again), TaskFailedError);
   });
 
-  it("names the tensor, its tags, both tasks and the fix when refusing", () => {
+  it("names the tensor, its tags, both tasks and the fix when refusing", async () => {
     const keys = new RoundTensorKeys();
-    keys.claim(2, "check_a", metric(["validate_agg"]));
+    keys.claim(2, "check_a", await metric(["validate_agg"]));
+    const same = await metric(["validate_agg"]);
     assert.throws(
-      () => keys.claim(2, "check_b", metric(["validate_agg"])),
+      () => keys.claim(2, "check_b", same),
       (e: unknown) =>
         e instanceof TaskFailedError &&
         e.taskName === "check_b" &&
@@ -163,7 +169,7 @@ describe("RoundTensorKeys", () => {
     );
   });
 
-  it("keys a delta as the tensor it rebuilds: a trained delta repeats the same trained tensor", () => {
+  it("keys a delta as the tensor it rebuilds: a trained delta repeats the same trained tensor", async () => {
     const trained = (delta: boolean) =>
       encodeResults(
         { dataSize: 1, tensors: { w: { shape: [1], data: [2] } } },
@@ -173,14 +179,15 @@ describe("RoundTensorKeys", () => {
         },
       );
     const keys = new RoundTensorKeys();
-    keys.claim(0, "a", trained(true));
-    assert.throws(() => keys.claim(0, "b", trained(false)), TaskFailedError);
+    keys.claim(0, "a", await trained(true));
+    const whole = await trained(false);
+    assert.throws(() => keys.claim(0, "b", whole), TaskFailedError);
   });
 
-  it("tells a metric (report true) from a trained tensor of the same name and tags apart", () => {
+  it("tells a metric (report true) from a trained tensor of the same name and tags apart", async () => {
     const keys = new RoundTensorKeys();
-    const asMetric = encodeResults({ dataSize: 1, metrics: { w: 1 } }, options);
-    const asTrained = encodeResults(
+    const asMetric = await encodeResults({ dataSize: 1, metrics: { w: 1 } }, options);
+    const asTrained = await encodeResults(
       { dataSize: 1, tensors: { w: { shape: [], data: [1] } } },
       options,
     );
@@ -188,20 +195,21 @@ describe("RoundTensorKeys", () => {
     keys.claim(0, "b", asTrained);
   });
 
-  it("forgets the previous round's keys, also when a round comes back", () => {
+  it("forgets the previous round's keys, also when a round comes back", async () => {
     const keys = new RoundTensorKeys();
-    keys.claim(0, "a", metric([]));
-    keys.claim(1, "c", metric(["x"]));
+    keys.claim(0, "a", await metric([]));
+    keys.claim(1, "c", await metric(["x"]));
     // Round 0 again (e.g. a resend after a restart): a's keys are gone.
-    keys.claim(0, "b", metric([]));
-    assert.throws(() => keys.claim(0, "a", metric([])), TaskFailedError);
+    keys.claim(0, "b", await metric([]));
+    const repeated = await metric([]);
+    assert.throws(() => keys.claim(0, "a", repeated), TaskFailedError);
   });
 
-  it("accepts the same name with other tags, the same task again, and the next round", () => {
+  it("accepts the same name with other tags, the same task again, and the next round", async () => {
     const keys = new RoundTensorKeys();
-    keys.claim(0, "a", metric(["validate_agg"]));
-    keys.claim(0, "b", metric(["validate_local"]));
-    keys.claim(0, "a", metric(["validate_agg"]));
-    keys.claim(1, "b", metric(["validate_agg"]));
+    keys.claim(0, "a", await metric(["validate_agg"]));
+    keys.claim(0, "b", await metric(["validate_local"]));
+    keys.claim(0, "a", await metric(["validate_agg"]));
+    keys.claim(1, "b", await metric(["validate_agg"]));
   });
 });

@@ -1,10 +1,12 @@
 import {
-  encodeNamedTensor,
+  encodeTensor,
   type Float32Tensor,
   generateDelta,
   type NamedTensor,
   receivedTags,
+  shouldSendLossy,
 } from "@openfl-connect/core";
+import { type TensorCompression, tensorCompression } from "./compression/tensor-compression.js";
 
 /** A task function returned something that cannot be sent. */
 export class TaskFailedError extends Error {
@@ -28,11 +30,16 @@ export interface EncodeResultsOptions {
   /** Tags of the task's metrics besides "metric" (e.g. "validate_agg"). */
   readonly metricTags: readonly string[];
   /**
-   * The base of a trained delta: this round's model tensor of that name, when held. With it a
-   * trained tensor is sent as OpenFL's collaborator sends it under use_delta_updates:
-   * trained - model, tagged "delta", lossless false. Undefined: whole tensors.
+   * Given under use_delta_updates: this round's model tensor of that name when it was fetched
+   * whole (RoundModelCache.wholeModel), as OpenFL's collaborator finds it in its TensorDB. A
+   * trained tensor with a base is sent as OpenFL sends it (core's shouldSendLossy):
+   * trained - model, tagged "delta", lossless false, through the plan's pipeline (lossy under
+   * STC, SKC, KC). Without a base (a model rebuilt from an aggregated delta), or without
+   * deltaBase: the whole tensor, lossless.
    */
   readonly deltaBase?: (name: string) => Float32Tensor | undefined;
+  /** The plan's pipeline and gzip. Default NoCompressionPipeline. */
+  readonly compression?: TensorCompression;
   /**
    * The model's tensor names (the task set's `modelTensorNames` and the task's own). A trained
    * tensor under another name is refused before the upload: OpenFL's aggregator accepts it,
@@ -43,7 +50,10 @@ export interface EncodeResultsOptions {
 }
 
 /** The NamedTensors OpenFL's collaborator sends for a task's results. */
-export function encodeResults(result: unknown, options: EncodeResultsOptions): NamedTensor[] {
+export async function encodeResults(
+  result: unknown,
+  options: EncodeResultsOptions,
+): Promise<NamedTensor[]> {
   const { taskName, round } = options;
   const r = result as Partial<{
     tensors: Record<string, Float32Tensor>;
@@ -66,6 +76,13 @@ export function encodeResults(result: unknown, options: EncodeResultsOptions): N
     );
   }
   const model = options.modelTensorNames ?? [];
+  const compression = options.compression ?? tensorCompression();
+  const encode = (
+    tensor: Float32Tensor,
+    name: string,
+    tags: readonly string[],
+    extra: { readonly requireLossless: boolean; readonly report?: boolean },
+  ) => encodeTensor(tensor, { ...compression, name, roundNumber: round, tags, ...extra });
   const named: NamedTensor[] = [];
   for (const [name, tensor] of Object.entries(r.tensors ?? {})) {
     if (model.length > 0 && !model.includes(name)) {
@@ -76,25 +93,35 @@ export function encodeResults(result: unknown, options: EncodeResultsOptions): N
       );
     }
     const base = options.deltaBase?.(name);
-    if (base !== undefined && base.data.length === tensor.data.length) {
-      named.push(
-        encodeNamedTensor(
-          { shape: tensor.shape, data: generateDelta(tensor, base, name) },
-          { name, roundNumber: round, tags: ["trained", "delta"], lossless: false },
-        ),
-      );
-    } else {
-      named.push(encodeNamedTensor(tensor, { name, roundNumber: round, tags: ["trained"] }));
-    }
+    const asDelta = shouldSendLossy({
+      tags: ["trained"],
+      useDeltaUpdates: options.deltaBase !== undefined,
+      holdsRoundModel: base !== undefined,
+    });
+    named.push(
+      await (asDelta && base !== undefined && base.data.length === tensor.data.length
+        ? encode(
+            { shape: tensor.shape, data: generateDelta(tensor, base, name) },
+            name,
+            ["trained", "delta"],
+            { requireLossless: false },
+          )
+        : encode(tensor, name, ["trained"], { requireLossless: true })),
+    );
   }
   for (const [name, value] of Object.entries(r.metrics ?? {})) {
     if (typeof value !== "number") {
       throw new TaskFailedError(taskName, round, `metric '${name}' is not a number`);
     }
     named.push(
-      encodeNamedTensor(
-        { shape: [], data: [value] },
-        { name, roundNumber: round, tags: ["metric", ...options.metricTags], report: true },
+      await encode(
+        { shape: [], data: Float32Array.of(value) },
+        name,
+        ["metric", ...options.metricTags],
+        {
+          requireLossless: true,
+          report: true,
+        },
       ),
     );
   }

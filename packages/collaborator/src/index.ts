@@ -21,10 +21,11 @@ export { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
 export { isMainModule } from "./is-main-module.js";
 export { createLogger, type LogFormat } from "./logger.js";
 export {
-  AGGREGATED_DELTA_TAGS,
+  aggregatedDeltaTags,
   type FetchTensor,
   ModelTensorError,
   RoundModelCache,
+  type RoundModelCacheOptions,
 } from "./round-model-cache.js";
 export {
   DEFAULT_METRIC_TAGS,

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import { Code } from "@connectrpc/connect";
-import { AggregatorCallError, encodeNamedTensor } from "@openfl-connect/core";
-import { type FetchTensor, ModelTensorError, RoundModelCache } from "./round-model-cache.js";
+import { AggregatorCallError, encodeNamedTensor, encodeTensor } from "@openfl-connect/core";
+import { tensorCompression } from "./compression/tensor-compression.js";
+import {
+  aggregatedDeltaTags,
+  type FetchTensor,
+  ModelTensorError,
+  RoundModelCache,
+} from "./round-model-cache.js";
 
 /** An aggregator whose round-r model is [r, 10 r]; records each request. */
 function aggregator(answerDeltas = true) {
@@ -217,5 +224,71 @@ describe("RoundModelCache", () => {
       other.tensor("w", 0),
       (e: unknown) => e instanceof ModelTensorError && /, got 'v'$/.test(e.message),
     );
+  });
+
+  it("tells a tensor fetched whole that round (OpenFL's ('model',) key of the collaborator) from one rebuilt from a delta", async () => {
+    const { fetch } = aggregator();
+    const cache = new RoundModelCache(fetch, { useDeltaUpdates: true });
+    await cache.tensor("w", 0);
+    assert.deepEqual([...(cache.wholeModel("w", 0)?.data ?? [])], [0, 0]);
+    await cache.tensor("w", 1);
+    assert.ok(cache.held("w", 1), "held");
+    assert.equal(cache.wholeModel("w", 1), undefined, "rebuilt from the delta: not whole");
+    assert.equal(cache.wholeModel("v", 0), undefined);
+    // After the delta fails and the whole tensor is fetched, that round's tensor is whole.
+    const refused = new RoundModelCache(refusingDeltas(Code.Unknown).fetch, {
+      useDeltaUpdates: true,
+    });
+    await refused.tensor("w", 0);
+    await refused.tensor("w", 1);
+    assert.deepEqual([...(refused.wholeModel("w", 1)?.data ?? [])], [1, 10]);
+    // Rounds dropped from the cache are dropped from this too.
+    await refused.tensor("w", 3);
+    assert.equal(refused.wholeModel("w", 1), undefined);
+    assert.ok(refused.wholeModel("w", 3));
+  });
+});
+
+describe("RoundModelCache under a compression pipeline", () => {
+  it("asks for the delta tags OpenFL's find_dependencies asks for: lossy_compressed under a lossy pipeline", () => {
+    assert.deepEqual(aggregatedDeltaTags({ kind: "none" }), ["aggregated", "delta", "compressed"]);
+    assert.deepEqual(aggregatedDeltaTags({ kind: "random-shift" }), [
+      "aggregated",
+      "delta",
+      "compressed",
+    ]);
+    for (const kind of ["stc", "skc", "kc", "eden"] as const) {
+      assert.deepEqual(aggregatedDeltaTags({ kind }), ["aggregated", "delta", "lossy_compressed"]);
+    }
+  });
+
+  it("decodes a KC-compressed aggregated delta with the plan's pipeline and applies it", async () => {
+    const pipeline = { kind: "kc", nClusters: 2 } as const;
+    const requests: string[] = [];
+    const fetch: FetchTensor = async (name, round, request) => {
+      requests.push(request.tags.join(","));
+      const delta = request.tags.includes("delta");
+      return encodeTensor(
+        delta
+          ? { shape: [4], data: Float32Array.of(1, 1, 3, 3) }
+          : { shape: [4], data: Float32Array.of(0, 0, 0, 0) },
+        {
+          name,
+          roundNumber: round,
+          tags: delta ? ["aggregated", "delta"] : ["model"],
+          pipeline,
+          requireLossless: !delta,
+          gzip: (b) => new Uint8Array(gzipSync(b)),
+        },
+      );
+    };
+    const cache = new RoundModelCache(fetch, {
+      useDeltaUpdates: true,
+      compression: tensorCompression({ pipeline }),
+    });
+    await cache.tensor("w", 0);
+    // Two distinct values, two clusters: k-means decodes them exactly.
+    assert.deepEqual([...(await cache.tensor("w", 1)).data], [1, 1, 3, 3]);
+    assert.deepEqual(requests, ["model", "aggregated,delta,lossy_compressed"]);
   });
 });

@@ -1,11 +1,14 @@
 import {
   AggregatorCallError,
   applyDelta,
-  decodeNamedTensor,
+  type CompressionPipeline,
+  type DecodedTensor,
+  decodeTensor,
   type Float32Tensor,
+  isLossyPipeline,
   type NamedTensor,
-  receivedTags,
 } from "@openfl-connect/core";
+import { type TensorCompression, tensorCompression } from "./compression/tensor-compression.js";
 
 /** How the cache asks the aggregator for a tensor (OpenFL: get_aggregated_tensor). */
 export type FetchTensor = (
@@ -19,25 +22,42 @@ export class ModelTensorError extends Error {
   override name = "ModelTensorError";
 }
 
-/** Tags OpenFL's collaborator asks for when it can rebuild a model tensor from a delta. */
-export const AGGREGATED_DELTA_TAGS = ["aggregated", "delta", "compressed"] as const;
+/**
+ * The tags OpenFL's collaborator asks for when it can rebuild a model tensor from a delta
+ * (TensorCodec.find_dependencies): ("aggregated", "delta", "lossy_compressed") under a lossy
+ * pipeline, ("aggregated", "delta", "compressed") otherwise.
+ */
+export function aggregatedDeltaTags(pipeline: CompressionPipeline): readonly string[] {
+  return ["aggregated", "delta", isLossyPipeline(pipeline) ? "lossy_compressed" : "compressed"];
+}
+
+export interface RoundModelCacheOptions {
+  readonly useDeltaUpdates: boolean;
+  /** The plan's pipeline and gzip. Default NoCompressionPipeline. */
+  readonly compression?: TensorCompression;
+}
 
 /**
  * The round's model on this collaborator, as OpenFL's Collaborator keeps it in its TensorDB:
  * each tensor is fetched once per round, however many tasks need it. With delta updates, a
  * tensor whose previous-round value is held is rebuilt from the aggregated delta (OpenFL:
  * TensorCodec.find_dependencies + apply_delta); otherwise the whole tensor is fetched lossless.
- * Keeps the current and the previous round only (OpenFL's db_store_rounds=1 plus the base).
+ * Every answer is decoded with the plan's pipeline (core's decodeTensor). Keeps the current and
+ * the previous round only (OpenFL's db_store_rounds=1 plus the base).
  */
 export class RoundModelCache {
   readonly #fetch: FetchTensor;
   readonly #useDeltaUpdates: boolean;
+  readonly #compression: TensorCompression;
   /** round -> tensor name -> tensor (never handed out; callers get copies or read-only use). */
   readonly #rounds = new Map<number, Map<string, Float32Tensor>>();
+  /** round -> names of the tensors fetched whole (lossless) that round, not rebuilt from a delta. */
+  readonly #whole = new Map<number, Set<string>>();
 
-  constructor(fetch: FetchTensor, options: { readonly useDeltaUpdates: boolean }) {
+  constructor(fetch: FetchTensor, options: RoundModelCacheOptions) {
     this.#fetch = fetch;
     this.#useDeltaUpdates = options.useDeltaUpdates;
+    this.#compression = options.compression ?? tensorCompression();
   }
 
   /** A copy of model tensor `name` for `round`, fetched (or rebuilt from a delta) on first use. */
@@ -46,18 +66,26 @@ export class RoundModelCache {
     return { shape: [...held.shape], data: Float32Array.from(held.data) };
   }
 
-  /** The held tensor, not a copy: do not modify it. Used as the base of an upload delta. */
+  /** The held tensor, not a copy: do not modify it. */
   held(name: string, round: number): Float32Tensor | undefined {
     return this.#rounds.get(round)?.get(name);
   }
 
+  /**
+   * The held tensor when it was fetched whole this round, not rebuilt from a delta: what
+   * OpenFL's collaborator finds under `TensorKey(name, collaborator, round, False, ("model",))`
+   * and makes an upload's delta from (see core's shouldSendLossy). Not a copy.
+   */
+  wholeModel(name: string, round: number): Float32Tensor | undefined {
+    return this.#whole.get(round)?.has(name) === true ? this.held(name, round) : undefined;
+  }
+
   async #load(name: string, round: number): Promise<Float32Tensor> {
     const previous = this.held(name, round - 1);
-    let tensor: Float32Tensor;
     const delta =
       this.#useDeltaUpdates && round >= 1 && previous !== undefined
         ? await this.#fetch(name, round, {
-            tags: AGGREGATED_DELTA_TAGS,
+            tags: aggregatedDeltaTags(this.#compression.pipeline),
             requireLossless: false,
           }).catch((error: unknown) => {
             // An aggregator that no longer holds the delta's base round (OpenFL with
@@ -68,51 +96,61 @@ export class RoundModelCache {
             throw error;
           })
         : undefined;
+    let tensor: Float32Tensor;
+    let whole = false;
     if (delta !== undefined && previous !== undefined) {
-      tensor = fromDeltaOrWhole(delta, name, round, previous);
+      tensor = fromDeltaOrWhole(await this.#decoded(delta, name, round), name, round, previous);
     } else {
       const named = await this.#fetch(name, round, { tags: ["model"], requireLossless: true });
-      tensor = checked(named, name, round);
+      tensor = (await this.#decoded(named, name, round)).tensor;
+      whole = true;
     }
-    this.#store(name, round, tensor);
+    this.#store(name, round, tensor, whole);
     return tensor;
   }
 
-  #store(name: string, round: number, tensor: Float32Tensor): void {
+  async #decoded(named: NamedTensor, name: string, round: number): Promise<DecodedTensor> {
+    if (named.name !== name) {
+      throw new ModelTensorError(
+        `asked the aggregator for model tensor '${name}' of round ${round}, got '${named.name || "(empty tensor)"}'`,
+      );
+    }
+    return decodeTensor(named, this.#compression);
+  }
+
+  #store(name: string, round: number, tensor: Float32Tensor, whole: boolean): void {
     let tensors = this.#rounds.get(round);
-    if (tensors === undefined) {
+    let wholeNames = this.#whole.get(round);
+    if (tensors === undefined || wholeNames === undefined) {
       tensors = new Map();
+      wholeNames = new Set();
       this.#rounds.set(round, tensors);
+      this.#whole.set(round, wholeNames);
     }
     tensors.set(name, tensor);
+    if (whole) wholeNames.add(name);
     for (const r of this.#rounds.keys()) {
-      if (r < round - 1 || r > round) this.#rounds.delete(r);
+      if (r < round - 1 || r > round) {
+        this.#rounds.delete(r);
+        this.#whole.delete(r);
+      }
     }
   }
-}
-
-function checked(named: NamedTensor, name: string, round: number): Float32Tensor {
-  if (named.name !== name) {
-    throw new ModelTensorError(
-      `asked the aggregator for model tensor '${name}' of round ${round}, got '${named.name || "(empty tensor)"}'`,
-    );
-  }
-  return decodeNamedTensor(named);
 }
 
 /** previous + delta when the answer is a delta (tagged "delta"); the answer itself otherwise. */
 function fromDeltaOrWhole(
-  named: NamedTensor,
+  decoded: DecodedTensor,
   name: string,
   round: number,
   previous: Float32Tensor,
 ): Float32Tensor {
-  const decoded = checked(named, name, round);
-  if (!receivedTags(named).includes("delta")) return decoded;
-  if (decoded.data.length !== previous.data.length) {
+  const { tensor } = decoded;
+  if (!decoded.tags.includes("delta")) return tensor;
+  if (tensor.data.length !== previous.data.length) {
     throw new ModelTensorError(
-      `delta of model tensor '${name}' for round ${round} has shape [${decoded.shape.join(", ")}], the round ${round - 1} model has [${previous.shape.join(", ")}]`,
+      `delta of model tensor '${name}' for round ${round} has shape [${tensor.shape.join(", ")}], the round ${round - 1} model has [${previous.shape.join(", ")}]`,
     );
   }
-  return { shape: [...previous.shape], data: applyDelta(previous, decoded, name) };
+  return { shape: [...previous.shape], data: applyDelta(previous, tensor, name) };
 }

@@ -28,6 +28,26 @@ export { formatBytes } from "./format-bytes.js";
 export type { MetadataProto, NamedTensor } from "./gen/openfl/protocols/base_pb.js";
 export type { CollaboratorIdentity } from "./message-header.js";
 export { decodeModelFile, encodeModelFile, type ModelFile } from "./model-proto.js";
+export {
+  type DecodedTensor,
+  type DecodeTensorOptions,
+  decodeTensor,
+  type Gunzip,
+} from "./pipelines/decode-tensor.js";
+export {
+  type EncodeTensorOptions,
+  encodeTensor,
+  type Gzip,
+} from "./pipelines/encode-tensor.js";
+export {
+  type CompressionPipeline,
+  isLossyPipeline,
+  OPENFL_PIPELINE_CLASS,
+  type OpenFLPipelineClass,
+  type PipelineKind,
+  pipelineFromTemplate,
+} from "./pipelines/pipeline-config.js";
+export { type SendLossyInput, shouldSendLossy } from "./pipelines/send-lossy.js";
 export { InMemoryResendBuffer, type PendingRequest, type ResendBuffer } from "./resend-buffer.js";
 export { INTERACTIVE_RETRY, type RetryEvent, type RetryOptions } from "./retry-policy.js";
 export {

@@ -16,6 +16,7 @@ export {
   type PlatformFailure,
   type PlatformFailureClassifier,
 } from "./failure-classifier.js";
+export { platformIsLittleEndian, readFloat32LittleEndian } from "./float32-bytes.js";
 export {
   ENVELOPE_COMPRESSED_FLAG,
   ENVELOPE_PREFIX_BYTES,
@@ -24,31 +25,12 @@ export {
 } from "./grpc-envelope.js";
 export { expectedResponseHeader, requestHeader } from "./message-header.js";
 export { LOSSY_DECOMPRESSED_TAG } from "./pipelines/codec-tags.js";
-export {
-  type DecodedTensor,
-  type DecodeTensorOptions,
-  decodeTensor,
-  type Gunzip,
-} from "./pipelines/decode-tensor.js";
-export {
-  type EncodeTensorOptions,
-  encodeTensor,
-  type Gzip,
-} from "./pipelines/encode-tensor.js";
 export { float32Step, kmeansBoundViolation } from "./pipelines/lossy-bounds.js";
 export { type CodeTable, tableIsOrderDependent } from "./pipelines/lossy-codes.js";
 export { describeLayout, guessLayout } from "./pipelines/metadata-layout.js";
-export {
-  type CompressionPipeline,
-  isLossyPipeline,
-  OPENFL_PIPELINE_CLASS,
-  type OpenFLPipelineClass,
-  type PipelineKind,
-  pipelineFromTemplate,
-} from "./pipelines/pipeline-config.js";
 export { DEFAULT_N_CLUSTERS, DEFAULT_P_SPARSITY } from "./pipelines/pipeline-settings.js";
-export { type SendLossyInput, shouldSendLossy } from "./pipelines/send-lossy.js";
 export { keptCount, sparsify } from "./pipelines/sparsity.js";
+export { varint } from "./protobuf-varint.js";
 export {
   backoffDelayMs,
   defaultRetryPolicy,
@@ -56,6 +38,5 @@ export {
   resolveRetryPolicy,
 } from "./retry-policy.js";
 export { serializeTaskResultsParts } from "./task-results-parts.js";
-export { platformIsLittleEndian, readFloat32LittleEndian } from "./tensor-codec.js";
 export { validateResponseHeader } from "./validate-response.js";
 export { type AllocateEnvelope, wholeEnvelopes } from "./whole-envelopes.js";

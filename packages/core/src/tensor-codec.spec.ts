@@ -3,12 +3,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { TensorCodecError } from "./errors.js";
 import { MetadataProtoSchema, NamedTensorSchema } from "./gen/openfl/protocols/base_pb.js";
-import {
-  decodeNamedTensor,
-  encodeNamedTensor,
-  readFloat32LittleEndian,
-  receivedTags,
-} from "./tensor-codec.js";
+import { decodeNamedTensor, encodeNamedTensor, receivedTags } from "./tensor-codec.js";
 
 const meta = { name: "w", roundNumber: 3 };
 
@@ -89,18 +84,6 @@ describe("tensor codec (OpenFL NoCompressionPipeline)", () => {
     data[0] = 9;
     assert.equal(decodeNamedTensor(copied).data[0], 1);
     assert.equal(decodeNamedTensor(shared).data[0], 9);
-  });
-
-  it("reads the same values through a DataView (big-endian platforms) as by memcpy", () => {
-    const backing = new Uint8Array(4 * 5 + 3);
-    const view = new DataView(backing.buffer);
-    const values = [1.5, -2.25, 3e-7, 65504, -0];
-    for (const [i, v] of values.entries()) view.setFloat32(3 + i * 4, v, true);
-    const bytes = backing.subarray(3);
-    const portable = readFloat32LittleEndian(bytes, 5, true);
-    const fast = readFloat32LittleEndian(bytes, 5, false);
-    assert.deepEqual(portable, Float32Array.from(values));
-    assert.deepEqual(fast, portable);
   });
 });
 

@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { TensorCodecError } from "./errors.js";
+import { float32LittleEndian, readFloat32LittleEndian } from "./float32-bytes.js";
 import {
   MetadataProtoSchema,
   type NamedTensor,
   NamedTensorSchema,
 } from "./gen/openfl/protocols/base_pb.js";
+import { elementCount, formatShape } from "./tensor-shape.js";
 
 /** Tag OpenFL's sender adds to a losslessly encoded tensor; the receiver removes it. */
 export const COMPRESSED_TAG = "compressed";
@@ -37,9 +39,6 @@ export interface EncodeOptions {
   readonly zeroCopy?: boolean;
 }
 
-/** Whether this platform stores numbers little-endian (OpenFL's byte order). */
-export const platformIsLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
 /**
  * Encodes like OpenFL's default NoCompressionPipeline: float32 little-endian, C order,
  * one MetadataProto whose int_list is the shape, lossless, tags sorted with "compressed" added.
@@ -49,13 +48,13 @@ export function encodeNamedTensor(
   tensor: { readonly shape: readonly number[]; readonly data: ArrayLike<number> },
   options: EncodeOptions,
 ): NamedTensor {
-  const count = elementCount(tensor.shape, options.name);
+  const count = elementCount(tensor.shape, `tensor '${options.name}'`);
   if (tensor.data.length !== count) {
     throw new TensorCodecError(
-      `tensor '${options.name}': shape [${tensor.shape.join(", ")}] holds ${count} values, data has ${tensor.data.length}`,
+      `tensor '${options.name}': shape ${formatShape(tensor.shape)} holds ${count} values, data has ${tensor.data.length}`,
     );
   }
-  const bytes = float32LittleEndianBytes(tensor.data, count, options.zeroCopy ?? false);
+  const bytes = float32LittleEndian(tensor.data, undefined, options.zeroCopy ?? false);
   // OpenFL's pipeline adds "compressed" and sends the tags sorted, e.g. ["compressed", "trained"].
   const tags = [...new Set([...(options.tags ?? []), COMPRESSED_TAG])].sort();
   return create(NamedTensorSchema, {
@@ -67,21 +66,6 @@ export function encodeNamedTensor(
     transformerMetadata: [create(MetadataProtoSchema, { intList: [...tensor.shape] })],
     dataBytes: bytes,
   });
-}
-
-function float32LittleEndianBytes(
-  data: ArrayLike<number>,
-  count: number,
-  zeroCopy: boolean,
-): Uint8Array {
-  if (data instanceof Float32Array && platformIsLittleEndian) {
-    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return zeroCopy ? view : view.slice();
-  }
-  const bytes = new Uint8Array(count * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < count; i++) view.setFloat32(i * 4, data[i] as number, true);
-  return bytes;
 }
 
 /**
@@ -101,11 +85,11 @@ export function decodeNamedTensor(named: NamedTensor): Float32Tensor {
     );
   }
   const shape = [...(named.transformerMetadata[0]?.intList ?? [])];
-  const count = elementCount(shape, named.name);
+  const count = elementCount(shape, where);
   const bytes = named.dataBytes;
   if (bytes.byteLength !== count * 4) {
     throw new TensorCodecError(
-      `${where}: shape [${shape.join(", ")}] needs ${count * 4} bytes of float32, data_bytes has ${bytes.byteLength}`,
+      `${where}: shape ${formatShape(shape)} needs ${count * 4} bytes of float32, data_bytes has ${bytes.byteLength}`,
     );
   }
   return { shape, data: readFloat32LittleEndian(bytes, count) };
@@ -114,36 +98,4 @@ export function decodeNamedTensor(named: NamedTensor): Float32Tensor {
 /** The tags a receiver keeps: without "compressed", sorted (as OpenFL's receiver does). */
 export function receivedTags(named: NamedTensor): string[] {
   return named.tags.filter((t) => t !== COMPRESSED_TAG && t !== LOSSY_COMPRESSED_TAG).sort();
-}
-
-/**
- * Reads `count` little-endian float32 values. On a little-endian platform one memcpy does
- * it; `viaDataView` forces the portable path a big-endian platform takes (tested on both).
- */
-export function readFloat32LittleEndian(
-  bytes: Uint8Array,
-  count: number,
-  viaDataView = !platformIsLittleEndian,
-): Float32Array {
-  const data = new Float32Array(count);
-  if (!viaDataView) {
-    new Uint8Array(data.buffer).set(bytes.subarray(0, count * 4));
-    return data;
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
-  return data;
-}
-
-function elementCount(shape: readonly number[], name: string): number {
-  let count = 1;
-  for (const dim of shape) {
-    if (!Number.isInteger(dim) || dim < 0) {
-      throw new TensorCodecError(
-        `tensor '${name}': shape [${shape.join(", ")}] has an invalid dimension ${dim}`,
-      );
-    }
-    count *= dim;
-  }
-  return count;
 }

@@ -16,11 +16,13 @@ import {
   type CompressionPipeline,
   decodeTensor,
   encodeTensor,
+  OPENFL_PIPELINE_CLASS,
+  pipelineFromTemplate,
+} from "@openfl-connect/core";
+import {
   float32Step,
   keptCount,
   kmeansBoundViolation,
-  OPENFL_PIPELINE_CLASS,
-  pipelineFromTemplate,
   sparsify,
 } from "@openfl-connect/core/internal";
 import { type NamedTensor, NamedTensorSchema } from "@openfl-connect/core/protocol";

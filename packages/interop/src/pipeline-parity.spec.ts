@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { fromBinary } from "@bufbuild/protobuf";
-import { decodeTensor, pipelineFromTemplate } from "@openfl-connect/core/internal";
+import { decodeTensor, pipelineFromTemplate } from "@openfl-connect/core";
 import { NamedTensorSchema } from "@openfl-connect/core/protocol";
 import { PYTHON, REPO_ROOT, requirePython } from "./openfl-fixture.js";
 

@@ -409,8 +409,16 @@ describe("pending directory lock: a holder of another user", () => {
   const NOBODY = 65534;
   it("a live process this user may not signal (EPERM) keeps it: refused, not taken over", {
     timeout: 20_000,
-    skip: process.getuid?.() === 0 ? false : "needs root, to lock as another user (nobody)",
   }, () => {
+    if (process.getuid?.() !== 0) {
+      // Not root: pid 1 (root's init) is alive and this user may not signal it.
+      const dir = newDir();
+      const text = lockRecord(1, hostname());
+      writeFileSync(join(dir, LOCK_FILE), text);
+      assert.throws(() => lockPendingDir(dir, () => {}), refused({ pid: 1, hostname: hostname() }));
+      assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+      return;
+    }
     const dir = newDir();
     chownSync(dir, NOBODY, NOBODY);
     // This process (root) holds it; the child runs as nobody, who cannot signal root.

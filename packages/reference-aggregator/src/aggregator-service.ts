@@ -12,6 +12,7 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { concatParts } from "@openfl-connect/core";
+import { varint } from "@openfl-connect/core/internal";
 import {
   type Aggregator,
   type DataStream,
@@ -269,13 +270,7 @@ function dataStreamMessageBytes(chunk: DataStream): number {
   const rest = toBinary(DataStreamSchema, { ...chunk, npbytes: NO_BYTES }).byteLength;
   const n = chunk.npbytes.byteLength;
   // proto3 leaves empty bytes out; else tag 0x12 (field 2, length-delimited), length, bytes.
-  return n === 0 ? rest : rest + 1 + varintBytes(n) + n;
-}
-
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let v = value; v > 0x7f; v = Math.floor(v / 0x80)) bytes++;
-  return bytes;
+  return n === 0 ? rest : rest + 1 + varint(n).length + n;
 }
 
 /** Runs a handler body; anything but a ConnectError becomes UNKNOWN, as grpcio reports a Python exception. */

@@ -135,11 +135,11 @@ describe("reading an OpenFL workspace as fx collaborator start does", () => {
         /network\.settings\.transport_protocol: rest is not supported/,
       ],
       [
-        PLAN.replace(
-          "  defaults : plan/defaults/compression_pipeline.yaml",
-          "  defaults : plan/defaults/compression_pipeline.yaml\n  template : openfl.pipelines.KCPipeline",
+        withPipeline("openfl.pipelines.EdenPipeline").replace(
+          "  template : openfl.component.Collaborator",
+          "  template : openfl.component.Collaborator\n  settings :\n    use_delta_updates : true",
         ),
-        /compression_pipeline\.template: openfl\.pipelines\.KCPipeline is not supported/,
+        /compression_pipeline\.template: openfl\.pipelines\.EdenPipeline is not supported .*need torch.*use_delta_updates: false/,
       ],
       [
         PLAN.replace(
@@ -180,6 +180,80 @@ describe("reading an OpenFL workspace as fx collaborator start does", () => {
     ]) {
       assert.ok(keys.includes(key), `${key} in ${keys.join(", ")}`);
     }
+  });
+});
+
+/** PLAN with compression_pipeline's template (and settings lines, already indented). */
+function withPipeline(template: string, settings: string[] = []): string {
+  const block =
+    settings.length === 0 ? "" : `\n  settings :\n${settings.map((l) => `    ${l}`).join("\n")}`;
+  return PLAN.replace(
+    "  defaults : plan/defaults/compression_pipeline.yaml",
+    `  defaults : plan/defaults/compression_pipeline.yaml\n  template : ${template}${block}`,
+  );
+}
+
+describe("a workspace's compression_pipeline", () => {
+  it("is the default NoCompressionPipeline of OpenFL's defaults when the plan names none", () => {
+    const { config, sources } = read(workspace());
+    assert.equal(config.compressionPipeline, "openfl.pipelines.NoCompressionPipeline");
+    assert.equal(sources.compressionPipeline, "compression_pipeline.template");
+  });
+
+  it("takes the template and the settings its pipeline reads; lists the others as ignored", () => {
+    const stc = read(
+      workspace({
+        plan: withPipeline("openfl.pipelines.STCPipeline", ["p_sparsity : 0.05", "n_clusters : 4"]),
+      }),
+    );
+    assert.equal(stc.config.compressionPipeline, "openfl.pipelines.STCPipeline");
+    assert.equal(stc.config.pSparsity, 0.05);
+    assert.equal(stc.config.nClusters, undefined);
+    assert.equal(stc.sources.pSparsity, "compression_pipeline.settings.p_sparsity");
+    const ignored = stc.ignored.find((k) => k.key === "compression_pipeline.settings.n_clusters");
+    assert.match(ignored?.reason ?? "", /not read by STCPipeline/);
+    const skc = read(
+      workspace({
+        plan: withPipeline("openfl.pipelines.skc_pipeline.SKCPipeline", [
+          "p_sparsity : 0.2",
+          "n_clusters : 3",
+        ]),
+      }),
+    ).config;
+    assert.deepEqual([skc.pSparsity, skc.nClusters], [0.2, 3]);
+    const kc = read(
+      workspace({ plan: withPipeline("openfl.pipelines.KCPipeline", ["n_clusters : 8"]) }),
+    ).config;
+    assert.deepEqual(
+      [kc.compressionPipeline, kc.pSparsity, kc.nClusters],
+      ["openfl.pipelines.KCPipeline", undefined, 8],
+    );
+  });
+
+  it("takes EdenPipeline without delta updates (every tensor lossless)", () => {
+    const plan = withPipeline("openfl.pipelines.EdenPipeline").replace(
+      "  template : openfl.component.Collaborator",
+      "  template : openfl.component.Collaborator\n  settings :\n    use_delta_updates : false",
+    );
+    assert.equal(
+      read(workspace({ plan })).config.compressionPipeline,
+      "openfl.pipelines.EdenPipeline",
+    );
+  });
+
+  it("refuses an unknown class and a setting out of range, naming the key, what it expects and the value", () => {
+    refuses(
+      workspace({ plan: withPipeline("openfl.pipelines.ZipPipeline") }),
+      /compression_pipeline\.template: expected one of openfl\.pipelines\.NoCompressionPipeline, .*got openfl\.pipelines\.ZipPipeline$/,
+    );
+    refuses(
+      workspace({ plan: withPipeline("openfl.pipelines.STCPipeline", ["p_sparsity : 1.5"]) }),
+      /compression_pipeline\.settings\.p_sparsity: expected .*got 1\.5/,
+    );
+    refuses(
+      workspace({ plan: withPipeline("openfl.pipelines.KCPipeline", ["n_clusters : 0"]) }),
+      /compression_pipeline\.settings\.n_clusters: expected .*got 0/,
+    );
   });
 });
 

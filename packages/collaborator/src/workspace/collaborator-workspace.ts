@@ -5,6 +5,7 @@
 // connection, naming the plan key and its value.
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+import { InvalidOptionError, pipelineFromTemplate } from "@openfl-connect/core";
 import type { TaskModuleContext } from "../task-set.js";
 import { kind, type ParsedPlan, type PlanMap, parsePlan } from "./openfl-plan.js";
 import { toJson } from "./plan-json.js";
@@ -45,8 +46,6 @@ export interface CollaboratorWorkspace {
   readonly taskContext: TaskModuleContext;
   readonly ignored: readonly IgnoredPlanKey[];
 }
-
-const NO_COMPRESSION = "openfl.pipelines.NoCompressionPipeline";
 
 const asMap = (value: PyValue | undefined): PlanMap | undefined =>
   value !== undefined && isPyMapping(value) ? value : undefined;
@@ -153,6 +152,7 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
   const delta = bool("collaborator", collaborator, "use_delta_updates");
   if (delta !== undefined)
     take("useDeltaUpdates", delta, "collaborator.settings.use_delta_updates");
+  takeCompression(plan, take, ignored);
 
   const reasons: Record<string, string> = {
     hash_salt: "not used by OpenFL's collaborator either",
@@ -241,11 +241,16 @@ function refuseUnsupported(plan: ParsedPlan): void {
     fail("network.settings.transport_protocol", protocol, "this client speaks gRPC only (grpc)");
   }
   const pipeline = asMap(plan.config.compression_pipeline)?.template;
-  if (pipeline !== undefined && pipeline !== NO_COMPRESSION) {
+  const collaborator = asMap(asMap(plan.config.collaborator)?.settings) ?? {};
+  if (
+    typeof pipeline === "string" &&
+    /\bEdenPipeline$/.test(pipeline) &&
+    collaborator.use_delta_updates === true
+  ) {
     fail(
       "compression_pipeline.template",
       pipeline,
-      `only ${NO_COMPRESSION} is decoded and encoded today`,
+      "EdenPipeline's lossy deltas need torch to encode and decode; with collaborator.settings.use_delta_updates: false every tensor travels lossless and that works",
     );
   }
   const secure = asMap(asMap(plan.config.aggregator)?.settings)?.secure_aggregation;
@@ -262,6 +267,65 @@ function refuseUnsupported(plan: ParsedPlan): void {
       "optimizer state is not exchanged yet (RESET or CONTINUE_LOCAL work)",
     );
   }
+}
+
+/** The settings each pipeline reads (OpenFL's constructors take the others and drop them). */
+const PIPELINE_SETTINGS: Readonly<Record<string, readonly string[]>> = {
+  stc: ["p_sparsity"],
+  skc: ["p_sparsity", "n_clusters"],
+  kc: ["n_clusters"],
+};
+
+/** compression_pipeline: the template and the settings its pipeline reads, checked by core. */
+function takeCompression(
+  plan: ParsedPlan,
+  take: (key: string, value: unknown, source: string) => void,
+  ignored: IgnoredPlanKey[],
+): void {
+  const section = asMap(plan.config.compression_pipeline);
+  const template = section?.template;
+  if (template === undefined) return;
+  const rawSettings = section?.settings ?? {};
+  const settings = asMap(rawSettings);
+  if (typeof template !== "string" || settings === undefined) {
+    throw new WorkspaceError(
+      "plan",
+      typeof template !== "string"
+        ? `plan ${plan.file}: compression_pipeline.template: expected a class name such as openfl.pipelines.STCPipeline, got ${kind(template)}`
+        : `plan ${plan.file}: compression_pipeline.settings: expected a mapping, got ${kind(rawSettings)}`,
+    );
+  }
+  const values = toJson(settings) as Record<string, unknown>;
+  let pipeline: ReturnType<typeof pipelineFromTemplate>;
+  try {
+    pipeline = pipelineFromTemplate(template, values);
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    throw new WorkspaceError(
+      "plan",
+      `plan ${plan.file}: ${error.option}: expected ${error.expected}, got ${shown(settingValue(error.option, template, settings))}`,
+    );
+  }
+  take("compressionPipeline", template, "compression_pipeline.template");
+  const read = PIPELINE_SETTINGS[pipeline.kind] ?? [];
+  for (const [key, value] of Object.entries(settings)) {
+    const option = key === "p_sparsity" ? "pSparsity" : key === "n_clusters" ? "nClusters" : "";
+    if (read.includes(key) && option !== "") {
+      take(option, values[key], `compression_pipeline.settings.${key}`);
+    } else {
+      ignored.push({
+        key: `compression_pipeline.settings.${key}`,
+        value: shown(value),
+        reason: `not read by ${template.split(".").at(-1)} (OpenFL's takes it and drops it)`,
+      });
+    }
+  }
+}
+
+/** The plan value an InvalidOptionError of pipelineFromTemplate names. */
+function settingValue(option: string, template: string, settings: PlanMap): PyValue | undefined {
+  const prefix = "compression_pipeline.settings.";
+  return option.startsWith(prefix) ? settings[option.slice(prefix.length)] : template;
 }
 
 /** NAME's line of data.yaml (`NAME,PATH`, `#` comments), as OpenFL reads it; the path resolved. */

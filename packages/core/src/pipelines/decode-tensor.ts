@@ -1,6 +1,8 @@
 import { InvalidOptionError, TensorCodecError } from "../errors.js";
+import { readFloat32LittleEndian } from "../float32-bytes.js";
 import type { MetadataProto, NamedTensor } from "../gen/openfl/protocols/base_pb.js";
-import { type Float32Tensor, readFloat32LittleEndian } from "../tensor-codec.js";
+import type { Float32Tensor } from "../tensor-codec.js";
+import { elementCount, formatShape, sameShape } from "../tensor-shape.js";
 import { backwardPipeline, decompressedTags, requireCompressionTag } from "./codec-tags.js";
 import { codesToValues, readCodes, tableIsOrderDependent } from "./lossy-codes.js";
 import { layoutFound, requireLayout } from "./metadata-layout.js";
@@ -10,7 +12,6 @@ import {
   type OpenFLPipelineClass,
 } from "./pipeline-config.js";
 import { undoRandomShift } from "./random-shift.js";
-import { elementCount, formatShape, sameShape } from "./tensor-shape.js";
 
 /**
  * Gzip decompression, given by the platform: Node `zlib.gunzipSync`, browsers

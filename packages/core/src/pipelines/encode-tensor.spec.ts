@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { InvalidOptionError, TensorCodecError } from "../errors.js";
+import { float32LittleEndian } from "../float32-bytes.js";
 import {
   MetadataProtoSchema,
   type NamedTensor,
@@ -11,7 +12,6 @@ import {
 import { encodeNamedTensor, type Float32Tensor } from "../tensor-codec.js";
 import { decodeTensor } from "./decode-tensor.js";
 import { type EncodeTensorOptions, encodeTensor, type Gzip } from "./encode-tensor.js";
-import { float32LittleEndian } from "./float32-bytes.js";
 import { float32Step, kmeansBoundViolation } from "./lossy-bounds.js";
 import type { CompressionPipeline } from "./pipeline-config.js";
 import { keptCount, sparsify, TOPK_NUDGE } from "./sparsity.js";

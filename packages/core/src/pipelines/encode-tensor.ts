@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { InvalidOptionError, TensorCodecError } from "../errors.js";
+import { float32LittleEndian } from "../float32-bytes.js";
 import {
   MetadataProtoSchema,
   type NamedTensor,
@@ -11,8 +12,8 @@ import {
   type Float32Tensor,
   LOSSY_COMPRESSED_TAG,
 } from "../tensor-codec.js";
+import { elementCount, formatShape } from "../tensor-shape.js";
 import { type CodedValues, codeValues } from "./code-table.js";
-import { float32LittleEndian } from "./float32-bytes.js";
 import { kmeans1d } from "./kmeans-1d.js";
 import {
   type CompressionPipeline,
@@ -22,7 +23,6 @@ import {
 import { clustersOf, sparsityOf } from "./pipeline-settings.js";
 import { shiftedValues } from "./random-shift.js";
 import { keptCount, sparsify } from "./sparsity.js";
-import { elementCount, formatShape } from "./tensor-shape.js";
 import { ternarize } from "./ternary.js";
 
 /**

@@ -1,6 +1,6 @@
 import { TensorCodecError } from "../errors.js";
-import { readFloat32LittleEndian } from "../tensor-codec.js";
-import { formatShape } from "./tensor-shape.js";
+import { readFloat32LittleEndian } from "../float32-bytes.js";
+import { formatShape } from "../tensor-shape.js";
 
 /** A code -> value table: a MetadataProto's int_to_float. */
 export type CodeTable = { readonly [code: number]: number };

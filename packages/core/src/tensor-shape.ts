@@ -1,4 +1,4 @@
-import { TensorCodecError } from "../errors.js";
+import { TensorCodecError } from "./errors.js";
 
 /** `[2, 3]` for messages. */
 export function formatShape(shape: readonly number[]): string {

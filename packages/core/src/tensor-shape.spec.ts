@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TensorCodecError } from "../errors.js";
+import { TensorCodecError } from "./errors.js";
 import { elementCount, formatShape, sameShape } from "./tensor-shape.js";
 
 describe("tensor shape", () => {
