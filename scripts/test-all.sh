@@ -48,5 +48,8 @@ bash scripts/bench-packed.sh
 step "benchmark (e) smoke: the client alone vs a raw TLS socket, 16 MiB, 1 rep (report; fails only on errors)"
 bash bench/run.sh --skip-python --sections e --sizes 16 --e-reps 1 --no-profile --print
 
+step "benchmark (h) smoke: bytes per round by compression pipeline (report; fails only on errors)"
+pnpm --filter @openfl-connect/evidence run bench:pipelines --print
+
 step "browser end-to-end: dashboard in Chromium -> Envoy -> aggregators over mTLS"
 bash scripts/test-browser.sh

@@ -1,4 +1,4 @@
-// Mutation testing of the collaborator's loop, result encoding, model cache and config
+// Mutation testing of the collaborator's loop, result encoding, model cache, config and compression
 // (scripts/mutation-test.sh; docs/mutation/README.md). The CLI, workspace and task modules are
 // not mutated: their specs start child processes, which run the package as installed.
 import { strykerConfig } from "../../stryker.base.mjs";
@@ -12,11 +12,14 @@ export default strykerConfig("collaborator", {
     "src/encode-results.ts",
     "src/round-model-cache.ts",
     "src/config*.ts",
+    "src/compression/*.ts",
     "!src/**/*.spec.ts",
   ],
   tap: {
     testFiles: [
       "src/collaborator-service.spec.ts",
+      "src/collaborator-service-compression.spec.ts",
+      "src/compression/stream-gzip.spec.ts",
       "src/collaborator-from-config.spec.ts",
       "src/config.spec.ts",
       "src/encode-results.spec.ts",

@@ -14,6 +14,7 @@ import {
   type TaskAssignment,
 } from "@openfl-connect/core";
 import { type CollaboratorClient, CollaboratorService } from "./collaborator-service.js";
+import type { Logger } from "./logger.js";
 import type { TaskContext, TaskSet } from "./task-set.js";
 
 const gzip = (b: Uint8Array) => new Uint8Array(gzipSync(b));
@@ -125,13 +126,26 @@ describe("CollaboratorService under a lossy pipeline (STCPipeline, use_delta_upd
       tasksOf(["train"], 1),
       quit,
     ]);
+    const sentLines: Record<string, unknown>[] = [];
+    const logger: Logger = (_level, event, fields) => {
+      if (event === "results sent") sentLines.push(fields ?? {});
+    };
     await new CollaboratorService({
       client,
       collaboratorName: "col1",
       taskSet: taskSet([]),
       useDeltaUpdates: true,
       compression: pipeline,
+      logger,
     }).run();
+    // The debug line counts what went lossy: round 0's w, nothing in round 1.
+    assert.deepEqual(
+      sentLines.map((f) => [f.round, f.tensors, f.lossyTensors]),
+      [
+        [0, 2, 1],
+        [1, 2, 0],
+      ],
+    );
     const [round0, round1] = uploads;
     assert.ok(round0 && round1);
     const [w0, loss0] = round0.tensors;
@@ -221,6 +235,11 @@ describe("CollaboratorService under RandomShiftPipeline (lossless)", () => {
     for (const t of [w, loss]) {
       assert.equal(t.transformerMetadata.length, 2, `${t.name}: RandomShift's two entries`);
       assert.ok(t.tags.includes("compressed") && t.lossless);
+      // The service's random: every shift is float32(0.25 * 40 - 20) = -10.
+      assert.deepEqual(
+        new Set(Object.values(t.transformerMetadata[0]?.intToFloat ?? {})),
+        new Set([-10]),
+      );
     }
     const decoded = (await decodeTensor(loss, { pipeline })).tensor.data[0] as number;
     assert.ok(Math.abs(decoded - 0.25) <= 2 ** -23 * 20.25, String(decoded));

@@ -229,7 +229,8 @@ export class CollaboratorService {
       taskName,
       round,
       metricTags: task.metricTags,
-      deltaBase: this.#o.useDeltaUpdates ? (name) => models.wholeModel(name, round) : undefined,
+      useDeltaUpdates: this.#o.useDeltaUpdates ?? false,
+      roundModel: (name) => models.wholeModel(name, round),
       compression: this.#compression,
       modelTensorNames: [
         ...new Set([...(this.#o.taskSet.modelTensorNames ?? []), ...task.modelTensors]),

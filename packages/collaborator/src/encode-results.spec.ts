@@ -42,16 +42,23 @@ describe("encodeResults", () => {
       },
       {
         ...options,
+        useDeltaUpdates: true,
         // b's base has another size (the model changed shape): b goes whole.
-        deltaBase: (name) =>
-          name === "w"
-            ? { shape: [2], data: Float32Array.of(1, 2) }
-            : { shape: [2], data: Float32Array.of(1, 2) },
+        roundModel: () => ({ shape: [2], data: Float32Array.of(1, 2) }),
       },
     );
     assert.deepEqual([w?.tags, w?.lossless], [["compressed", "delta", "trained"], false]);
     assert.deepEqual(w && [...decodeNamedTensor(w).data], [4, 3]);
     assert.deepEqual([b?.tags, b?.lossless], [["compressed", "trained"], true]);
+  });
+
+  it("sends whole tensors without useDeltaUpdates, though the round's model is held", async () => {
+    const [w] = await encodeResults(
+      { dataSize: 1, tensors: { w: { shape: [2], data: [5, 5] } } },
+      { ...options, roundModel: () => ({ shape: [2], data: Float32Array.of(1, 2) }) },
+    );
+    assert.deepEqual([w?.tags, w?.lossless], [["compressed", "trained"], true]);
+    assert.deepEqual(w && [...decodeNamedTensor(w).data], [5, 5]);
   });
 
   it("refuses a trained tensor the model does not have, naming the model's tensors", async () => {
@@ -90,7 +97,7 @@ describe("encodeResults", () => {
           e.taskName === "train" &&
           e.round === 3 &&
           e.message ===
-            `task 'train' (round 3) failed: dataSize must be a whole number from 0 to 2147483647, got ${String(refused)}`,
+            `task 'train' (round 3) failed: dataSize must be a whole number from 0 to 2147483647 (or -1, no data size, for analytics alone), got ${String(refused)}`,
         String(refused),
       );
     }
@@ -101,6 +108,34 @@ describe("encodeResults", () => {
         String(accepted),
       );
     }
+  });
+
+  it("sends analytics results tagged ['analytics', 'compressed'], report false, lossless, with data_size -1 allowed for them alone", async () => {
+    const histogram = { shape: [3], data: Float32Array.of(4, 0, 7) };
+    const [h] = await encodeResults(
+      { dataSize: -1, analytics: { "sepal length (cm) histogram": histogram } },
+      { ...options, taskName: "analytics" },
+    );
+    assert.ok(h);
+    assert.deepEqual(
+      [h.name, h.tags, h.report, h.lossless],
+      ["sepal length (cm) histogram", ["analytics", "compressed"], false, true],
+    );
+    assert.deepEqual([...decodeNamedTensor(h).data], [4, 0, 7]);
+    // -1 with anything the aggregator weights by data_size is refused.
+    for (const weighted of [
+      { metrics: { accuracy: 1 } },
+      { tensors: { w: { shape: [1], data: Float32Array.of(1) } } },
+    ]) {
+      await assert.rejects(
+        encodeResults({ dataSize: -1, analytics: { h: histogram }, ...weighted }, options),
+        /dataSize must be a whole number from 0 to 2147483647 \(or -1, no data size, for analytics alone\), got -1/,
+      );
+    }
+    await assert.rejects(
+      encodeResults({ dataSize: -2, analytics: { h: histogram } }, options),
+      TaskFailedError,
+    );
   });
 
   it("refuses a result that is not an object, and a metric that is not a number", async () => {
@@ -175,7 +210,8 @@ describe("RoundTensorKeys", () => {
         { dataSize: 1, tensors: { w: { shape: [1], data: [2] } } },
         {
           ...options,
-          deltaBase: delta ? () => ({ shape: [1], data: Float32Array.of(1) }) : undefined,
+          useDeltaUpdates: delta,
+          roundModel: () => ({ shape: [1], data: Float32Array.of(1) }),
         },
       );
     const keys = new RoundTensorKeys();

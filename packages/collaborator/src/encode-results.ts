@@ -24,20 +24,24 @@ export class TaskFailedError extends Error {
 /** The largest dataSize a result may have: TaskResults.data_size is an int32 (2^31 - 1). */
 export const MAX_DATA_SIZE = 2_147_483_647;
 
+/** OpenFL's data_size for results without one (a task named neither train nor valid). */
+export const NO_DATA_SIZE = -1;
+
 export interface EncodeResultsOptions {
   readonly taskName: string;
   readonly round: number;
   /** Tags of the task's metrics besides "metric" (e.g. "validate_agg"). */
   readonly metricTags: readonly string[];
+  /** OpenFL: collaborator.settings.use_delta_updates. Default false. */
+  readonly useDeltaUpdates?: boolean;
   /**
-   * Given under use_delta_updates: this round's model tensor of that name when it was fetched
-   * whole (RoundModelCache.wholeModel), as OpenFL's collaborator finds it in its TensorDB. A
-   * trained tensor with a base is sent as OpenFL sends it (core's shouldSendLossy):
-   * trained - model, tagged "delta", lossless false, through the plan's pipeline (lossy under
-   * STC, SKC, KC). Without a base (a model rebuilt from an aggregated delta), or without
-   * deltaBase: the whole tensor, lossless.
+   * This round's model tensor of that name when it was fetched whole (RoundModelCache.wholeModel),
+   * as OpenFL's collaborator finds it in its TensorDB. Under useDeltaUpdates a trained tensor
+   * with one is sent as OpenFL sends it (core's shouldSendLossy): trained - model, tagged
+   * "delta", lossless false, through the plan's pipeline (lossy under STC, SKC, KC). Otherwise,
+   * and for a model rebuilt from an aggregated delta: the whole tensor, lossless.
    */
-  readonly deltaBase?: (name: string) => Float32Tensor | undefined;
+  readonly roundModel?: (name: string) => Float32Tensor | undefined;
   /** The plan's pipeline and gzip. Default NoCompressionPipeline. */
   readonly compression?: TensorCompression;
   /**
@@ -59,20 +63,25 @@ export async function encodeResults(
     tensors: Record<string, Float32Tensor>;
     dataSize: number;
     metrics: Record<string, number>;
+    analytics: Record<string, Float32Tensor>;
   }> | null;
   if (typeof r !== "object" || r === null) {
     throw new TaskFailedError(taskName, round, "returned no result object");
   }
+  // -1 is OpenFL's "no data size" (what it sends for an analytics task): only for results
+  // the aggregator does not weight by it, i.e. analytics alone.
+  const analyticsOnly =
+    Object.keys(r.tensors ?? {}).length === 0 && Object.keys(r.metrics ?? {}).length === 0;
   if (
     typeof r.dataSize !== "number" ||
     !Number.isInteger(r.dataSize) ||
-    r.dataSize < 0 ||
+    r.dataSize < (analyticsOnly ? NO_DATA_SIZE : 0) ||
     r.dataSize > MAX_DATA_SIZE
   ) {
     throw new TaskFailedError(
       taskName,
       round,
-      `dataSize must be a whole number from 0 to ${MAX_DATA_SIZE}, got ${String(r.dataSize)}`,
+      `dataSize must be a whole number from 0 to ${MAX_DATA_SIZE} (or ${NO_DATA_SIZE}, no data size, for analytics alone), got ${String(r.dataSize)}`,
     );
   }
   const model = options.modelTensorNames ?? [];
@@ -92,14 +101,15 @@ export async function encodeResults(
         `trained tensor '${name}' is not a tensor of the model (its tensors: ${model.join(", ")}): OpenFL's aggregator would accept it and never end the round`,
       );
     }
-    const base = options.deltaBase?.(name);
+    const base = options.roundModel?.(name);
     const asDelta = shouldSendLossy({
       tags: ["trained"],
-      useDeltaUpdates: options.deltaBase !== undefined,
+      useDeltaUpdates: options.useDeltaUpdates ?? false,
       holdsRoundModel: base !== undefined,
     });
     named.push(
-      await (asDelta && base !== undefined && base.data.length === tensor.data.length
+      // A base of another size (the model changed shape) cannot make a delta: the whole tensor.
+      await (asDelta && base?.data.length === tensor.data.length
         ? encode(
             { shape: tensor.shape, data: generateDelta(tensor, base, name) },
             name,
@@ -108,6 +118,11 @@ export async function encodeResults(
           )
         : encode(tensor, name, ["trained"], { requireLossless: true })),
     );
+  }
+  // OpenFL's FederatedAnalyticsTaskRunner: TensorKey(name, origin, round, False, ("analytics",)),
+  // sent lossless; the plan's aggregation_type combines them.
+  for (const [name, tensor] of Object.entries(r.analytics ?? {})) {
+    named.push(await encode(tensor, name, ["analytics"], { requireLossless: true }));
   }
   for (const [name, value] of Object.entries(r.metrics ?? {})) {
     if (typeof value !== "number") {

@@ -49,10 +49,11 @@ export class RoundModelCache {
   readonly #fetch: FetchTensor;
   readonly #useDeltaUpdates: boolean;
   readonly #compression: TensorCompression;
-  /** round -> tensor name -> tensor (never handed out; callers get copies or read-only use). */
-  readonly #rounds = new Map<number, Map<string, Float32Tensor>>();
-  /** round -> names of the tensors fetched whole (lossless) that round, not rebuilt from a delta. */
-  readonly #whole = new Map<number, Set<string>>();
+  /**
+   * round -> tensor name -> the tensor (never handed out; callers get copies or read-only use)
+   * and whether it was fetched whole (lossless) that round rather than rebuilt from a delta.
+   */
+  readonly #rounds = new Map<number, Map<string, HeldTensor>>();
 
   constructor(fetch: FetchTensor, options: RoundModelCacheOptions) {
     this.#fetch = fetch;
@@ -68,7 +69,7 @@ export class RoundModelCache {
 
   /** The held tensor, not a copy: do not modify it. */
   held(name: string, round: number): Float32Tensor | undefined {
-    return this.#rounds.get(round)?.get(name);
+    return this.#rounds.get(round)?.get(name)?.tensor;
   }
 
   /**
@@ -77,7 +78,8 @@ export class RoundModelCache {
    * and makes an upload's delta from (see core's shouldSendLossy). Not a copy.
    */
   wholeModel(name: string, round: number): Float32Tensor | undefined {
-    return this.#whole.get(round)?.has(name) === true ? this.held(name, round) : undefined;
+    const held = this.#rounds.get(round)?.get(name);
+    return held?.whole === true ? held.tensor : undefined;
   }
 
   async #load(name: string, round: number): Promise<Float32Tensor> {
@@ -120,22 +122,20 @@ export class RoundModelCache {
 
   #store(name: string, round: number, tensor: Float32Tensor, whole: boolean): void {
     let tensors = this.#rounds.get(round);
-    let wholeNames = this.#whole.get(round);
-    if (tensors === undefined || wholeNames === undefined) {
+    if (tensors === undefined) {
       tensors = new Map();
-      wholeNames = new Set();
       this.#rounds.set(round, tensors);
-      this.#whole.set(round, wholeNames);
     }
-    tensors.set(name, tensor);
-    if (whole) wholeNames.add(name);
+    tensors.set(name, { tensor, whole });
     for (const r of this.#rounds.keys()) {
-      if (r < round - 1 || r > round) {
-        this.#rounds.delete(r);
-        this.#whole.delete(r);
-      }
+      if (r < round - 1 || r > round) this.#rounds.delete(r);
     }
   }
+}
+
+interface HeldTensor {
+  readonly tensor: Float32Tensor;
+  readonly whole: boolean;
 }
 
 /** previous + delta when the answer is a delta (tagged "delta"); the answer itself otherwise. */

@@ -29,11 +29,18 @@ export interface TaskResult {
   readonly tensors?: Readonly<Record<string, Float32Tensor>>;
   /**
    * Number of samples the task used: the weight of these results (OpenFL: data_size, an int32).
-   * A whole number from 0 to 2147483647.
+   * A whole number from 0 to 2147483647; -1 (no data size, as OpenFL sends for an analytics
+   * task) only when the result holds `analytics` alone.
    */
   readonly dataSize: number;
   /** Scalar metrics, sent as 0-d tensors tagged ["metric"] with report true. Default none. */
   readonly metrics?: Readonly<Record<string, number>>;
+  /**
+   * Results of a federated analytics task (e.g. histograms), sent tagged ["analytics"], report
+   * false, lossless, as OpenFL's FederatedAnalyticsTaskRunner sends them; the plan's
+   * `aggregation_type` combines them and OpenFL's aggregator saves the result. Default none.
+   */
+  readonly analytics?: Readonly<Record<string, Float32Tensor>>;
 }
 
 export type TaskFunction = (ctx: TaskContext) => Promise<TaskResult>;

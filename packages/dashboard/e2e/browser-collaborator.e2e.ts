@@ -5,18 +5,7 @@
 // exactly once; the accuracy chart is kept as a screenshot.
 import { expect, type Page, type Route, type TestInfo, test } from "@playwright/test";
 import { type Harness, startHarness } from "./harness-process.js";
-import type { MixedFederationState } from "./mixed-federation-state.js";
-
-interface MixedFederation {
-  readonly collaboratorUrl: string;
-  readonly proxyUrl: string;
-  readonly accessToken: string;
-  readonly stateUrl: string;
-  readonly csvPath: string;
-  readonly rounds: number;
-  readonly collaboratorName: string;
-  readonly nodeCollaborators: readonly string[];
-}
+import type { MixedFederation, MixedFederationState } from "./mixed-federation-state.js";
 
 async function aggregatorState(federation: MixedFederation): Promise<MixedFederationState> {
   const response = await fetch(federation.stateUrl);

@@ -11,7 +11,12 @@
 // Writes the browser's own data (a CSV of synthetic blobs) to the work directory.
 // Prints one JSON line {"ready":true,...} on stdout, then runs until SIGTERM/SIGINT.
 //
+// With --aggregator openfl, --pipeline TEMPLATE [--p-sparsity P] [--n-clusters K] and --delta
+// set the plan's compression_pipeline and use_delta_updates for everyone, the tab included (its
+// link's compressionPipeline, pSparsity, nClusters, useDeltaUpdates).
+//
 // Run: node --import tsx e2e/mixed-federation-harness.ts [--aggregator reference|openfl]
+//      [--pipeline openfl.pipelines.STCPipeline --p-sparsity 0.25 --delta]
 //      (from packages/dashboard; build first; openfl needs the venv of scripts/setup-python.sh)
 import { mkdtempSync } from "node:fs";
 import { mkdir, stat, writeFile } from "node:fs/promises";
@@ -23,7 +28,11 @@ import { createCollaborator, createLogger, type RunOutcome } from "@openfl-conne
 import { formatCsvDataset } from "@openfl-connect/collaborator/browser";
 import * as softmax from "@openfl-connect/collaborator/tasks/softmax-regression";
 import { collaboratorShard } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
-import { startOpenFLFederation } from "@openfl-connect/interop/openfl-federation";
+import {
+  ourCompressionKeys,
+  type PlanCompressionPipeline,
+  startOpenFLFederation,
+} from "@openfl-connect/interop/openfl-federation";
 import {
   AGGREGATOR_UUID as OPENFL_AGGREGATOR_UUID,
   FEDERATION_UUID as OPENFL_FEDERATION_UUID,
@@ -56,11 +65,38 @@ async function main(): Promise<void> {
   const all = [...NODE_COLLABORATORS, BROWSER];
   const pki = await createTestPki(join(workDir, "pki"), { collaborators: all });
   const { values } = parseArgs({
-    options: { aggregator: { type: "string", default: "reference" } },
+    options: {
+      aggregator: { type: "string", default: "reference" },
+      pipeline: { type: "string" },
+      "p-sparsity": { type: "string" },
+      "n-clusters": { type: "string" },
+      delta: { type: "boolean", default: false },
+    },
   });
+  const plan: PlanSettings = {
+    useDeltaUpdates: values.delta,
+    ...(values.pipeline === undefined
+      ? {}
+      : {
+          compressionPipeline: {
+            template: values.pipeline,
+            settings: {
+              ...(values["p-sparsity"] === undefined
+                ? {}
+                : { p_sparsity: Number(values["p-sparsity"]) }),
+              ...(values["n-clusters"] === undefined
+                ? {}
+                : { n_clusters: Number(values["n-clusters"]) }),
+            },
+          },
+        }),
+  };
+  if (values.aggregator !== "openfl" && (values.pipeline !== undefined || values.delta)) {
+    throw new Error("--pipeline and --delta need --aggregator openfl");
+  }
   const aggregator =
     values.aggregator === "openfl"
-      ? await startOpenfl(pki, workDir, all)
+      ? await startOpenfl(pki, workDir, all, plan)
       : values.aggregator === "reference"
         ? await startReference(pki, all)
         : undefined;
@@ -99,6 +135,8 @@ async function main(): Promise<void> {
         tasks,
         pendingDir: join(workDir, `pending-${name}`),
         maxSleepSeconds: 0.5,
+        useDeltaUpdates: plan.useDeltaUpdates,
+        ...ourCompressionKeys(plan.compressionPipeline),
       },
       { logger: createLogger("json", process.stderr, { collaborator: name }), taskSet: softmax },
     );
@@ -133,6 +171,10 @@ async function main(): Promise<void> {
     aggregatorUuid,
     federationUuid,
     collaboratorName: BROWSER,
+    ...(plan.useDeltaUpdates ? { useDeltaUpdates: "true" } : {}),
+    ...Object.fromEntries(
+      Object.entries(ourCompressionKeys(plan.compressionPipeline)).map(([k, v]) => [k, String(v)]),
+    ),
   });
   process.stdout.write(
     `${JSON.stringify({
@@ -148,6 +190,11 @@ async function main(): Promise<void> {
       nodeCollaborators: NODE_COLLABORATORS,
     })}\n`,
   );
+}
+
+interface PlanSettings {
+  readonly useDeltaUpdates: boolean;
+  readonly compressionPipeline?: PlanCompressionPipeline;
 }
 
 interface RunningAggregator {
@@ -197,6 +244,7 @@ async function startOpenfl(
   pki: TestPki,
   workDir: string,
   all: readonly string[],
+  plan: PlanSettings,
 ): Promise<RunningAggregator> {
   const outDir = join(workDir, "openfl");
   await mkdir(outDir, { recursive: true });
@@ -205,7 +253,10 @@ async function startOpenfl(
     outDir,
     collaborators: all,
     rounds: ROUNDS,
-    useDeltaUpdates: false,
+    useDeltaUpdates: plan.useDeltaUpdates,
+    ...(plan.compressionPipeline === undefined
+      ? {}
+      : { compressionPipeline: plan.compressionPipeline }),
   });
   return {
     port: federation.port,
@@ -228,6 +279,10 @@ async function startOpenfl(
           collaborator: a.collaborator,
           round: a.round,
           taskName: a.task,
+          trained: a.tensors
+            .filter((t) => t.tags.includes("trained"))
+            .map((t) => `${t.name} ${[...t.tags].sort().join(",")} lossless=${t.lossless}`)
+            .sort(),
         })),
         resultsHeld: null,
         aggregatedAccuracy: [...accuracy.entries()].sort(([a], [b]) => a - b).map(([, v]) => v),

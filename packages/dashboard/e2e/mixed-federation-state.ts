@@ -1,11 +1,25 @@
-// What the mixed federation harness (mixed-federation-harness.ts) answers on GET /state, shared
-// by the harness and the specs that read it.
+// What the mixed federation harness (mixed-federation-harness.ts) prints when ready and answers
+// on GET /state, shared by the harness and the specs that read it.
+
+/** The harness's {"ready": true, ...} line. */
+export interface MixedFederation {
+  readonly collaboratorUrl: string;
+  readonly proxyUrl: string;
+  readonly accessToken: string;
+  readonly stateUrl: string;
+  readonly csvPath: string;
+  readonly rounds: number;
+  readonly collaboratorName: string;
+  readonly nodeCollaborators: readonly string[];
+}
 
 /** One SendLocalTaskResults as it reached the aggregator. */
 export interface Upload {
   readonly collaborator: string;
   readonly round: number;
   readonly taskName: string;
+  /** OpenFL's aggregator only: each trained tensor as "name tags,sorted lossless=bool". */
+  readonly trained?: readonly string[];
 }
 
 /** What the harness sees of the aggregator. */

@@ -1,6 +1,8 @@
 """Edits the plan/plan.yaml `fx workspace create --template no-op` wrote, for fx-workspace.ts:
 our numpy task runner and CSV loader, OpenFL's three default tasks, rounds, delta updates and
-the aggregator's port. Usage: fx_workspace_plan.py PLAN_YAML '{"rounds": 3, ...}'
+the aggregator's port, and optionally the compression pipeline
+({"compression_pipeline": {"template": "openfl.pipelines.STCPipeline", "settings": {...}}}).
+Usage: fx_workspace_plan.py PLAN_YAML '{"rounds": 3, ...}'
 """
 
 import json
@@ -41,6 +43,13 @@ def main(path, options):
     plan["aggregator"]["settings"]["use_delta_updates"] = delta
     plan["collaborator"]["settings"]["use_delta_updates"] = delta
     plan["network"]["settings"]["agg_port"] = int(options["agg_port"])
+    pipeline = options.get("compression_pipeline")
+    if pipeline is not None:
+        plan["compression_pipeline"] = {
+            "defaults": "plan/defaults/compression_pipeline.yaml",
+            "template": pipeline["template"],
+            "settings": dict(pipeline.get("settings", {})),
+        }
     with open(path, "w", encoding="utf-8") as f:
         yaml.safe_dump(plan, f, sort_keys=False)
 

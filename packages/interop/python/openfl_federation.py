@@ -23,6 +23,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import argparse
 import copy
+import importlib
 import json
 import logging
 import queue
@@ -107,6 +108,13 @@ def keras_task_config() -> dict:
 
 def task_config(args) -> dict:
     return keras_task_config() if args.task_runner == "keras-digits" else TASK_CONFIG
+
+
+def compression_pipeline(args):
+    """The plan's compression pipeline, built as Plan.build does (import the class, pass the
+    settings as keyword arguments): a new instance for each component that takes one."""
+    module, _, name = args.compression_pipeline.rpartition(".")
+    return getattr(importlib.import_module(module), name)(**json.loads(args.compression_settings))
 
 
 def initial_model() -> dict[str, np.ndarray]:
@@ -396,6 +404,7 @@ def build_aggregator(args, records: Records) -> Aggregator:
         callbacks=[LambdaCallback(on_round_end=on_round_end)],
         persist_checkpoint=True,
         persistent_db_path=os.path.join(args.out_dir, "tensor.db"),
+        compression_pipeline=compression_pipeline(args),
     )
     aggregator.metric_queue = RecordingMetricQueue(records.metrics)
     return aggregator
@@ -592,6 +601,7 @@ class PythonCollaborator:
             task_config=copy.deepcopy(task_config(args)),
             opt_treatment="RESET",
             use_delta_updates=args.use_delta_updates,
+            compression_pipeline=compression_pipeline(args),
             callbacks=[],
         )
         self.error: str | None = None
@@ -660,6 +670,16 @@ def parse_args(argv=None):
     p.add_argument("--use-delta-updates", type=parse_bool, default=True, metavar="true|false")
     p.add_argument("--db-store-rounds", type=int, default=2)
     p.add_argument(
+        "--compression-pipeline",
+        default="openfl.pipelines.NoCompressionPipeline",
+        help="the plan's compression_pipeline.template (aggregator and Python collaborators)",
+    )
+    p.add_argument(
+        "--compression-settings",
+        default="{}",
+        help="the plan's compression_pipeline.settings, as JSON",
+    )
+    p.add_argument(
         "--sleep-seconds",
         type=int,
         default=OPENFL_SLEEP_SECONDS,
@@ -690,10 +710,11 @@ def parse_args(argv=None):
     return args
 
 
-def write_model_json(pbuf_path: str, json_path: str) -> None:
+def write_model_json(pbuf_path: str, json_path: str, pipeline) -> None:
+    # The Aggregator writes its model files through its compression pipeline.
     model = proto_utils.load_proto(pbuf_path)
     tensors, round_number = proto_utils.deconstruct_model_proto(
-        model, compression_pipeline=NoCompressionPipeline()
+        model, compression_pipeline=pipeline
     )
     doc = {
         "round": int(round_number),
@@ -888,7 +909,9 @@ def main(argv=None) -> int:
     for name in ("best", "last"):
         pbuf = os.path.join(args.out_dir, f"{name}.pbuf")
         if os.path.isfile(pbuf):
-            write_model_json(pbuf, os.path.join(args.out_dir, f"{name}.json"))
+            write_model_json(
+                pbuf, os.path.join(args.out_dir, f"{name}.json"), compression_pipeline(args)
+            )
     names = (
         list(proto_utils.deconstruct_model_proto(
             proto_utils.load_proto(args.init_model), NoCompressionPipeline()

@@ -9,10 +9,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   awaitFederation,
+  completedInRound,
   createFxWorkspace,
   type FederationProcess,
   FX_SOFTMAX_TASK_MODULE,
   type FxWorkspace,
+  ourLogEntries,
   readFxLog,
   readFxModelState,
   startFxAggregator,
@@ -27,18 +29,6 @@ const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_vali
 const COLLABORATORS = ["col1", "col2"];
 /** From the aggregator's start to the last exit (about 40 s: OpenFL's collaborators sleep 10 s). */
 const FEDERATION_TIMEOUT_MS = 4 * 60_000;
-
-interface LogEntry {
-  readonly event: string;
-  readonly [field: string]: unknown;
-}
-
-function jsonLines(text: string): LogEntry[] {
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as LogEntry);
-}
 
 for (const useDeltaUpdates of [false, true]) {
   describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2`, () => {
@@ -108,15 +98,7 @@ for (const useDeltaUpdates of [false, true]) {
       assert.ok(finished, "the federation did not finish");
       const log = await readFxLog(workspace.dir, "aggregator");
       for (let round = 0; round < ROUNDS; round++) {
-        const done = [
-          ...log.matchAll(
-            new RegExp(
-              `Round ${round}: Collaborators that have completed all tasks: \\[(.*)\\]`,
-              "g",
-            ),
-          ),
-        ].map((m) => (m[1] as string).replace(/'/g, "").split(", ").sort());
-        assert.deepEqual(done.at(-1), COLLABORATORS, `round ${round}: ${JSON.stringify(done)}`);
+        assert.deepEqual(completedInRound(log, round), COLLABORATORS, `round ${round}`);
         for (const name of COLLABORATORS) {
           for (const task of TASKS) {
             assert.match(
@@ -147,7 +129,7 @@ for (const useDeltaUpdates of [false, true]) {
 
     test("our collaborator's JSON log shows every round it worked", () => {
       assert.ok(finished && ours !== undefined, "the federation did not finish");
-      const entries = jsonLines(ours.stdout());
+      const entries = ourLogEntries(ours.stdout());
       for (let round = 0; round < ROUNDS; round++) {
         const tasks = entries
           .filter((e) => e.event === "task done" && e.round === round)

@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatCsvDataset } from "@openfl-connect/collaborator/browser";
 import { nameSeed, sampleBlobs } from "@openfl-connect/collaborator/tasks/synthetic-blobs";
+import type { PlanCompressionPipeline } from "./openfl-federation.js";
 import { PYTHON, REPO_ROOT, stopChild } from "./openfl-fixture.js";
 
 const VENV_BIN = join(REPO_ROOT, ".venv", "bin");
@@ -82,6 +83,8 @@ export interface FxWorkspaceOptions {
   readonly useDeltaUpdates: boolean;
   /** The aggregator's FQDN (its certificate's CN and SAN, the plan's agg_addr). Default 127.0.0.1. */
   readonly aggregatorFqdn?: string;
+  /** The plan's compression_pipeline. Default: the template's (OpenFL's NoCompressionPipeline). */
+  readonly compressionPipeline?: PlanCompressionPipeline;
 }
 
 export interface FxWorkspace {
@@ -152,6 +155,9 @@ export async function createFxWorkspace(options: FxWorkspaceOptions): Promise<Fx
         rounds: options.rounds,
         use_delta_updates: options.useDeltaUpdates,
         agg_port: aggPort,
+        ...(options.compressionPipeline === undefined
+          ? {}
+          : { compression_pipeline: options.compressionPipeline }),
       }),
     ],
     dir,
@@ -273,6 +279,7 @@ export function startOurCollaborator(
   dir: string,
   name: string,
   taskModule: string = FX_SOFTMAX_TASK_MODULE,
+  extraArgs: readonly string[] = [],
 ): FederationProcess {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -282,7 +289,7 @@ export function startOurCollaborator(
   return startProcess(
     `openfl-collaborator start -n ${name}`,
     COLLABORATOR_CLI,
-    ["start", "-n", name, "--tasks", taskModule],
+    ["start", "-n", name, "--tasks", taskModule, ...extraArgs],
     dir,
     env,
   );
@@ -371,19 +378,56 @@ export interface FxModelState {
   readonly tensors: Readonly<Record<string, { shape: number[]; values: number[] }>>;
 }
 
+// OpenFL writes its model files through the plan's pipeline (construct_model_proto with its
+// compression_pipeline), so they are read back with it.
 const READ_MODEL_PY = `
-import json, sys
-from openfl.pipelines import NoCompressionPipeline
+import importlib, json, sys
 from openfl.protocols import utils
-tensors, round_number = utils.deconstruct_model_proto(utils.load_proto(sys.argv[1]), NoCompressionPipeline())
+module, _, name = sys.argv[2].rpartition(".")
+pipeline = getattr(importlib.import_module(module), name)(**json.loads(sys.argv[3]))
+tensors, round_number = utils.deconstruct_model_proto(utils.load_proto(sys.argv[1]), pipeline)
 print(json.dumps({"round": int(round_number), "tensors": {k: {"shape": list(v.shape), "values": v.reshape(-1).tolist()} for k, v in tensors.items()}}))
 `;
 
-export async function readFxModelState(dir: string, file: string): Promise<FxModelState> {
-  return JSON.parse(await runPython(["-c", READ_MODEL_PY, join(dir, file)], dir)) as FxModelState;
+export async function readFxModelState(
+  dir: string,
+  file: string,
+  pipeline: PlanCompressionPipeline = { template: "openfl.pipelines.NoCompressionPipeline" },
+): Promise<FxModelState> {
+  const args = [join(dir, file), pipeline.template, JSON.stringify(pipeline.settings ?? {})];
+  return JSON.parse(await runPython(["-c", READ_MODEL_PY, ...args], dir)) as FxModelState;
 }
 
 /** OpenFL's log file of a process started here (logs/aggregator.log, logs/NAME.log). */
 export function readFxLog(dir: string, name: string): Promise<string> {
   return readFile(join(dir, "logs", `${name}.log`), "utf8");
+}
+
+/**
+ * The collaborators OpenFL's aggregator last logged as having completed all tasks of `round`
+ * ("Round R: Collaborators that have completed all tasks: [...]"), sorted; undefined if none.
+ */
+export function completedInRound(aggregatorLog: string, round: number): string[] | undefined {
+  const pattern = new RegExp(
+    `Round ${round}: Collaborators that have completed all tasks: \\[(.*)\\]`,
+    "g",
+  );
+  const lists = [...aggregatorLog.matchAll(pattern)].map((m) =>
+    (m[1] as string).replace(/'/g, "").split(", ").sort(),
+  );
+  return lists.at(-1);
+}
+
+/** One JSON log line of our collaborator (its stdout with log: json). */
+export interface OurLogEntry {
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
+/** The JSON lines of our collaborator's stdout. */
+export function ourLogEntries(stdout: string): OurLogEntry[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as OurLogEntry);
 }

@@ -143,18 +143,13 @@ describe("real models: TF.js and OpenFL's KerasTaskRunner share one model", () =
           for (const task of TASKS) {
             const of = (c: string) =>
               arrivals.find((a) => key(a) === `${c}/${r}/${task}`) as Arrival;
-            // Ours sends what OpenFL's Keras collaborators send: names, tags, flags. Under
-            // use_delta_updates, OpenFL's Collaborator sends a delta only where it holds the
-            // round's whole model (round 0 here) and whole tensors after delta downloads, while
-            // ours sends deltas whenever it holds the round's model; OpenFL's aggregator turns
-            // both back into whole tensors under NoCompressionPipeline (the lossy pipelines,
-            // where the choice matters, are issue 24's).
+            // Ours sends what OpenFL's Keras collaborators send: names, tags, flags, round by
+            // round (under use_delta_updates a delta only where the round's whole model was
+            // fetched, round 0 here; whole tensors after delta downloads).
             const summary = (a: Arrival) =>
               a.tensors
-                .map((t) =>
-                  useDeltaUpdates && t.tags.includes("trained")
-                    ? `${t.name} trained report=${t.report}`
-                    : `${t.name} ${t.tags.join(",")} report=${t.report} lossless=${t.lossless}`,
+                .map(
+                  (t) => `${t.name} ${t.tags.join(",")} report=${t.report} lossless=${t.lossless}`,
                 )
                 .sort();
             assert.deepEqual(

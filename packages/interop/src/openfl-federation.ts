@@ -59,6 +59,33 @@ export interface OpenFLFederationOptions {
   readonly useDeltaUpdates: boolean;
   /** The aggregator's no-task sleep_time. Default 1 (OpenFL: 10; a test-speed setting). */
   readonly sleepSeconds?: number;
+  /**
+   * The plan's compression_pipeline (template and settings), for the aggregator and the Python
+   * collaborators. Default OpenFL's NoCompressionPipeline.
+   */
+  readonly compressionPipeline?: PlanCompressionPipeline;
+}
+
+/** A plan's compression_pipeline section, e.g. { template: "openfl.pipelines.STCPipeline" }. */
+export interface PlanCompressionPipeline {
+  readonly template: string;
+  readonly settings?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Our collaborator's keys for a plan's compression_pipeline (its config keys and the tab's link
+ * parameters): compressionPipeline, pSparsity, nClusters. {} for none.
+ */
+export function ourCompressionKeys(
+  pipeline: PlanCompressionPipeline | undefined,
+): Record<string, string | number> {
+  if (pipeline === undefined) return {};
+  const settings = pipeline.settings ?? {};
+  return {
+    compressionPipeline: pipeline.template,
+    ...(settings.p_sparsity === undefined ? {} : { pSparsity: settings.p_sparsity }),
+    ...(settings.n_clusters === undefined ? {} : { nClusters: settings.n_clusters }),
+  };
 }
 
 /** One SendLocalTaskResults that reached the aggregator (duplicates included). */
@@ -150,6 +177,12 @@ export async function startOpenFLFederation(
     ...["--task-runner", options.taskRunner ?? "numpy-softmax"],
     ...(options.initModel === undefined ? [] : ["--init-model", options.initModel]),
     ...["--use-delta-updates", String(options.useDeltaUpdates)],
+    ...(options.compressionPipeline === undefined
+      ? []
+      : [
+          ...["--compression-pipeline", options.compressionPipeline.template],
+          ...["--compression-settings", JSON.stringify(options.compressionPipeline.settings ?? {})],
+        ]),
     ...["--sleep-seconds", String(options.sleepSeconds ?? 1), "--out-dir", outDir],
   ];
   const child = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -29,8 +29,8 @@ describe("streamGzip / streamGunzip", () => {
 
   // Node rejects with zlib's Error, browsers with a TypeError; core's decodeTensor names the tensor.
   it("rejects bytes that are not gzip, and a stream cut short", async () => {
-    await assert.rejects(streamGunzip(Uint8Array.of(1, 2, 3, 4)), /header/);
+    await assert.rejects(streamGunzip(Uint8Array.of(1, 2, 3, 4)), Error);
     const gz = new Uint8Array(gzipSync(bytes));
-    await assert.rejects(streamGunzip(gz.subarray(0, gz.byteLength - 9)));
+    await assert.rejects(streamGunzip(gz.subarray(0, gz.byteLength - 9)), Error);
   });
 });

@@ -30,6 +30,6 @@ export function tensorCompression(options: TensorCompressionOptions = {}): Tenso
     pipeline: options.pipeline ?? { kind: "none" },
     gzip: options.gzip ?? streamGzip,
     gunzip: options.gunzip ?? streamGunzip,
-    ...(options.random === undefined ? {} : { random: options.random }),
+    random: options.random,
   };
 }

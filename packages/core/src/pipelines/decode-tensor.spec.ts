@@ -152,6 +152,15 @@ describe("decodeTensor: lossless tensors of a lossy plan", () => {
     );
   });
 
+  it("names NoCompression plainly when it is the plan's own pipeline", async () => {
+    const named = tensor(["compressed"], [{ intList: [1] }, {}], f32(0));
+    await refuses(
+      decodeTensor(named, options("none")),
+      TensorCodecError,
+      "tensor 'w': NoCompressionPipeline expects transformer_metadata of 1 entry: #0 {int_list: shape}; found 2 entries: #0 {int_list [1]}, #1 {} (looks like RandomShiftPipeline)",
+    );
+  });
+
   it("refuses a lossy_compressed tensor under Eden, whose decoding is not supported yet", async () => {
     const named = tensor(
       ["lossy_compressed"],

@@ -241,6 +241,17 @@ describe("encodeTensor: RandomShiftPipeline", () => {
 });
 
 describe("encodeTensor: STCPipeline", () => {
+  it("tags a lossy tensor given no tags ['lossy_compressed'] alone", async () => {
+    const named = await encodeTensor(t([2], 1, -1), {
+      name: "w",
+      roundNumber: 0,
+      pipeline: { kind: "stc" },
+      requireLossless: false,
+      gzip,
+    });
+    assert.deepEqual([named.tags, named.lossless], [["lossy_compressed"], false]);
+  });
+
   it("sends [{int_list}, {int_to_float}, {}] and gzip of float32 codes, tag lossy_compressed", async () => {
     // 10 elements at p 0.1: only 4 is kept; mean magnitude 0.4.
     const recorded = recordingGzip();

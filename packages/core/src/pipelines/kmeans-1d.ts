@@ -97,8 +97,9 @@ function meansOf(histogram: Histogram, starts: readonly number[]): number[] {
       count += histogram.counts[t] as number;
     }
     if (count === 0) continue;
-    const mean = Math.fround(sum / count);
-    if (means.length === 0 || means[means.length - 1] !== mean) means.push(mean);
+    // Runs hold disjoint ranges of sorted float32 values: max(run) < min(next run), both float32,
+    // so their float32 means differ too, ascending.
+    means.push(Math.fround(sum / count));
   }
   return means;
 }
@@ -140,7 +141,9 @@ function quantileStarts(histogram: Histogram, clusters: number): number[] {
   const total = totalCount(histogram);
   const starts = [0];
   let seen = 0;
-  for (let t = 0; t + 1 < histogram.values.length && starts.length < clusters; t++) {
+  // At most `clusters` starts: the last threshold, seen >= total, is met only at the last value,
+  // which the loop does not reach.
+  for (let t = 0; t + 1 < histogram.values.length; t++) {
     seen += histogram.counts[t] as number;
     if (seen >= (total * starts.length) / clusters) starts.push(t + 1);
   }

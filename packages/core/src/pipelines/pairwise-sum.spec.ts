@@ -31,6 +31,21 @@ describe("pairwiseSum (numpy's np.add.reduce of float64)", () => {
     for (const [n, sum] of numpy) assert.equal(pairwiseSum(values(n)), sum, `n = ${n}`);
   });
 
+  it("splits where numpy does: 128 values in one block of eight accumulators, more in halves rounded down to a multiple of 8", () => {
+    // 2^53 then ones: every 1 added to 2^53 alone is lost, so the sum tells which ones were
+    // summed first with each other. numpy 2.3: 112 over 2^53 for n = 128 (one block), 240 for
+    // 256 (two blocks), 290 for 300 (halves of 144 and 156, not 156 and 144).
+    for (const [n, over] of [
+      [128, 112],
+      [256, 240],
+      [300, 290],
+    ] as const) {
+      const a = new Float64Array(n).fill(1);
+      a[0] = 2 ** 53;
+      assert.equal(pairwiseSum(a) - 2 ** 53, over, `n = ${n}`);
+    }
+  });
+
   it("sums fewer than 8 values in order, and 8 or more differently from a plain loop", () => {
     assert.equal(pairwiseSum(values(7)), naiveSum(values(7)));
     assert.notEqual(pairwiseSum(values(8)), naiveSum(values(8)));

@@ -24,6 +24,7 @@ import {
 } from "../settings.js";
 import { accuracyChartSvg, RoundAccuracies } from "./accuracy-chart.js";
 import { countingClient } from "./counting-client.js";
+import { compressionFrom } from "./link-compression.js";
 import {
   backendPreference,
   PAGE_MODELS,
@@ -237,6 +238,7 @@ async function start(): Promise<void> {
       logger: pageLogger,
       maxSleepSeconds: MAX_SLEEP_SECONDS,
       useDeltaUpdates: useDeltaUpdatesFrom(location.search),
+      compression: compressionFrom(location.search),
     });
     outcome = await service.run({ signal: controller.signal });
   } catch (error) {
