@@ -22,7 +22,7 @@ bash scripts/setup-python.sh
 step "unit and integration tests (real mTLS on 127.0.0.1; Envoy's own check of deploy/envoy/envoy.yaml)"
 pnpm -r --workspace-concurrency=1 run test
 
-step "mutation testing (StrykerJS, incremental; Node 22 from npm for Stryker): core's score at or above its floor"
+step "mutation testing (StrykerJS, incremental; Node 22 from npm for Stryker): each package at or above its floor"
 bash scripts/mutation-test.sh
 
 step "API reference of the published libraries (TypeDoc, warnings are errors) -> docs/api"

@@ -2,9 +2,10 @@
 import { strykerConfig } from "../../stryker.base.mjs";
 
 export default strykerConfig("node", {
-  // The score reached (docs/mutation/node.md): a change that lowers it fails. Issue 23's
-  // target is 85 %. Survivors left are explained in docs/mutation/node-accepted.md.
-  thresholds: { high: 90, low: 85, break: null },
+  // The first full run's score (docs/mutation/node.md: 76.39 %), rounded down: a change that
+  // lowers it fails. Issue 23's target is 85 %; the survivors are being worked through in
+  // docs/mutation/node-accepted.md.
+  thresholds: { high: 90, low: 85, break: 76 },
   // One test process at a time: the machine is shared and the specs open real sockets.
   concurrency: 1,
   mutate: ["src/**/*.ts", "!src/**/*.spec.ts", "!src/index.ts", "!src/internal.ts"],

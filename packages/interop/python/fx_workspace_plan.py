@@ -1,7 +1,9 @@
 """Edits the plan/plan.yaml `fx workspace create --template no-op` wrote, for fx-workspace.ts:
 our numpy task runner and CSV loader, OpenFL's three default tasks, rounds, delta updates and
 the aggregator's port, and optionally the compression pipeline
-({"compression_pipeline": {"template": "openfl.pipelines.STCPipeline", "settings": {...}}}).
+({"compression_pipeline": {"template": "openfl.pipelines.STCPipeline", "settings": {...}}});
+with {"analytics": {"collaborator_count": N}} the federated_analytics template keeps its own
+runner, loader and tasks, and only the port and the shard count are set.
 Usage: fx_workspace_plan.py PLAN_YAML '{"rounds": 3, ...}'
 """
 
@@ -22,6 +24,15 @@ def validation(apply):
 def main(path, options):
     with open(path, encoding="utf-8") as f:
         plan = yaml.safe_load(f)
+    analytics = options.get("analytics")
+    if analytics is not None:
+        # OpenFL's federated_analytics template as it ships: only the port and the shard count.
+        plan["network"].setdefault("settings", {})["agg_port"] = int(options["agg_port"])
+        count = int(analytics["collaborator_count"])
+        plan["data_loader"]["settings"]["collaborator_count"] = count
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(plan, f, sort_keys=False)
+        return
     plan["task_runner"] = {"template": "src.taskrunner.NumpySoftmaxTaskRunner", "settings": {}}
     plan["data_loader"] = {"template": "src.dataloader.CsvShardLoader", "settings": {}}
     plan["tasks"] = {

@@ -85,6 +85,13 @@ export interface FxWorkspaceOptions {
   readonly aggregatorFqdn?: string;
   /** The plan's compression_pipeline. Default: the template's (OpenFL's NoCompressionPipeline). */
   readonly compressionPipeline?: PlanCompressionPipeline;
+  /**
+   * "no-op" (default): OpenFL's no-op template with our numpy softmax runner and a CSV of blobs
+   * per collaborator. "federated_analytics/histogram": OpenFL's own analytics template, its
+   * task runner and iris loader as they ship (collaborator i's data path is i), only the port
+   * and collaborator_count set.
+   */
+  readonly template?: "no-op" | "federated_analytics/histogram";
 }
 
 export interface FxWorkspace {
@@ -113,7 +120,8 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function runPython(args: readonly string[], cwd: string): Promise<string> {
+/** Runs the venv's Python with OpenFL's environment (KERAS_BACKEND=jax); resolves to stdout. */
+export function runPython(args: readonly string[], cwd: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(PYTHON, args, { cwd, env: fxEnv(), maxBuffer: 16 * 1024 * 1024 }, (e, out, err) => {
       if (e) reject(new Error(`python ${args[0]} failed: ${e.message}\n${err}`));
@@ -139,14 +147,17 @@ export async function createFxWorkspace(options: FxWorkspaceOptions): Promise<Fx
   // OpenFL refuses a --prefix outside the current directory ("out of the openfl workspace
   // scope"), so it runs in the parent.
   await mkdir(dirname(dir), { recursive: true });
-  await fx(dirname(dir), "workspace", "create", "--prefix", basename(dir), "--template", "no-op");
-
-  await rm(join(dir, "src"), { recursive: true, force: true });
-  await cp(WORKSPACE_SRC, join(dir, "src"), {
-    recursive: true,
-    filter: (source) => !source.includes("__pycache__"),
-  });
+  const template = options.template ?? "no-op";
+  await fx(dirname(dir), "workspace", "create", "--prefix", basename(dir), "--template", template);
   const aggPort = await freePort();
+  const analytics = template !== "no-op";
+  if (!analytics) {
+    await rm(join(dir, "src"), { recursive: true, force: true });
+    await cp(WORKSPACE_SRC, join(dir, "src"), {
+      recursive: true,
+      filter: (source) => !source.includes("__pycache__"),
+    });
+  }
   await runPython(
     [
       join(PYTHON_DIR, "fx_workspace_plan.py"),
@@ -158,13 +169,17 @@ export async function createFxWorkspace(options: FxWorkspaceOptions): Promise<Fx
         ...(options.compressionPipeline === undefined
           ? {}
           : { compression_pipeline: options.compressionPipeline }),
+        ...(analytics ? { analytics: { collaborator_count: options.collaborators.length } } : {}),
       }),
     ],
     dir,
   );
-  for (const name of options.collaborators) {
-    const csv = formatCsvDataset(sampleBlobs(SAMPLES, nameSeed(name)));
-    await writeFile(join(dir, "data", `${name}.csv`), csv);
+  await mkdir(join(dir, "data"), { recursive: true });
+  if (!analytics) {
+    for (const name of options.collaborators) {
+      const csv = formatCsvDataset(sampleBlobs(SAMPLES, nameSeed(name)));
+      await writeFile(join(dir, "data", `${name}.csv`), csv);
+    }
   }
   // The template's data.yaml names a collaborator "one"; fx collaborator create adds ours.
   await writeFile(join(dir, "plan", "data.yaml"), "# collaborator_name,data_path\n");
@@ -173,8 +188,10 @@ export async function createFxWorkspace(options: FxWorkspaceOptions): Promise<Fx
   await fx(dir, "workspace", "certify");
   await fx(dir, "aggregator", "generate-cert-request", "--fqdn", fqdn);
   await fx(dir, "aggregator", "certify", "--fqdn", fqdn, "--silent");
-  for (const name of options.collaborators) {
-    await fx(dir, "collaborator", "create", "-n", name, "-d", `data/${name}.csv`);
+  for (const [i, name] of options.collaborators.entries()) {
+    // The iris loader takes its shard number as data path (1-based).
+    const dataPath = analytics ? String(i + 1) : `data/${name}.csv`;
+    await fx(dir, "collaborator", "create", "-n", name, "-d", dataPath);
     await fx(dir, "collaborator", "generate-cert-request", "-n", name, "--silent");
     // On the aggregator's machine: signs cert/client/col_NAME.csr and lists NAME in
     // plan/cols.yaml (no --request-pkg / --import needed when both sides share the directory).
