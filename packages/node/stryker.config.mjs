@@ -2,10 +2,10 @@
 import { strykerConfig } from "../../stryker.base.mjs";
 
 export default strykerConfig("node", {
-  // The first full run's score (docs/mutation/node.md: 76.39 %), rounded down: a change that
+  // The score reached (docs/mutation/node.md: 77.25 %; 76.39 % at the first full run), rounded down: a change that
   // lowers it fails. Issue 23's target is 85 %; the survivors are being worked through in
   // docs/mutation/node-accepted.md.
-  thresholds: { high: 90, low: 85, break: 76 },
+  thresholds: { high: 90, low: 85, break: 77 },
   // One test process at a time: the machine is shared and the specs open real sockets.
   concurrency: 1,
   mutate: ["src/**/*.ts", "!src/**/*.spec.ts", "!src/index.ts", "!src/internal.ts"],

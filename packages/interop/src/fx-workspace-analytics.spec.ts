@@ -12,18 +12,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
-  awaitFederation,
   completedInRound,
   createFxWorkspace,
   type FederationProcess,
   type FxWorkspace,
   ourLogEntries,
   readFxLog,
+  runFxFederation,
   runPython,
-  startFxAggregator,
-  startFxCollaborator,
-  startOurCollaborator,
-  waitForPort,
 } from "./fx-workspace.js";
 import { requirePython } from "./openfl-fixture.js";
 
@@ -78,14 +74,15 @@ describe("OpenFL's federated_analytics/histogram workspace: fx aggregator, fx co
   test("all three processes exit 0 after the analytics round", {
     timeout: FEDERATION_TIMEOUT_MS + 60_000,
   }, async (t) => {
-    const aggregator = startFxAggregator(workspace.dir);
-    processes.push(aggregator);
-    await waitForPort(workspace.aggPort, aggregator);
-    const col1 = startFxCollaborator(workspace.dir, "col1");
-    ours = startOurCollaborator(workspace.dir, "col2", TASK_MODULE);
-    processes.push(col1, ours);
-    const times = await awaitFederation([aggregator, col1, ours], FEDERATION_TIMEOUT_MS);
-    for (const [label, ms] of Object.entries(times))
+    const run = await runFxFederation(workspace, {
+      fxName: "col1",
+      ourName: "col2",
+      taskModule: TASK_MODULE,
+      timeoutMs: FEDERATION_TIMEOUT_MS,
+      started: (p) => processes.push(p),
+    });
+    ours = run.ours;
+    for (const [label, ms] of Object.entries(run.times))
       t.diagnostic(`${label} exited 0 after ${ms} ms`);
     finished = true;
   });

@@ -13,7 +13,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  awaitFederation,
   completedInRound,
   createFxWorkspace,
   type FederationProcess,
@@ -22,10 +21,7 @@ import {
   ourLogEntries,
   readFxLog,
   readFxModelState,
-  startFxAggregator,
-  startFxCollaborator,
-  startOurCollaborator,
-  waitForPort,
+  runFxFederation,
 } from "./fx-workspace.js";
 import { requirePython } from "./openfl-fixture.js";
 import { pipelineName, selectedPipelineCases } from "./pipeline-cases.js";
@@ -66,16 +62,19 @@ for (const c of selectedPipelineCases(["stc"])) {
     test(`all three processes exit 0 after ${ROUNDS} rounds`, {
       timeout: FEDERATION_TIMEOUT_MS + 90_000,
     }, async (t) => {
-      const aggregator = startFxAggregator(workspace.dir);
-      processes.push(aggregator);
-      await waitForPort(workspace.aggPort, aggregator);
-      const col1 = startFxCollaborator(workspace.dir, "col1");
-      // --debug: the "results sent" lines count the tensors sent lossy.
-      ours = startOurCollaborator(workspace.dir, "col2", FX_SOFTMAX_TASK_MODULE, ["--debug"]);
-      processes.push(col1, ours);
-      const times = await awaitFederation([aggregator, col1, ours], FEDERATION_TIMEOUT_MS);
-      for (const [label, ms] of Object.entries(times))
+      const run = await runFxFederation(workspace, {
+        fxName: "col1",
+        ourName: "col2",
+        taskModule: FX_SOFTMAX_TASK_MODULE,
+        // --debug: the "results sent" lines count the tensors sent lossy.
+        ourArgs: ["--debug"],
+        timeoutMs: FEDERATION_TIMEOUT_MS,
+        started: (p) => processes.push(p),
+      });
+      ours = run.ours;
+      for (const [label, ms] of Object.entries(run.times)) {
         t.diagnostic(`${label} exited 0 after ${ms} ms`);
+      }
       finished = true;
     });
 

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  awaitFederation,
   completedInRound,
   createFxWorkspace,
   type FederationProcess,
@@ -17,10 +16,7 @@ import {
   ourLogEntries,
   readFxLog,
   readFxModelState,
-  startFxAggregator,
-  startFxCollaborator,
-  startOurCollaborator,
-  waitForPort,
+  runFxFederation,
 } from "./fx-workspace.js";
 import { requirePython } from "./openfl-fixture.js";
 
@@ -80,17 +76,17 @@ for (const useDeltaUpdates of [false, true]) {
     test(`all three processes exit 0 after ${ROUNDS} rounds`, {
       timeout: FEDERATION_TIMEOUT_MS + 90_000,
     }, async (t) => {
-      const started = Date.now();
-      const aggregator = startFxAggregator(workspace.dir);
-      processes.push(aggregator);
-      await waitForPort(workspace.aggPort, aggregator);
-      t.diagnostic(`aggregator listening after ${Date.now() - started} ms`);
-      const col1 = startFxCollaborator(workspace.dir, "col1");
-      ours = startOurCollaborator(workspace.dir, "col2", FX_SOFTMAX_TASK_MODULE);
-      processes.push(col1, ours);
-      const times = await awaitFederation([aggregator, col1, ours], FEDERATION_TIMEOUT_MS);
-      for (const [label, ms] of Object.entries(times))
+      const run = await runFxFederation(workspace, {
+        fxName: "col1",
+        ourName: "col2",
+        taskModule: FX_SOFTMAX_TASK_MODULE,
+        timeoutMs: FEDERATION_TIMEOUT_MS,
+        started: (p) => processes.push(p),
+      });
+      ours = run.ours;
+      for (const [label, ms] of Object.entries(run.times)) {
         t.diagnostic(`${label} exited 0 after ${ms} ms`);
+      }
       finished = true;
     });
 

@@ -312,6 +312,42 @@ export function startOurCollaborator(
   );
 }
 
+export interface FxFederationOptions {
+  /** Ours: `openfl-collaborator start -n ourName --tasks taskModule ...ourArgs`. */
+  readonly ourName: string;
+  readonly taskModule?: string;
+  readonly ourArgs?: readonly string[];
+  /** OpenFL's: `fx collaborator start -n fxName`. */
+  readonly fxName: string;
+  readonly timeoutMs: number;
+  /** Each process as it starts (the spec stops them all in its `after`). */
+  readonly started: (process: FederationProcess) => void;
+}
+
+/**
+ * `fx aggregator start`, then, once it listens, `fx collaborator start` and ours; resolves when
+ * all three exited 0 (awaitFederation's times), with ours for its log.
+ */
+export async function runFxFederation(
+  workspace: FxWorkspace,
+  options: FxFederationOptions,
+): Promise<{ readonly ours: FederationProcess; readonly times: Record<string, number> }> {
+  const aggregator = startFxAggregator(workspace.dir);
+  options.started(aggregator);
+  await waitForPort(workspace.aggPort, aggregator);
+  const fxCollaborator = startFxCollaborator(workspace.dir, options.fxName);
+  options.started(fxCollaborator);
+  const ours = startOurCollaborator(
+    workspace.dir,
+    options.ourName,
+    options.taskModule,
+    options.ourArgs,
+  );
+  options.started(ours);
+  const times = await awaitFederation([aggregator, fxCollaborator, ours], options.timeoutMs);
+  return { ours, times };
+}
+
 /** Resolves once something accepts connections on 127.0.0.1:port (the aggregator binds [::]:port); rejects if `proc` exits. */
 export async function waitForPort(
   port: number,

@@ -30,8 +30,12 @@ describe("AggregatorGRPCClient options", () => {
     }
   });
 
-  const refusedOption = (option: string) => (e: unknown) =>
-    e instanceof InvalidOptionError && e.option === option;
+  /** The refusal names the option, what it expected (when given) and the value found. */
+  const refusedOption = (option: string, expected?: string) => (e: unknown) =>
+    e instanceof InvalidOptionError &&
+    e.option === option &&
+    (expected === undefined || e.expected === expected) &&
+    e.message.startsWith(`option '${option}': expected `);
 
   it("takes aggPort from 1 to 65535, and refuses 0, 65536, fractions and strings", () => {
     for (const ok of [1, 65535]) {
@@ -40,7 +44,7 @@ describe("AggregatorGRPCClient options", () => {
     for (const bad of [0, 65536, 1.5, "50051"]) {
       assert.throws(
         () => new AggregatorGRPCClient({ ...options, aggPort: bad as number }),
-        refusedOption("aggPort"),
+        refusedOption("aggPort", "a whole number from 1 to 65535"),
         String(bad),
       );
     }
@@ -51,7 +55,7 @@ describe("AggregatorGRPCClient options", () => {
     for (const bad of [0, -1, 1.5]) {
       assert.throws(
         () => new AggregatorGRPCClient({ ...options, maxMessageBytes: bad }),
-        refusedOption("maxMessageBytes"),
+        refusedOption("maxMessageBytes", "a whole number of bytes > 0"),
         String(bad),
       );
     }
@@ -61,6 +65,11 @@ describe("AggregatorGRPCClient options", () => {
     assert.doesNotThrow(
       () => new AggregatorGRPCClient({ ...options, keepalive: { pingIntervalMs: 1 } }),
     );
+    // A keepalive without an interval is refused too, not read as undefined.
+    assert.throws(
+      () => new AggregatorGRPCClient({ ...options, keepalive: {} as never }),
+      refusedOption("keepalive.pingIntervalMs", "a number of ms > 0"),
+    );
     for (const bad of [0, -1, "300000"]) {
       assert.throws(
         () =>
@@ -68,7 +77,7 @@ describe("AggregatorGRPCClient options", () => {
             ...options,
             keepalive: { pingIntervalMs: bad as number },
           }),
-        refusedOption("keepalive.pingIntervalMs"),
+        refusedOption("keepalive.pingIntervalMs", "a number of ms > 0"),
         String(bad),
       );
     }
@@ -78,16 +87,29 @@ describe("AggregatorGRPCClient options", () => {
     for (const bad of ["", undefined, 1]) {
       assert.throws(
         () => new AggregatorGRPCClient({ ...options, aggAddr: bad as string }),
-        refusedOption("aggAddr"),
+        refusedOption("aggAddr", "a host name or IP address"),
       );
     }
     for (const name of ["useTls", "requireClientAuth"] as const) {
       assert.throws(
         () => new AggregatorGRPCClient({ ...options, [name]: "false" as unknown as boolean }),
-        refusedOption(name),
+        refusedOption(name, "a boolean"),
       );
     }
-    assert.throws(() => createNodeConnector(null as never), refusedOption("options"));
+    for (const bad of [null, undefined, "options"]) {
+      assert.throws(() => createNodeConnector(bad as never), refusedOption("options", "an object"));
+    }
+  });
+
+  it("warns on console.warn when no warn option is given", (t) => {
+    const warned = t.mock.method(console, "warn", () => {});
+    const { warn: _, ...withoutWarn } = options;
+    new AggregatorGRPCClient({ ...withoutWarn, aggPort: 50051 });
+    assert.equal(warned.mock.callCount(), 1);
+    assert.match(
+      String(warned.mock.calls[0]?.arguments[0]),
+      /useTls is false: talking to 127\.0\.0\.1:50051/,
+    );
   });
 
   it("useTls: false warns that everything travels in clear text, naming the aggregator", () => {
