@@ -269,13 +269,6 @@ function refuseUnsupported(plan: ParsedPlan): void {
   }
 }
 
-/** The settings each pipeline reads (OpenFL's constructors take the others and drop them). */
-const PIPELINE_SETTINGS: Readonly<Record<string, readonly string[]>> = {
-  stc: ["p_sparsity"],
-  skc: ["p_sparsity", "n_clusters"],
-  kc: ["n_clusters"],
-};
-
 /** compression_pipeline: the template and the settings its pipeline reads, checked by core. */
 function takeCompression(
   plan: ParsedPlan,
@@ -307,10 +300,11 @@ function takeCompression(
     );
   }
   take("compressionPipeline", template, "compression_pipeline.template");
-  const read = PIPELINE_SETTINGS[pipeline.kind] ?? [];
+  // Core's pipelineFromTemplate keeps exactly the settings the pipeline reads.
+  const read: Readonly<Record<string, unknown>> = pipeline;
   for (const [key, value] of Object.entries(settings)) {
     const option = key === "p_sparsity" ? "pSparsity" : key === "n_clusters" ? "nClusters" : "";
-    if (read.includes(key) && option !== "") {
+    if (option !== "" && read[option] !== undefined) {
       take(option, values[key], `compression_pipeline.settings.${key}`);
     } else {
       ignored.push({
