@@ -45,22 +45,22 @@ type Row = Record<string, number | string | boolean>;
 const best = (rows: Row[], op: string, mib: number) =>
   Math.min(...rows.filter((r) => r.op === op && r.mib === mib).map((r) => Number(r.seconds)));
 
+/**
+ * One job of the Node client, run from the bundle (`plainClient`) under plain `node` as a user
+ * runs compiled JavaScript: under tsx the loader's own heap made every download's garbage
+ * collections dearer than they are for a user.
+ */
 async function nodeClient(
   job: Omit<BenchClientJob, "pkiDir" | "collaborator">,
   nodeFlags: string[] = [],
 ) {
   const full: BenchClientJob = { ...job, pkiDir, collaborator: "bench" };
-  return runJsonLines(process.execPath, [
-    ...nodeFlags,
-    ...TSX,
-    join(HERE, "bench-client.ts"),
-    JSON.stringify(full),
-  ]);
+  return runJsonLines(process.execPath, [...nodeFlags, plainClient, JSON.stringify(full)]);
 }
 
 /**
- * bench-client.ts bundled by esbuild (tsx's own dependency) into one plain JS file, so (d)
- * measures the client under plain `node`, without the TypeScript loader's ~50 MiB.
+ * bench-client.ts bundled by esbuild (tsx's own dependency) into one plain JS file, so every
+ * section measures the client under plain `node`, without the TypeScript loader's ~50 MiB.
  */
 async function bundleClient(): Promise<string> {
   const require = createRequire(createRequire(import.meta.url).resolve("tsx"));
@@ -128,6 +128,8 @@ const noteSlowest = (
   if (seconds > slowest.seconds) Object.assign(slowest, { seconds, job, server });
 };
 
+const plainClient = await bundleClient();
+
 // (a) OpenFL's real server
 if (!skipPython && only.includes("a")) {
   log("(a) OpenFL server: Python client vs Node client");
@@ -182,8 +184,6 @@ if (!skipPython && only.includes("a")) {
     "",
   );
 }
-
-const plainClient = await bundleClient();
 
 // (b)-(d) the reference aggregator
 if (/[bcd]/.test(only)) {
