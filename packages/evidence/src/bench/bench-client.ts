@@ -7,6 +7,7 @@ import { AggregatorGRPCClient } from "@openfl-connect/node";
 import { testPkiPaths } from "@openfl-connect/reference-aggregator/pki";
 import { AGGREGATOR_UUID, FEDERATION_UUID } from "../federation.js";
 import { trainedTensor } from "../payloads.js";
+import { grpcJsClient, plainHttp2Downloader } from "./anchor-clients.js";
 import { MiB } from "./bench-tasks.js";
 import { peakRssMiB, rssMiB } from "./proc-status.js";
 
@@ -162,31 +163,44 @@ async function download(mib: number): Promise<void> {
     throw new Error(`got ${t?.dataBytes.byteLength} bytes`);
 }
 
-// (e): the client against the sink and a raw TLS socket, in turn in this process (the first of
-// the pair alternates), after one unrecorded warm-up of each.
+// (e): the client against the sink, next to a raw TLS socket (to the raw sink) and the anchors
+// (a plain node:http2 client for downloads, @grpc/grpc-js both ways; anchor-clients.ts) against
+// the same sink, in turn in this process (the order rotates per rep), after one unrecorded
+// warm-up of each.
 if (job.op === "alone-upload" || job.op === "alone-download") {
   const up = job.op === "alone-upload";
+  const tls = { caCert: pki.caCert, cert: pair?.cert ?? "", key: pair?.key ?? "" };
+  const h2 = up ? undefined : await plainHttp2Downloader(job.port, tls);
+  const grpcJs = grpcJsClient(job.port, tls);
   for (const mib of job.sizes) {
     const bytes = up ? payload(mib) : undefined;
-    const client = () =>
-      up
-        ? (c?.sendLocalTaskResults(0, "alone", 10, [
-            trainedTensor("w", 0, bytes ?? new Uint8Array(0)),
-          ]) ?? Promise.resolve())
-        : download(mib);
     const socket = await rawConnect(job.rawPort);
-    const raw = () => rawTransfer(socket, up ? "u" : "d", mib * MiB, bytes);
-    await client();
-    await raw();
+    const kinds: [string, () => Promise<unknown>][] = [
+      [
+        "client",
+        () =>
+          up
+            ? (c?.sendLocalTaskResults(0, "alone", 10, [
+                trainedTensor("w", 0, bytes ?? new Uint8Array(0)),
+              ]) ?? Promise.resolve())
+            : download(mib),
+      ],
+      ["raw", () => rawTransfer(socket, up ? "u" : "d", mib * MiB, bytes)],
+      ["grpc-js", () => (up ? grpcJs.upload(bytes ?? new Uint8Array(0)) : grpcJs.download(mib))],
+      ...(h2 ? [["http2", () => h2.download(mib)] as [string, () => Promise<unknown>]] : []),
+    ];
+    for (const [, run] of kinds) await run();
     for (let r = 0; r < job.reps; r++) {
-      const order = r % 2 === 0 ? (["client", "raw"] as const) : (["raw", "client"] as const);
-      for (const kind of order) {
-        const m = await measured(kind === "client" ? client : raw);
+      for (let k = 0; k < kinds.length; k++) {
+        const [kind, run] = kinds[(k + r) % kinds.length] as [string, () => Promise<unknown>];
+        const m = await measured(run);
         emit({ op: job.op, kind, mib, rep: r, ...m });
       }
     }
     socket.destroy();
   }
+  h2?.close();
+  grpcJs.close();
 }
 for (const mib of job.op === "get-tasks" || job.op.startsWith("alone-") ? [] : job.sizes) {
   if (job.op === "upload-rss") {

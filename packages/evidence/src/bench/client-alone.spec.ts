@@ -30,6 +30,20 @@ describe("pairedRatios", () => {
     assert.equal(p.rawCpuMs, 10);
   });
 
+  it("pairs the client with the anchor it is asked about, not with the raw socket", () => {
+    const rows = [
+      row("client", 0, 2, 30),
+      row("raw", 0, 1, 10),
+      row("http2", 0, 4, 15),
+      row("grpc-js", 0, 8, 60),
+    ];
+    const h2 = pairedRatios(rows, "alone-upload", 16, "http2");
+    assert.equal(h2.throughput, 2);
+    assert.equal(h2.cpu, 2);
+    assert.equal(h2.rawSeconds, 4);
+    assert.equal(pairedRatios(rows, "alone-upload", 16, "grpc-js").throughput, 4);
+  });
+
   it("gives no figure when a run left no rows", () => {
     const p = pairedRatios([row("client", 0, 1, 1)], "alone-upload", 16);
     assert.equal(p.reps, 0);

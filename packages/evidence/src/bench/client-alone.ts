@@ -37,14 +37,25 @@ const median = (xs: number[]) => {
       : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/** Per rep, raw / client (throughput share) and client / raw (CPU); the median over reps. */
-export function pairedRatios(rows: readonly Row[], op: string, mib: number) {
+/** Issue 26's anchors, from 16 MiB up: the platform's own HTTP/2 client, and @grpc/grpc-js. */
+export const ANCHOR_TARGETS = {
+  fromMiB: 16,
+  minHttp2DownloadRatio: 0.9,
+  maxHttp2CpuRatio: 1.3,
+  minGrpcJsSpeedUp: 2,
+} as const;
+
+/**
+ * Per rep, anchor / client seconds (throughput share) and client / anchor CPU; the median over
+ * reps. The anchor is the raw TLS socket unless named ("http2", "grpc-js").
+ */
+export function pairedRatios(rows: readonly Row[], op: string, mib: number, against = "raw") {
   const of = (kind: string) =>
     rows
       .filter((r) => r.op === op && r.mib === mib && r.kind === kind)
       .sort((a, b) => Number(a.rep) - Number(b.rep));
   const client = of("client");
-  const raw = of("raw");
+  const raw = of(against);
   const pairs = client.flatMap((c) => {
     const r = raw.find((x) => x.rep === c.rep);
     return r ? [{ c, r }] : [];
@@ -71,6 +82,7 @@ export async function benchClientAlone(
   );
   const raw = await spawnReady(process.execPath, [...TSX, join(HERE, "raw-tls-sink.ts")], env);
   const rows: string[] = [];
+  const anchorRows: string[] = [];
   const rssRows: string[] = [];
   const targets: string[] = [];
   const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
@@ -113,6 +125,18 @@ export async function benchClientAlone(
         }
       }
       rows.push(`| ${mib} | ${cells.join(" | ")} |`);
+      const h2 = pairedRatios(measured, "alone-download", mib, "http2");
+      const jsDown = pairedRatios(measured, "alone-download", mib, "grpc-js");
+      const jsUp = pairedRatios(measured, "alone-upload", mib, "grpc-js");
+      anchorRows.push(
+        `| ${mib} | ${fmt(h2.clientSeconds)} | ${fmt(h2.rawSeconds)} | **${fmt(h2.throughput)}x** | ${fmt(h2.clientCpuMs, 0)} / ${fmt(h2.rawCpuMs, 0)} | **${fmt(h2.cpu)}x** | ${fmt(jsDown.rawSeconds)} | **${fmt(jsDown.throughput)}x** | ${fmt(jsUp.clientSeconds)} | ${fmt(jsUp.rawSeconds)} | **${fmt(jsUp.throughput)}x** |`,
+      );
+      const a = ANCHOR_TARGETS;
+      const judged = mib >= a.fromMiB;
+      const say = (ok: boolean, x: number) => (judged ? verdict(ok, x) : "report only");
+      targets.push(
+        `(e) ${mib} MiB anchors: download ${fmt(h2.throughput)}x the plain node:http2 client's throughput (>= ${a.minHttp2DownloadRatio}x): ${say(h2.throughput >= a.minHttp2DownloadRatio, h2.throughput)}, at ${fmt(h2.cpu)}x its CPU (<= ${a.maxHttp2CpuRatio}x): ${say(h2.cpu <= a.maxHttp2CpuRatio, h2.cpu)}; vs @grpc/grpc-js download ${fmt(jsDown.throughput)}x, upload ${fmt(jsUp.throughput)}x (>= ${a.minGrpcJsSpeedUp}x both): ${say(jsDown.throughput >= a.minGrpcJsSpeedUp && jsUp.throughput >= a.minGrpcJsSpeedUp, Math.min(jsDown.throughput, jsUp.throughput))}`,
+      );
       s.log(`  (e) ${mib} MiB peak RSS`);
       const rssJob: BenchClientJob = {
         op: "upload-rss",
@@ -147,6 +171,12 @@ export async function benchClientAlone(
     "| MiB | client upload s | raw upload s | throughput | CPU ms client / raw | CPU | client download s | raw download s | throughput | CPU ms client / raw | CPU |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows,
+    "",
+    "The anchors, in the same client processes and against the same sink, in turn with our client: a plain `node:http2` client downloading the same response (read and counted: no gRPC parsing, no copy; the same 8 MiB receive windows as ours), the platform's own ceiling; and `@grpc/grpc-js` 1.x (a download parsed with protobuf-es as a user would; an upload serialized whole, then streamed as OpenFL's 2 MiB DataStream messages). Throughput = anchor seconds / our seconds (> 1x: ours is faster); CPU = our CPU / the anchor's. Targets from 16 MiB up: downloads >= 0.9x the plain client's throughput at <= 1.3x its CPU; both ways >= 2x grpc-js.",
+    "",
+    "| MiB | our download s | plain http2 s | throughput vs http2 | CPU ms ours / http2 | CPU vs http2 | grpc-js download s | download vs grpc-js | our upload s | grpc-js upload s | upload vs grpc-js |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...anchorRows,
     "",
     "Peak RSS (VmHWM) of a client process sending one N MiB tensor to the sink (one process per N). Before = after start-up and a first call, before the tensor exists; the tensor itself (N MiB) is part of the growth, so the client's own share is growth - N. Target: growth <= N + 16 MiB.",
     "",

@@ -73,6 +73,11 @@ async function bundleClient(): Promise<string> {
     platform: "node",
     format: "esm",
     target: "node20",
+    // @grpc/grpc-js (an anchor of (e)) is CommonJS and requires Node's built-ins: an ES module
+    // bundle has no require of its own.
+    banner: {
+      js: 'import { createRequire as bundleRequire } from "node:module"; const require = bundleRequire(import.meta.url);',
+    },
     logLevel: "error",
   });
   return outfile;
