@@ -3,6 +3,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import type { AggregatorConnection, AggregatorConnector } from "@openfl-connect/core/internal";
 import { classifyBrowserFailure } from "./browser-failure.js";
 import { withConnectionSignal } from "./connection-signal.js";
+import { dataStreamUploadBodies } from "./datastream-upload-body.js";
 import { withSingleMessageClientStreams } from "./single-message-streams.js";
 import { withWholeEnvelopes } from "./whole-envelope-fetch.js";
 
@@ -25,7 +26,8 @@ export interface WebConnectorSettings {
  *
  * Uploads travel as one DataStream in one request (`uploadChunkBytes` is Infinity), so a
  * TaskResults must fit the proxy's and the aggregator's message limit (OpenFL: 1 GiB) and
- * the browser's memory (about three copies of it while sending).
+ * the browser's memory (the tensors, one copy of the TaskResults, and what fetch holds of the
+ * body while sending).
  */
 export class WebConnector implements AggregatorConnector {
   readonly target: string;
@@ -41,15 +43,19 @@ export class WebConnector implements AggregatorConnector {
   open(): AggregatorConnection {
     const s = this.#settings;
     const closed = new AbortController();
-    const transport = createGrpcWebTransport({
-      baseUrl: s.proxyUrl,
-      useBinaryFormat: true,
-      // Bound when the call is made, so a test may replace globalThis.fetch afterwards.
-      fetch: withWholeEnvelopes(
+    const uploads = dataStreamUploadBodies(
+      withWholeEnvelopes(
+        // Bound when the call is made, so a test may replace globalThis.fetch afterwards.
         s.fetch ?? ((input, init) => globalThis.fetch(input, init)),
         READ_MAX_BYTES,
       ),
-      interceptors: s.interceptors,
+    );
+    const transport = createGrpcWebTransport({
+      baseUrl: s.proxyUrl,
+      useBinaryFormat: true,
+      fetch: uploads.fetch,
+      // Innermost: the application's interceptors see the upload's real message.
+      interceptors: [...(s.interceptors ?? []), uploads.interceptor],
     });
     return {
       transport: withConnectionSignal(withSingleMessageClientStreams(transport), closed.signal),
