@@ -90,14 +90,26 @@ try {
     );
     inNode.push(await webBench(settings));
   }
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(sorted.length / 2);
+    return sorted.length % 2
+      ? (sorted[m] as number)
+      : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+  };
+  const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+  /** Issue 26: the web client within 1.5x of a plain fetch moving the same bytes, both ways. */
+  const WITHIN = 1.5;
   const report = (label: string, runs: WebBenchResult[]) => {
-    const up = runs.flatMap((r) => r.upload);
-    const down = runs.flatMap((r) => r.download);
-    const best = (xs: number[]) => Math.min(...xs);
-    const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
-    console.log(
-      `  ${label}: upload ${show(up)} s (best ${(mib / best(up)).toFixed(0)} MiB/s); download ${show(down)} s (best ${(mib / best(down)).toFixed(0)} MiB/s)`,
-    );
+    for (const [direction, client, anchor] of [
+      ["upload", runs.flatMap((r) => r.upload), runs.flatMap((r) => r.fetchUpload)],
+      ["download", runs.flatMap((r) => r.download), runs.flatMap((r) => r.fetchDownload)],
+    ] as const) {
+      const ratio = median(client) / median(anchor);
+      console.log(
+        `  ${label} ${direction}: client ${show(client)} s, plain fetch ${show(anchor)} s; medians ${median(client).toFixed(2)} / ${median(anchor).toFixed(2)} = ${ratio.toFixed(2)}x (target <= ${WITHIN}x: ${ratio <= WITHIN ? "holds" : "MISSED"})`,
+      );
+    }
   };
   console.log(
     `${mib} MiB through Envoy (plaintext listener, loopback), ${reps * 2} reps each, in turn:`,
