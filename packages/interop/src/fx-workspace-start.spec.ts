@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   completedInRound,
@@ -18,13 +18,26 @@ import {
   readFxModelState,
   runFxFederation,
 } from "./fx-workspace.js";
-import { requirePython } from "./openfl-fixture.js";
+import { REPO_ROOT, requirePython } from "./openfl-fixture.js";
 
 const ROUNDS = 3;
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
 const COLLABORATORS = ["col1", "col2"];
 /** From the aggregator's start to the last exit (about 40 s: OpenFL's collaborators sleep 10 s). */
 const FEDERATION_TIMEOUT_MS = 4 * 60_000;
+const QUICK_START_HEADING = "### Joining a federation made with OpenFL's own commands";
+
+/** The commands of the README's quick start for OpenFL users, comments and trailing `&` cut. */
+async function readmeQuickStart(): Promise<string[]> {
+  const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf(QUICK_START_HEADING));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block !== undefined, `README.md: no sh block under ${QUICK_START_HEADING}`);
+  return block
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, "").replace(/&\s*$/, "").trim())
+    .filter((line) => line !== "");
+}
 
 for (const useDeltaUpdates of [false, true]) {
   describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2`, () => {
@@ -51,6 +64,31 @@ for (const useDeltaUpdates of [false, true]) {
     after(async () => {
       await Promise.all(processes.map((p) => p.stop()));
       if (root !== undefined) await rm(root, { recursive: true, force: true });
+    });
+
+    test("the README's quick start for OpenFL users is exactly these commands", async () => {
+      const prefix = basename(workspace.dir);
+      const readme = (await readmeQuickStart()).map((l) => l.replaceAll("my_federation", prefix));
+      const ran = workspace.commands.map((run) => `fx ${run.args.join(" ")}`);
+      // The README gives col1's three collaborator commands and says "the same three for col2".
+      const col2 = ran.filter((c) => / -n col2\b/.test(c));
+      assert.deepEqual(
+        col2,
+        ran.filter((c) => / -n col1\b/.test(c)).map((c) => c.replaceAll("col1", "col2")),
+      );
+      assert.deepEqual(
+        readme,
+        [
+          ...ran.slice(0, 1),
+          `cd ${prefix}`,
+          ...ran.slice(1).filter((c) => !col2.includes(c)),
+          // What runFxFederation starts (fx-workspace.ts), ours with its task module.
+          "fx aggregator start",
+          "fx collaborator start -n col1",
+          "openfl-collaborator start -n col2 --tasks ./my-tasks.js",
+        ],
+        "README.md's quick start and the commands this spec runs differ",
+      );
     });
 
     test("the workspace is what OpenFL's commands made of it", async (t) => {
