@@ -50,4 +50,18 @@ describe("demo --tfjs", () => {
       /tfjs-col3, tfjs-col4 \(openfl-connect, Node, TF\.js cpu backend\), keras-col1, keras-col2 \(OpenFL's Collaborator \+ KerasTaskRunner, Python\)/,
     );
   });
+
+  it("a flag it does not take is a usage error naming the flag (exit 2, no stack)", async () => {
+    const failed = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", demo, "--tfjs", "--browser-collaborator"],
+      { timeout: 60_000 },
+    ).then(
+      () => undefined,
+      (error: { code?: unknown; stderr?: string }) => error,
+    );
+    assert.equal(failed?.code, 2, failed?.stderr);
+    assert.match(failed?.stderr ?? "", /^demo: Unknown option '--browser-collaborator'/m);
+    assert.doesNotMatch(failed?.stderr ?? "", /^\s+at /m);
+  });
 });
