@@ -3,7 +3,7 @@
 // col1`, and our collaborator started as `openfl-collaborator start -n col2` with nothing but a
 // task module: the federation runs every round to the end, with and without delta updates.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -39,8 +39,11 @@ async function readmeQuickStart(): Promise<string[]> {
     .filter((line) => line !== "");
 }
 
+// Without delta updates ours is given --tasks, as the README's quick start does; with them it is
+// given nothing but -n col2: the task module is named by plan/openfl-connect.yaml beside the plan.
 for (const useDeltaUpdates of [false, true]) {
-  describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2`, () => {
+  const overlay = useDeltaUpdates;
+  describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2${overlay ? " (task module from plan/openfl-connect.yaml)" : " --tasks MODULE"}`, () => {
     let root: string | undefined;
     let workspace: FxWorkspace;
     const processes: FederationProcess[] = [];
@@ -57,6 +60,12 @@ for (const useDeltaUpdates of [false, true]) {
           rounds: ROUNDS,
           useDeltaUpdates,
         });
+        if (overlay) {
+          await writeFile(
+            join(workspace.dir, "plan", "openfl-connect.yaml"),
+            `tasks: ${JSON.stringify(FX_SOFTMAX_TASK_MODULE)}\n`,
+          );
+        }
       },
       { timeout: 300_000 },
     );
@@ -66,7 +75,9 @@ for (const useDeltaUpdates of [false, true]) {
       if (root !== undefined) await rm(root, { recursive: true, force: true });
     });
 
-    test("the README's quick start for OpenFL users is exactly these commands", async () => {
+    test("the README's quick start for OpenFL users is exactly these commands", {
+      skip: overlay && "the quick start gives --tasks: checked in the run that does",
+    }, async () => {
       const prefix = basename(workspace.dir);
       const readme = (await readmeQuickStart()).map((l) => l.replaceAll("my_federation", prefix));
       const ran = workspace.commands.map((run) => `fx ${run.args.join(" ")}`);
@@ -117,7 +128,7 @@ for (const useDeltaUpdates of [false, true]) {
       const run = await runFxFederation(workspace, {
         fxName: "col1",
         ourName: "col2",
-        taskModule: FX_SOFTMAX_TASK_MODULE,
+        taskModule: overlay ? null : FX_SOFTMAX_TASK_MODULE,
         timeoutMs: FEDERATION_TIMEOUT_MS,
         started: (p) => processes.push(p),
       });
