@@ -41,6 +41,29 @@ node package-smoke.mjs
 # The collaborator CLI is compiled JavaScript: it runs on plain Node, no TypeScript loader.
 ./node_modules/.bin/openfl-collaborator --help | grep -q -- "--config"
 echo "packed openfl-collaborator CLI runs under plain Node"
+# From an OpenFL workspace, run from another directory: the packed CLI merges the plan's
+# defaults from the OpenFL 1.9 files it ships (openfl-plan-defaults/) and derives the uuids.
+ws="$out/workspace"
+mkdir -p "$ws/plan" "$ws/cert/client"
+cat > "$ws/plan/plan.yaml" <<'EOF'
+aggregator:
+  defaults: plan/defaults/aggregator.yaml
+  template: openfl.component.Aggregator
+  settings:
+    rounds_to_train: 1
+collaborator:
+  defaults: plan/defaults/collaborator.yaml
+  template: openfl.component.Collaborator
+network:
+  defaults: plan/defaults/network.yaml
+EOF
+printf 'collaborators:\n  - col1\n' > "$ws/plan/cols.yaml"
+printf 'col1,data/col1.csv\n' > "$ws/plan/data.yaml"
+touch "$ws/cert/cert_chain.crt" "$ws/cert/client/col_col1.crt" "$ws/cert/client/col_col1.key"
+shown=$(cd / && "$out/app/node_modules/.bin/openfl-collaborator" plan show -n col1 --workspace "$ws")
+grep -qE '^federation uuid +plan\.yaml_[0-9a-f]{8} ' <<<"$shown"
+grep -q 'node_modules/@openfl-connect/collaborator/openfl-plan-defaults/plan/defaults/network.yaml' <<<"$shown"
+echo "packed openfl-collaborator reads an OpenFL workspace from any directory (plan show)"
 # The tfjs CLI writes OpenFL's initial model file from the packed example model.
 ./node_modules/.bin/openfl-tfjs init-model --model node_modules/@openfl-connect/tfjs/dist/examples/digits-cnn.js --out init.pbuf | grep -q "^wrote init.pbuf: 6 tensors"
 ./node_modules/.bin/openfl-tfjs check-model --model node_modules/@openfl-connect/tfjs/dist/examples/digits-cnn.js --file init.pbuf

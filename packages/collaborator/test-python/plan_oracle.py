@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What OpenFL 1.9's own Plan.parse derives from plans: for each plan path on the command line
-(and an empty cols.yaml), one JSON line on stdout with the uuids and the aggregator address and
-port, or the error Plan.parse raised. Set FQDN for plans whose agg_addr is auto. Test oracle for the collaborator's workspace reader."""
+(and an empty cols.yaml), one JSON line on stdout with the uuids, the aggregator address and
+port and the whole merged plan (every section's settings, defaults merged, auto resolved), or
+the error Plan.parse raised. Set FQDN for plans whose agg_addr is auto. Test oracle for the collaborator's workspace reader."""
 
 import json
 import os
@@ -27,10 +28,12 @@ def main() -> int:
                 "aggregator_uuid": plan.aggregator_uuid,
                 "agg_addr": settings["agg_addr"],
                 "agg_port": settings["agg_port"],
+                "config": plan.config,
             }
         except Exception as error:  # noqa: BLE001 - reported to the test, which compares
             out = {"plan": path, "error": f"{type(error).__name__}: {error}"}
-        print(json.dumps(out), flush=True)
+        # str() for what JSON has no form for (a date); the test compares as JSON.
+        print(json.dumps(out, default=str), flush=True)
     return 0
 
 

@@ -3,9 +3,9 @@
 // col1`, and our collaborator started as `openfl-collaborator start -n col2` with nothing but a
 // task module: the federation runs every round to the end, with and without delta updates.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   completedInRound,
@@ -18,16 +18,32 @@ import {
   readFxModelState,
   runFxFederation,
 } from "./fx-workspace.js";
-import { requirePython } from "./openfl-fixture.js";
+import { REPO_ROOT, requirePython } from "./openfl-fixture.js";
 
 const ROUNDS = 3;
 const TASKS = ["aggregated_model_validation", "train", "locally_tuned_model_validation"];
 const COLLABORATORS = ["col1", "col2"];
 /** From the aggregator's start to the last exit (about 40 s: OpenFL's collaborators sleep 10 s). */
 const FEDERATION_TIMEOUT_MS = 4 * 60_000;
+const QUICK_START_HEADING = "### Joining a federation made with OpenFL's own commands";
 
+/** The commands of the README's quick start for OpenFL users, comments and trailing `&` cut. */
+async function readmeQuickStart(): Promise<string[]> {
+  const readme = await readFile(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf(QUICK_START_HEADING));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block !== undefined, `README.md: no sh block under ${QUICK_START_HEADING}`);
+  return block
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, "").replace(/&\s*$/, "").trim())
+    .filter((line) => line !== "");
+}
+
+// Without delta updates ours is given --tasks, as the README's quick start does; with them it is
+// given nothing but -n col2: the task module is named by plan/openfl-connect.yaml beside the plan.
 for (const useDeltaUpdates of [false, true]) {
-  describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2`, () => {
+  const overlay = useDeltaUpdates;
+  describe(`OpenFL workspace (use_delta_updates: ${useDeltaUpdates}): fx aggregator start, fx collaborator start -n col1, openfl-collaborator start -n col2${overlay ? " (task module from plan/openfl-connect.yaml)" : " --tasks MODULE"}`, () => {
     let root: string | undefined;
     let workspace: FxWorkspace;
     const processes: FederationProcess[] = [];
@@ -44,6 +60,12 @@ for (const useDeltaUpdates of [false, true]) {
           rounds: ROUNDS,
           useDeltaUpdates,
         });
+        if (overlay) {
+          await writeFile(
+            join(workspace.dir, "plan", "openfl-connect.yaml"),
+            `tasks: ${JSON.stringify(FX_SOFTMAX_TASK_MODULE)}\n`,
+          );
+        }
       },
       { timeout: 300_000 },
     );
@@ -51,6 +73,33 @@ for (const useDeltaUpdates of [false, true]) {
     after(async () => {
       await Promise.all(processes.map((p) => p.stop()));
       if (root !== undefined) await rm(root, { recursive: true, force: true });
+    });
+
+    test("the README's quick start for OpenFL users is exactly these commands", {
+      skip: overlay && "the quick start gives --tasks: checked in the run that does",
+    }, async () => {
+      const prefix = basename(workspace.dir);
+      const readme = (await readmeQuickStart()).map((l) => l.replaceAll("my_federation", prefix));
+      const ran = workspace.commands.map((run) => `fx ${run.args.join(" ")}`);
+      // The README gives col1's three collaborator commands and says "the same three for col2".
+      const col2 = ran.filter((c) => / -n col2\b/.test(c));
+      assert.deepEqual(
+        col2,
+        ran.filter((c) => / -n col1\b/.test(c)).map((c) => c.replaceAll("col1", "col2")),
+      );
+      assert.deepEqual(
+        readme,
+        [
+          ...ran.slice(0, 1),
+          `cd ${prefix}`,
+          ...ran.slice(1).filter((c) => !col2.includes(c)),
+          // What runFxFederation starts (fx-workspace.ts), ours with its task module.
+          "fx aggregator start",
+          "fx collaborator start -n col1",
+          "openfl-collaborator start -n col2 --tasks ./my-tasks.js",
+        ],
+        "README.md's quick start and the commands this spec runs differ",
+      );
     });
 
     test("the workspace is what OpenFL's commands made of it", async (t) => {
@@ -79,7 +128,7 @@ for (const useDeltaUpdates of [false, true]) {
       const run = await runFxFederation(workspace, {
         fxName: "col1",
         ourName: "col2",
-        taskModule: FX_SOFTMAX_TASK_MODULE,
+        taskModule: overlay ? null : FX_SOFTMAX_TASK_MODULE,
         timeoutMs: FEDERATION_TIMEOUT_MS,
         started: (p) => processes.push(p),
       });

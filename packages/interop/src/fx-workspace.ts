@@ -290,12 +290,13 @@ export function startFxCollaborator(dir: string, name: string): FederationProces
  * Our collaborator, `openfl-collaborator start -n NAME --tasks MODULE` with the workspace as its
  * current directory: it reads the plan, cols.yaml, data.yaml and cert/ from there. No
  * OPENFL_* variable reaches it (those would be config), so the workspace and the task module are
- * its only input. Logs JSON lines on stdout.
+ * its only input. `taskModule` null: no --tasks, the workspace's plan/openfl-connect.yaml names
+ * the module. Logs JSON lines on stdout.
  */
 export function startOurCollaborator(
   dir: string,
   name: string,
-  taskModule: string = FX_SOFTMAX_TASK_MODULE,
+  taskModule: string | null = FX_SOFTMAX_TASK_MODULE,
   extraArgs: readonly string[] = [],
 ): FederationProcess {
   const env: NodeJS.ProcessEnv = {};
@@ -306,16 +307,19 @@ export function startOurCollaborator(
   return startProcess(
     `openfl-collaborator start -n ${name}`,
     COLLABORATOR_CLI,
-    ["start", "-n", name, "--tasks", taskModule, ...extraArgs],
+    ["start", "-n", name, ...(taskModule === null ? [] : ["--tasks", taskModule]), ...extraArgs],
     dir,
     env,
   );
 }
 
 export interface FxFederationOptions {
-  /** Ours: `openfl-collaborator start -n ourName --tasks taskModule ...ourArgs`. */
+  /**
+   * Ours: `openfl-collaborator start -n ourName --tasks taskModule ...ourArgs`; with taskModule
+   * null, no --tasks (plan/openfl-connect.yaml names the module).
+   */
   readonly ourName: string;
-  readonly taskModule?: string;
+  readonly taskModule?: string | null;
   readonly ourArgs?: readonly string[];
   /** OpenFL's: `fx collaborator start -n fxName`. */
   readonly fxName: string;

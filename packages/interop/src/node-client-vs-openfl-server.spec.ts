@@ -304,6 +304,20 @@ describe("Node client -> OpenFL 1.9's real AggregatorGRPCServer (mTLS)", () => {
       );
     });
 
+    it("the uuids of a plan edited after the aggregator started end at the first answer, with both plans' hash prefixes", async () => {
+      // An edit changes the plan's hash, so both uuids differ; OpenFL checks the receiver first.
+      const edited = "plan.yaml_0badc0de";
+      await assert.rejects(
+        client({ federationUuid: edited, aggregatorUuid: `aggregator_${edited}` }).ping(),
+        (e: unknown) =>
+          e instanceof AggregatorCallError &&
+          e.reason === "cannot-heal" &&
+          e.attempts === 1 &&
+          e.message.includes("the aggregator runs another plan") &&
+          e.message.includes(`Expected: ${AGGREGATOR_UUID}, Actual: aggregator_${edited}`),
+      );
+    });
+
     it("a server certificate from an unknown CA is a TLS verification error, attempts 1", async () => {
       const other = await createTestPki(join(dir, "other-ca"), { collaborators: [] });
       await assert.rejects(

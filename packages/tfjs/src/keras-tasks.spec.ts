@@ -228,26 +228,37 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
     await assert.rejects(result, /shutdown/);
   });
 
-  it("leaks nothing: tensors and memory stay flat over 20 rounds", async () => {
-    const model = blobsModel();
-    const set = createKerasTasks({ model, data: shard });
-    let weights = await getModelWeights(model);
-    const counts: number[] = [];
-    const rss: number[] = [];
-    for (let round = 0; round < 20; round++) {
-      await run(set, "aggregated_model_validation", { round, model: weights });
-      const trained = await run(set, "train", { round, model: weights });
-      await run(set, "locally_tuned_model_validation", {
-        round,
-        model: weights,
-        localTensors: trained.tensors ?? {},
-      });
-      weights = { ...(trained.tensors ?? {}) };
-      counts.push(tf.memory().numTensors);
-      rss.push(process.memoryUsage().rss);
+  it("leaks nothing: tensors and memory stay flat over 20 rounds (RESET and CONTINUE_LOCAL, with and without a restart's retraining)", async () => {
+    for (const optTreatment of ["RESET", "CONTINUE_LOCAL"] as const) {
+      const model = blobsModel();
+      const set = createKerasTasks({ model, data: shard, optTreatment });
+      let weights = await getModelWeights(model);
+      const counts: number[] = [];
+      const rss: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        await run(set, "aggregated_model_validation", { round, model: weights });
+        const trained = await run(set, "train", { round, model: weights });
+        // Every other round as after a restart: no local tensors, so the task trains again.
+        await run(set, "locally_tuned_model_validation", {
+          round,
+          model: weights,
+          localTensors: round % 2 === 0 ? (trained.tensors ?? {}) : {},
+        });
+        weights = { ...(trained.tensors ?? {}) };
+        counts.push(tf.memory().numTensors);
+        rss.push(process.memoryUsage().rss);
+      }
+      assert.deepEqual(
+        new Set(counts.slice(1)).size,
+        1,
+        `${optTreatment}: tensors per round: ${counts.join(", ")}`,
+      );
+      const growth = ((rss[19] as number) - (rss[4] as number)) / 2 ** 20;
+      assert.ok(
+        growth < 32,
+        `${optTreatment}: RSS grew ${growth.toFixed(1)} MiB from round 5 to round 20`,
+      );
+      model.dispose();
     }
-    assert.deepEqual(new Set(counts.slice(1)).size, 1, `tensors per round: ${counts.join(", ")}`);
-    const growth = ((rss[19] as number) - (rss[4] as number)) / 2 ** 20;
-    assert.ok(growth < 32, `RSS grew ${growth.toFixed(1)} MiB from round 5 to round 20`);
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { TaskContext, TaskDefinition, TaskResult } from "../task-set.js";
 import { accuracy, initialModel, TRAINING, tasks, trainSgd } from "./softmax-regression.js";
 import { collaboratorShard } from "./synthetic-blobs.js";
 
@@ -53,5 +54,32 @@ describe("softmax regression", () => {
     assert.deepEqual(result.tensors?.["dense.weight"]?.shape, [3, 4]);
     assert.deepEqual(result.tensors?.["dense.bias"]?.shape, [3]);
     assert.equal(typeof result.metrics?.loss, "number");
+  });
+
+  it("locally_tuned_model_validation after a restart (localTensors empty) validates the model train gave this round, rebuilt", async () => {
+    const run = (name: string, ctx: Partial<TaskContext>): Promise<TaskResult> => {
+      const task = tasks[name] as TaskDefinition;
+      const fn = typeof task === "function" ? task : task.run;
+      return fn({
+        taskName: name,
+        round: 2,
+        collaboratorName: "col1",
+        model: initialModel(),
+        localTensors: {},
+        signal: new AbortController().signal,
+        ...ctx,
+      });
+    };
+    const trained = await run("train", {});
+    const inProcess = await run("locally_tuned_model_validation", {
+      localTensors: trained.tensors ?? {},
+    });
+    const restarted = await run("locally_tuned_model_validation", { localTensors: {} });
+    const untrained = await run("aggregated_model_validation", {});
+    assert.equal(restarted.metrics?.accuracy, inProcess.metrics?.accuracy);
+    assert.ok(
+      (restarted.metrics?.accuracy as number) > (untrained.metrics?.accuracy as number) + 0.1,
+      `rebuilt ${restarted.metrics?.accuracy}, round's model ${untrained.metrics?.accuracy}`,
+    );
   });
 });

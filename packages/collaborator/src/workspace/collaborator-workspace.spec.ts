@@ -299,6 +299,10 @@ describe("openfl-collaborator start: the workspace, then the overlay, env vars a
       /retry +\{"intervalMs":5000\} +<- network\.settings\.client_reconnect_interval/,
     );
     assert.match(text, /not used +network\.settings\.hash_salt = auto: /);
+    assert.match(
+      text,
+      /^not used +network\.settings\.transport_protocol = grpc: the protocol this client speaks$/m,
+    );
   });
 });
 

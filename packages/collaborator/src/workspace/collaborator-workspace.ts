@@ -157,7 +157,7 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
   const reasons: Record<string, string> = {
     hash_salt: "not used by OpenFL's collaborator either",
     cert_folder: "OpenFL's collaborator reads cert/ whatever it says; so does this one",
-    transport_protocol: "grpc: the protocol this client speaks",
+    transport_protocol: "the protocol this client speaks",
   };
   const used = new Set([
     "use_tls",

@@ -1,6 +1,7 @@
 // Our reading of a plan against OpenFL 1.9's own Plan.parse (test-python/plan_oracle.py, run
 // with the venv's Python): for every plan.yaml OpenFL ships among its workspace templates, the
-// same federation and aggregator uuids, address and port, or both refuse it. And the defaults
+// same federation and aggregator uuids, address and port and the same merged plan (every
+// section's settings, defaults merged, auto resolved), or both refuse it. And the defaults
 // files this package ships are OpenFL 1.9's, byte for byte.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_OPENFL_DEFAULTS, parsePlan } from "./openfl-plan.js";
+import { toJson } from "./plan-json.js";
 
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const PYTHON = join(REPO, ".venv", "bin", "python");
@@ -54,7 +56,7 @@ describe("plans against OpenFL 1.9's Plan.parse", () => {
     }
   });
 
-  it("derives the uuids, address and port OpenFL derives for every template's plan", () => {
+  it("derives the uuids, address, port and merged settings OpenFL derives for every template's plan", () => {
     const plans = files(root, "plan.yaml");
     assert.ok(plans.length >= 10, `${plans.length} plans under ${root}`);
     const lines = execFileSync(PYTHON, [ORACLE, ...plans], {
@@ -77,6 +79,7 @@ describe("plans against OpenFL 1.9's Plan.parse", () => {
           aggregator_uuid: plan.aggregatorUuid,
           agg_addr: plan.aggAddr,
           agg_port: plan.aggPort,
+          config: toJson(plan.config),
         };
       } catch (error) {
         ours = { error: (error as Error).message };

@@ -178,6 +178,19 @@ export function parsePlan(file: string, options: ParsePlanOptions = {}): ParsedP
       `network.settings.agg_port is auto: ${port}, from the plan's hash as OpenFL derives it`,
     );
   }
+  if (config.connector !== undefined) {
+    // As OpenFL's resolve(): a Flower connector's `auto` ports (connector.settings, then
+    // tasks.settings), each from the hash of the plan as it is at that moment. This client
+    // refuses a connector, but the plan it shows is OpenFL's.
+    for (const section of ["connector", "tasks"]) {
+      const sectionMap = config[section];
+      const settings = isMap(sectionMap) ? sectionMap.settings : undefined;
+      if (!isMap(settings)) continue;
+      for (const [key, value] of Object.entries(settings)) {
+        if (value === "auto") setPyKey(settings, key, generatePort(planHash(config)));
+      }
+    }
+  }
   const aggAddr = network.settings.agg_addr;
   const aggPort = network.settings.agg_port;
   if (typeof aggAddr !== "string" || aggAddr === "") {
