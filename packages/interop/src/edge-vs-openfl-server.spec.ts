@@ -148,7 +148,35 @@ describe("attacks through Envoy on OpenFL 1.9's real AggregatorGRPCServer", () =
     assert.ok(await server.recordFiles().then((f) => f.some((n) => n.includes("-bob-"))));
   });
 
-  it("a 1 MiB read-only Ping: 413 at the edge, 0 bytes upstream", async () => {
+  it("InteropRelay, unknown methods, other spellings and the admin's /logging: 404 at the edge, 0 bytes upstream", async (t) => {
+    const token = envoy.token({ sub: "mallory@example.org", collaborator: "alice", upload: true });
+    const paths = [
+      "/openfl.aggregator.Aggregator/InteropRelay",
+      "/openfl.aggregator.Aggregator/Frobnicate",
+      "/openfl.aggregator.Aggregator/ping",
+      "/logging?level=debug",
+    ];
+    const { result, bytes } = await bytesUpstream(relay, () =>
+      Promise.all(
+        paths.map((path) =>
+          fetch(`${envoy.proxyUrl}${path}`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/grpc-web+proto",
+              "x-grpc-web": "1",
+              authorization: `Bearer ${token}`,
+            },
+            body: new Uint8Array(5),
+          }).then((r) => r.status),
+        ),
+      ),
+    );
+    t.diagnostic(`${paths.join(", ")}: ${result.join(", ")}; ${bytes} bytes upstream`);
+    assert.deepEqual(result, [404, 404, 404, 404]);
+    assert.equal(bytes, 0);
+  });
+
+  it("a 1 MiB read-only Ping: 413 at the edge, 0 bytes upstream", async (t) => {
     const body = new Uint8Array(5 + 1024 * 1024);
     new DataView(body.buffer).setUint32(1, 1024 * 1024);
     const token = envoy.token({ sub: "mallory@example.org", collaborator: "alice" });
@@ -165,5 +193,6 @@ describe("attacks through Envoy on OpenFL 1.9's real AggregatorGRPCServer", () =
     );
     assert.equal(result.status, 413);
     assert.equal(bytes, 0);
+    t.diagnostic(`1 MiB Ping: ${result.status}; ${bytes} bytes upstream`);
   });
 });
