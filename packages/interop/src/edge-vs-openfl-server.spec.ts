@@ -14,6 +14,8 @@ import { collaboratorConnection, type TestPki } from "@openfl-connect/reference-
 import {
   bytesUpstream,
   envoyWebClient,
+  grpcWebFrame,
+  grpcWebPost,
   type RunningEnvoy,
   stalledCall,
   startEnvoy,
@@ -158,17 +160,7 @@ describe("attacks through Envoy on OpenFL 1.9's real AggregatorGRPCServer", () =
     ];
     const { result, bytes } = await bytesUpstream(relay, () =>
       Promise.all(
-        paths.map((path) =>
-          fetch(`${envoy.proxyUrl}${path}`, {
-            method: "POST",
-            headers: {
-              "content-type": "application/grpc-web+proto",
-              "x-grpc-web": "1",
-              authorization: `Bearer ${token}`,
-            },
-            body: new Uint8Array(5),
-          }).then((r) => r.status),
-        ),
+        paths.map((path) => grpcWebPost(envoy.proxyUrl, path, { token }).then((r) => r.status)),
       ),
     );
     t.diagnostic(`${paths.join(", ")}: ${result.join(", ")}; ${bytes} bytes upstream`);
@@ -177,18 +169,11 @@ describe("attacks through Envoy on OpenFL 1.9's real AggregatorGRPCServer", () =
   });
 
   it("a 1 MiB read-only Ping: 413 at the edge, 0 bytes upstream", async (t) => {
-    const body = new Uint8Array(5 + 1024 * 1024);
-    new DataView(body.buffer).setUint32(1, 1024 * 1024);
     const token = envoy.token({ sub: "mallory@example.org", collaborator: "alice" });
     const { result, bytes } = await bytesUpstream(relay, () =>
-      fetch(`${envoy.proxyUrl}/openfl.aggregator.Aggregator/Ping`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/grpc-web+proto",
-          "x-grpc-web": "1",
-          authorization: `Bearer ${token}`,
-        },
-        body,
+      grpcWebPost(envoy.proxyUrl, "/openfl.aggregator.Aggregator/Ping", {
+        token,
+        body: grpcWebFrame(1024 * 1024),
       }),
     );
     assert.equal(result.status, 413);

@@ -12,6 +12,7 @@ import type { FaultProxy } from "../fault-proxy.js";
 import { AGGREGATOR_UUID, FEDERATION_UUID, type TestFederation } from "../reference-federation.js";
 import { bearer, envoyWebClient } from "./envoy-web-client.js";
 import { startFederationBehindEnvoy } from "./federation-behind-envoy.js";
+import { grpcWebFrame, grpcWebPost } from "./raw-grpc-web.js";
 import { secondsUntilClosed } from "./seconds-until-closed.js";
 import { stalledCall } from "./stalled-call.js";
 import type { RunningEnvoy } from "./start-envoy.js";
@@ -40,13 +41,8 @@ const webClient = (token: string, collaboratorName: string) =>
   envoyWebClient(envoy, token, collaboratorName);
 
 /** An empty gRPC-web message (Envoy decides before the body matters). */
-function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${envoy.proxyUrl}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", ...headers },
-    body: new Uint8Array(5),
-  });
-}
+const grpcWeb = (path: string, headers: Record<string, string> = {}) =>
+  grpcWebPost(envoy.proxyUrl, path, { headers });
 
 const relayQuiet = () => quietRelay(relay);
 const nothingReachesAggregator = <T>(attack: () => Promise<T>) => nothingUpstream(relay, attack);
@@ -205,19 +201,10 @@ describe("attacks on the Envoy edge", () => {
 
   it("refuses a read method's oversized body at the edge (413): not one byte of it reaches the aggregator", async (t) => {
     // A Ping's real body is ~65 bytes; this one is 1 MiB, from a read-only token.
-    const body = new Uint8Array(5 + 1024 * 1024);
-    new DataView(body.buffer).setUint32(1, 1024 * 1024);
+    const body = grpcWebFrame(1024 * 1024);
     for (const method of ["Ping", "GetTasks", "GetAggregatedTensor"]) {
       const response = await nothingReachesAggregator(() =>
-        fetch(`${envoy.proxyUrl}${SERVICE}${method}`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/grpc-web+proto",
-            "x-grpc-web": "1",
-            authorization: `Bearer ${alice(false)}`,
-          },
-          body,
-        }),
+        grpcWebPost(envoy.proxyUrl, `${SERVICE}${method}`, { token: alice(false), body }),
       );
       assert.equal(response.status, 413, method);
     }
@@ -296,17 +283,10 @@ describe("attacks on the Envoy edge", () => {
   });
 
   it("refuses an upload larger than upload_max_bytes at the edge (413): not one byte of it reaches the aggregator", async (t) => {
-    const body = new Uint8Array(5 + UPLOAD_MAX_BYTES + 1024);
-    new DataView(body.buffer).setUint32(1, UPLOAD_MAX_BYTES + 1024);
     const response = await nothingReachesAggregator(() =>
-      fetch(`${envoy.proxyUrl}${SERVICE}SendLocalTaskResults`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/grpc-web+proto",
-          "x-grpc-web": "1",
-          authorization: `Bearer ${alice(true)}`,
-        },
-        body,
+      grpcWebPost(envoy.proxyUrl, `${SERVICE}SendLocalTaskResults`, {
+        token: alice(true),
+        body: grpcWebFrame(UPLOAD_MAX_BYTES + 1024),
       }),
     );
     assert.equal(response.status, 413);
