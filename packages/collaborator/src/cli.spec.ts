@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -212,4 +212,13 @@ describe("collaborator CLI: durable resend buffer survives SIGKILL", () => {
       }
     });
   }
+});
+
+describe("the CLI's published surface", () => {
+  it("publishes ./cli; the tests' buffer hook (runCli) is in the workspace-only ./internal", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    assert.equal(pkg.publishConfig.exports["./cli"].default, "./dist/cli.js");
+    assert.equal(pkg.exports["./internal"], "./src/internal.ts");
+    assert.equal("./internal" in pkg.publishConfig.exports, false);
+  });
 });

@@ -36,17 +36,22 @@ Exit codes: 0 finished (the aggregator said quit), 1 configuration error (pendin
 another process or writable by others included), 2 aggregator error that resending cannot heal,
 3 task failure, 4 the disk holding pendingDir is full, 130 SIGINT, 143 SIGTERM.`;
 
-/** What a program embedding the CLI may add. */
+/**
+ * What this repository's tests add to the CLI (through @openfl-connect/collaborator/internal,
+ * not the published ./cli): the crash tests pause in the durable resend buffer.
+ */
 export interface CliExtensions {
-  /** Wraps the durable resend buffer, e.g. to observe uploads (the crash tests pause in it). */
+  /** Wraps the durable resend buffer, e.g. to observe uploads. */
   readonly wrapResendBuffer?: (buffer: ResendBuffer, logger: Logger) => ResendBuffer;
 }
 
 /** Runs the CLI with `argv` (without node and the script) and returns its exit code. */
-export async function main(
-  argv: readonly string[],
-  extensions: CliExtensions = {},
-): Promise<number> {
+export function main(argv: readonly string[]): Promise<number> {
+  return runCli(argv, {});
+}
+
+/** `main`, with the tests' extensions. */
+export async function runCli(argv: readonly string[], extensions: CliExtensions): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_CODES.finished;

@@ -8,39 +8,19 @@ import {
 import { AggregatorWebClient, createXhrFetch, type UploadProgress } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "./access-token.js";
 import { describeError } from "./describe-error.js";
-import { PAGE_CONFIG_GLOBAL, type PageConfig, readPageConfig } from "./page-config.js";
+import { loadPageConfig } from "./page-config.js";
 import { pageElements } from "./page-elements.js";
 import {
   type DashboardSettings,
   initialSettings,
   missingSettings,
-  SETTING_FIELDS,
   saveSettings,
-  trimSettings,
 } from "./settings.js";
+import { fillSettingsForm, readSettingsForm } from "./settings-form.js";
 import { randomTestTensor, sha256Hex } from "./test-tensor.js";
 import { type UploadState, uploadFraction, uploadStatusText } from "./upload-state.js";
 
 const { element, input } = pageElements("dashboard (index.html)");
-
-// ---- settings -------------------------------------------------------------------------
-
-/** The proxy, from dashboard-config.js (throws PageConfigError when it is missing or bad). */
-function pageConfig(): PageConfig {
-  return readPageConfig((globalThis as Record<string, unknown>)[PAGE_CONFIG_GLOBAL]);
-}
-
-function readSettingsForm(): DashboardSettings {
-  return trimSettings({
-    aggregatorUuid: input("aggregatorUuid").value,
-    federationUuid: input("federationUuid").value,
-    collaboratorName: input("collaboratorName").value,
-  });
-}
-
-function fillSettingsForm(settings: DashboardSettings): void {
-  for (const field of SETTING_FIELDS) input(field).value = settings[field];
-}
 
 // ---- log and errors ---------------------------------------------------------------------
 
@@ -95,7 +75,7 @@ function newClient(
   withProgress = false,
 ) {
   return new AggregatorWebClient({
-    proxyUrl: pageConfig().proxyUrl,
+    proxyUrl: loadPageConfig().proxyUrl,
     aggregatorUuid: settings.aggregatorUuid,
     federationUuid: settings.federationUuid,
     collaboratorName: settings.collaboratorName,
@@ -117,7 +97,7 @@ async function run(
   body: (client: AggregatorWebClient, settings: DashboardSettings) => Promise<string>,
   options: { withProgress?: boolean; onError?: (summary: string) => void } = {},
 ): Promise<void> {
-  const settings = readSettingsForm();
+  const settings = readSettingsForm(input);
   const missing = missingSettings(settings);
   if (missing.length > 0) {
     const summary = `Fill in the settings first: ${missing.join(", ")}.`;
@@ -163,16 +143,16 @@ function setUploadState(state: UploadState): void {
 
 function proxyUrlForMessages(): string {
   try {
-    return pageConfig().proxyUrl;
+    return loadPageConfig().proxyUrl;
   } catch {
     return "(not configured)";
   }
 }
 
 function wire(): void {
-  fillSettingsForm(initialSettings(localStorage, location.search));
+  fillSettingsForm(input, initialSettings(localStorage, location.search));
   try {
-    element("proxyUrl").textContent = pageConfig().proxyUrl;
+    element("proxyUrl").textContent = loadPageConfig().proxyUrl;
   } catch (error) {
     const described = describeError(error, { proxyUrl: "", origin: location.origin });
     showError(described.summary, undefined, described.kind);
@@ -181,7 +161,7 @@ function wire(): void {
 
   element<HTMLFormElement>("settings").addEventListener("submit", (event) => {
     event.preventDefault();
-    saveSettings(localStorage, readSettingsForm());
+    saveSettings(localStorage, readSettingsForm(input));
     try {
       saveAccessToken(sessionStorage, input("accessToken").value);
     } catch (error) {

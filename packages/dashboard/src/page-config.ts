@@ -17,6 +17,11 @@ export class PageConfigError extends Error {
   override name = "PageConfigError";
 }
 
+/** This page's configuration, as dashboard-config.js set it (throws PageConfigError). */
+export function loadPageConfig(): PageConfig {
+  return readPageConfig((globalThis as Record<string, unknown>)[PAGE_CONFIG_GLOBAL]);
+}
+
 /** Checks the value dashboard-config.js set; returns the proxy origin (scheme, host, port). */
 export function readPageConfig(value: unknown): PageConfig {
   const where = `dashboard-config.js (${PAGE_CONFIG_GLOBAL})`;

@@ -90,9 +90,10 @@ describe("generated Envoy config", () => {
     assert.equal(shortHcm.route_config.virtual_hosts[0].routes[0].route.timeout, "7s");
   });
 
-  it("puts the admin interface on an owner-only Unix socket, never a TCP port", () => {
+  it("puts the admin interface on an owner-only Unix socket, never a TCP port, outside the connection cap", () => {
     assert.deepEqual(config.admin, {
       address: { pipe: { path: "/run/envoy/admin.sock", mode: 0o600 } },
+      ignore_global_conn_limit: true,
     });
   });
 

@@ -126,8 +126,12 @@ export function envoyConfigObject(input: EnvoyInput): Record<string, unknown> {
   const listeners = [listener(input)];
   if (input.health !== undefined) listeners.push(healthListener(input.health));
   return {
-    // Owner-only (0600): no browser page and no other local user can reach it.
-    admin: { address: { pipe: { path: input.admin.socket, mode: 0o600 } } },
+    // Owner-only (0600): no browser page and no other local user can reach it. Outside the
+    // connection cap, so the operator can still read stats while idle sockets fill it.
+    admin: {
+      address: { pipe: { path: input.admin.socket, mode: 0o600 } },
+      ignore_global_conn_limit: true,
+    },
     static_resources: { listeners, clusters },
     overload_manager: overloadManager(input.limits),
   };

@@ -14,6 +14,8 @@ import { collaboratorConnection, type TestPki } from "@openfl-connect/reference-
 import {
   bytesUpstream,
   envoyWebClient,
+  grpcWebFrame,
+  grpcWebPost,
   type RunningEnvoy,
   stalledCall,
   startEnvoy,
@@ -148,22 +150,34 @@ describe("attacks through Envoy on OpenFL 1.9's real AggregatorGRPCServer", () =
     assert.ok(await server.recordFiles().then((f) => f.some((n) => n.includes("-bob-"))));
   });
 
-  it("a 1 MiB read-only Ping: 413 at the edge, 0 bytes upstream", async () => {
-    const body = new Uint8Array(5 + 1024 * 1024);
-    new DataView(body.buffer).setUint32(1, 1024 * 1024);
+  it("InteropRelay, unknown methods, other spellings and the admin's /logging: 404 at the edge, 0 bytes upstream", async (t) => {
+    const token = envoy.token({ sub: "mallory@example.org", collaborator: "alice", upload: true });
+    const paths = [
+      "/openfl.aggregator.Aggregator/InteropRelay",
+      "/openfl.aggregator.Aggregator/Frobnicate",
+      "/openfl.aggregator.Aggregator/ping",
+      "/logging?level=debug",
+    ];
+    const { result, bytes } = await bytesUpstream(relay, () =>
+      Promise.all(
+        paths.map((path) => grpcWebPost(envoy.proxyUrl, path, { token }).then((r) => r.status)),
+      ),
+    );
+    t.diagnostic(`${paths.join(", ")}: ${result.join(", ")}; ${bytes} bytes upstream`);
+    assert.deepEqual(result, [404, 404, 404, 404]);
+    assert.equal(bytes, 0);
+  });
+
+  it("a 1 MiB read-only Ping: 413 at the edge, 0 bytes upstream", async (t) => {
     const token = envoy.token({ sub: "mallory@example.org", collaborator: "alice" });
     const { result, bytes } = await bytesUpstream(relay, () =>
-      fetch(`${envoy.proxyUrl}/openfl.aggregator.Aggregator/Ping`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/grpc-web+proto",
-          "x-grpc-web": "1",
-          authorization: `Bearer ${token}`,
-        },
-        body,
+      grpcWebPost(envoy.proxyUrl, "/openfl.aggregator.Aggregator/Ping", {
+        token,
+        body: grpcWebFrame(1024 * 1024),
       }),
     );
     assert.equal(result.status, 413);
     assert.equal(bytes, 0);
+    t.diagnostic(`1 MiB Ping: ${result.status}; ${bytes} bytes upstream`);
   });
 });

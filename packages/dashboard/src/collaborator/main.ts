@@ -12,16 +12,15 @@ import { formatBytes, type ResendBuffer } from "@openfl-connect/core";
 import { AggregatorWebClient, IndexedDbResendBuffer } from "@openfl-connect/web";
 import { bearerTokenInterceptor, loadAccessToken, saveAccessToken } from "../access-token.js";
 import { describeError } from "../describe-error.js";
-import { PAGE_CONFIG_GLOBAL, readPageConfig } from "../page-config.js";
+import { loadPageConfig } from "../page-config.js";
 import { pageElements } from "../page-elements.js";
 import {
   type DashboardSettings,
   initialSettings,
   missingSettings,
-  SETTING_FIELDS,
   saveSettings,
-  trimSettings,
 } from "../settings.js";
+import { fillSettingsForm, readSettingsForm } from "../settings-form.js";
 import { accuracyChartSvg, RoundAccuracies } from "./accuracy-chart.js";
 import { countingClient } from "./counting-client.js";
 import { compressionFrom } from "./link-compression.js";
@@ -69,16 +68,9 @@ function showError(error: unknown): void {
   log("error", described.summary);
 }
 
-const proxy = () =>
-  readPageConfig((globalThis as Record<string, unknown>)[PAGE_CONFIG_GLOBAL]).proxyUrl;
+const proxy = () => loadPageConfig().proxyUrl;
 
-function readSettings(): DashboardSettings {
-  return trimSettings({
-    aggregatorUuid: input("aggregatorUuid").value,
-    federationUuid: input("federationUuid").value,
-    collaboratorName: input("collaboratorName").value,
-  });
-}
+const readSettings = () => readSettingsForm(input);
 
 function setState(state: "idle" | "running" | "stopping" | "stopped" | "quit" | "failed"): void {
   const el = element("state");
@@ -293,7 +285,7 @@ async function resendLeftovers(): Promise<void> {
 
 function wire(): void {
   const settings = initialSettings(localStorage, location.search);
-  for (const field of SETTING_FIELDS) input(field).value = settings[field];
+  fillSettingsForm(input, settings);
   input("accessToken").value = loadAccessToken(sessionStorage);
   try {
     element("proxyUrl").textContent = proxy();

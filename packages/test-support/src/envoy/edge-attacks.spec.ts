@@ -12,6 +12,7 @@ import type { FaultProxy } from "../fault-proxy.js";
 import { AGGREGATOR_UUID, FEDERATION_UUID, type TestFederation } from "../reference-federation.js";
 import { bearer, envoyWebClient } from "./envoy-web-client.js";
 import { startFederationBehindEnvoy } from "./federation-behind-envoy.js";
+import { grpcWebFrame, grpcWebPost } from "./raw-grpc-web.js";
 import { secondsUntilClosed } from "./seconds-until-closed.js";
 import { stalledCall } from "./stalled-call.js";
 import type { RunningEnvoy } from "./start-envoy.js";
@@ -40,13 +41,8 @@ const webClient = (token: string, collaboratorName: string) =>
   envoyWebClient(envoy, token, collaboratorName);
 
 /** An empty gRPC-web message (Envoy decides before the body matters). */
-function grpcWeb(path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${envoy.proxyUrl}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", ...headers },
-    body: new Uint8Array(5),
-  });
-}
+const grpcWeb = (path: string, headers: Record<string, string> = {}) =>
+  grpcWebPost(envoy.proxyUrl, path, { headers });
 
 const relayQuiet = () => quietRelay(relay);
 const nothingReachesAggregator = <T>(attack: () => Promise<T>) => nothingUpstream(relay, attack);
@@ -185,45 +181,41 @@ describe("attacks on the Envoy edge", () => {
     }
   });
 
-  it("routes only the four methods a browser calls (an allow-list): InteropRelay, unknown methods and other spellings are 404 at the edge", async () => {
-    for (const path of [
+  it("routes only the four methods a browser calls (an allow-list): InteropRelay, unknown methods and other spellings are 404 at the edge", async (t) => {
+    const paths = [
       `${SERVICE}InteropRelay`,
       `${SERVICE}Frobnicate`,
       `${SERVICE}ping`,
       `${SERVICE}Ping/`,
       `${SERVICE}GetTasksX`,
       SERVICE,
-    ]) {
+    ];
+    for (const path of paths) {
       const response = await nothingReachesAggregator(() =>
         grpcWeb(path, { authorization: `Bearer ${alice(true)}` }),
       );
       assert.equal(response.status, 404, path);
     }
+    t.diagnostic(`${paths.length} paths (InteropRelay included): 404 each, 0 bytes upstream`);
   });
 
-  it("refuses a read method's oversized body at the edge (413): not one byte of it reaches the aggregator", async () => {
+  it("refuses a read method's oversized body at the edge (413): not one byte of it reaches the aggregator", async (t) => {
     // A Ping's real body is ~65 bytes; this one is 1 MiB, from a read-only token.
-    const body = new Uint8Array(5 + 1024 * 1024);
-    new DataView(body.buffer).setUint32(1, 1024 * 1024);
+    const body = grpcWebFrame(1024 * 1024);
     for (const method of ["Ping", "GetTasks", "GetAggregatedTensor"]) {
       const response = await nothingReachesAggregator(() =>
-        fetch(`${envoy.proxyUrl}${SERVICE}${method}`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/grpc-web+proto",
-            "x-grpc-web": "1",
-            authorization: `Bearer ${alice(false)}`,
-          },
-          body,
-        }),
+        grpcWebPost(envoy.proxyUrl, `${SERVICE}${method}`, { token: alice(false), body }),
       );
       assert.equal(response.status, 413, method);
     }
+    t.diagnostic(
+      "1 MiB Ping, GetTasks, GetAggregatedTensor (read-only token): 413 each, 0 bytes upstream",
+    );
     // A real read still goes through (control).
     await webClient(alice(), "alice").ping();
   });
 
-  it("keeps the admin interface off the network: an owner-only Unix socket, not reachable through the listener", async () => {
+  it("keeps the admin interface off the network: an owner-only Unix socket, not reachable through the listener", async (t) => {
     const socket = statSync(envoy.adminSocket);
     assert.ok(socket.isSocket(), `${envoy.adminSocket} is a Unix socket`);
     assert.equal(socket.mode & 0o777, 0o600);
@@ -233,18 +225,24 @@ describe("attacks on the Envoy edge", () => {
       fetch(`${envoy.proxyUrl}/logging?level=debug`, { method: "POST" }),
     );
     assert.ok(response.status === 404 || response.status === 401, String(response.status));
+    t.diagnostic(
+      `admin: Unix socket, mode ${(socket.mode & 0o777).toString(8)}; POST /logging?level=debug on the listener: ${response.status}, 0 bytes upstream`,
+    );
   });
 
-  it("closes a connection that never sends a request (idle sockets cannot fill the connection cap)", async () => {
+  it("closes a connection that never sends a request (idle sockets cannot fill the connection cap)", async (t) => {
     const seconds = await secondsUntilClosed(
       envoy.proxyUrl,
       new Uint8Array(0),
       IDLE_CONNECTION_S + 5,
     );
     assert.ok(seconds >= IDLE_CONNECTION_S - 0.5, `closed after ${seconds} s`);
+    t.diagnostic(
+      `a silent connection closed after ${seconds.toFixed(2)} s (bound ${IDLE_CONNECTION_S} s)`,
+    );
   });
 
-  it("holds a stalling upload at the edge (not one byte reaches the aggregator), resets it, and meanwhile serves another collaborator's upload", async () => {
+  it("holds a stalling upload at the edge (not one byte reaches the aggregator), resets it, and meanwhile serves another collaborator's upload", async (t) => {
     await relayQuiet();
     const before = relay.bytesToServer;
     // Alice's upload: 1 MiB of a message that never completes, then silence. Streamed through,
@@ -255,10 +253,10 @@ describe("attacks on the Envoy edge", () => {
       // Bob's ping and upload are served while Alice's upload stalls.
       const bob = envoy.token({ sub: "bob@example.org", collaborator: "bob", upload: true });
       const client = webClient(bob, "bob");
-      const t = performance.now();
+      const bobStarted = performance.now();
       await client.ping();
       await client.sendLocalTaskResults(0, "train", 1, [testTensor()]);
-      const bobSeconds = (performance.now() - t) / 1000;
+      const bobSeconds = (performance.now() - bobStarted) / 1000;
       await client.disconnect();
       assert.ok(bobSeconds < 2, `bob's ping and upload took ${bobSeconds} s`);
       const bobBytes = relay.bytesToServer - before;
@@ -276,26 +274,23 @@ describe("attacks on the Envoy edge", () => {
       // Bob's calls are a few KiB; none of Alice's 1 MiB went upstream.
       assert.ok(relay.bytesToServer - before < 64 * 1024, `${relay.bytesToServer - before} bytes`);
       assert.ok(bobBytes > 0);
+      t.diagnostic(
+        `Bob's ping and upload ${bobSeconds.toFixed(3)} s; stalled upload reset after ${ended.seconds.toFixed(2)} s; ${relay.bytesToServer - before - bobBytes} of its bytes upstream`,
+      );
     } finally {
       upload.close();
     }
   });
 
-  it("refuses an upload larger than upload_max_bytes at the edge (413): not one byte of it reaches the aggregator", async () => {
-    const body = new Uint8Array(5 + UPLOAD_MAX_BYTES + 1024);
-    new DataView(body.buffer).setUint32(1, UPLOAD_MAX_BYTES + 1024);
+  it("refuses an upload larger than upload_max_bytes at the edge (413): not one byte of it reaches the aggregator", async (t) => {
     const response = await nothingReachesAggregator(() =>
-      fetch(`${envoy.proxyUrl}${SERVICE}SendLocalTaskResults`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/grpc-web+proto",
-          "x-grpc-web": "1",
-          authorization: `Bearer ${alice(true)}`,
-        },
-        body,
+      grpcWebPost(envoy.proxyUrl, `${SERVICE}SendLocalTaskResults`, {
+        token: alice(true),
+        body: grpcWebFrame(UPLOAD_MAX_BYTES + 1024),
       }),
     );
     assert.equal(response.status, 413);
+    t.diagnostic(`an upload of upload_max_bytes + 1 KiB: ${response.status}, 0 bytes upstream`);
   });
 
   it("answers readiness probes on their own listener (GET /ready only), and nothing there reaches the aggregator", async () => {

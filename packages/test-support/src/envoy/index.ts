@@ -2,6 +2,7 @@
 // federation, test JWTs, and one start-up.
 export { EnvoyMissingError, envoyBinary, validateEnvoyConfig } from "./envoy-binary.js";
 export { bearer, envoyWebClient } from "./envoy-web-client.js";
+export { grpcWebFrame, grpcWebPost } from "./raw-grpc-web.js";
 export { shippedConfigWithTestFiles } from "./shipped-config-files.js";
 export { type StalledCall, stalledCall } from "./stalled-call.js";
 export { type EnvoyOptions, type RunningEnvoy, startEnvoy, type TestUser } from "./start-envoy.js";

@@ -8,22 +8,14 @@ import {
   type FederationBehindEnvoy,
   startFederationBehindEnvoy,
 } from "./federation-behind-envoy.js";
+import { grpcWebPost } from "./raw-grpc-web.js";
 import type { RunningEnvoy } from "./start-envoy.js";
 
 let edge: FederationBehindEnvoy;
 let envoy: RunningEnvoy;
 
-function interopRelay(token: string): Promise<Response> {
-  return fetch(`${envoy.proxyUrl}/openfl.aggregator.Aggregator/InteropRelay`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/grpc-web+proto",
-      "x-grpc-web": "1",
-      authorization: `Bearer ${token}`,
-    },
-    body: new Uint8Array(5),
-  });
-}
+const interopRelay = (token: string) =>
+  grpcWebPost(envoy.proxyUrl, "/openfl.aggregator.Aggregator/InteropRelay", { token });
 
 describe("InteropRelay at the edge, when enabled", () => {
   before(async () => {
