@@ -37,6 +37,12 @@ export interface KerasDigitsNames {
   readonly tensors: Record<string, number[]>;
   /** The optimizer's, after one training step, in KerasTaskRunner's order: [name, shape]. */
   readonly optimizer: [string, number[]][];
+  /**
+   * Sequential([Input((3,)), Dense(4, name="hid"), Dense(2)])'s optimizer tensors under each
+   * Keras optimizer the TF.js runner maps ("adam", "rmsprop", "rmsprop-momentum-centered",
+   * "adagrad", "adadelta", "sgd"; python/digits_keras.py SMALL_MODEL_OPTIMIZERS).
+   */
+  readonly small_model: Record<string, [string, number[]][]>;
 }
 
 let names: Promise<KerasDigitsNames> | undefined;

@@ -22,6 +22,7 @@ import {
 import { digitsCnn } from "@openfl-connect/tfjs/examples/digits-cnn";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { exportDigitsShards, kerasDigitsNames, readDigitsShard } from "./digits-shards.js";
 import {
   type Arrival,
@@ -234,6 +235,30 @@ describe("real models: TF.js and OpenFL's KerasTaskRunner share one model", () =
   it("the runner names, shapes and orders the CNN's Adam state as KerasTaskRunner does (with_opt_vars)", async () => {
     const ours = kerasOptimizerTensors(digitsCnn()).map((t) => [t.name, [...t.shape]]);
     assert.deepEqual(ours, (await kerasDigitsNames()).optimizer);
+  });
+
+  it("the runner names, shapes and orders the state of every optimizer it maps as KerasTaskRunner does for the same Keras optimizer", async () => {
+    const tfjs: Record<string, () => tf.Optimizer> = {
+      adam: () => tf.train.adam(0.01),
+      rmsprop: () => tf.train.rmsprop(0.01),
+      "rmsprop-momentum-centered": () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-7, true),
+      adagrad: () => tf.train.adagrad(0.05),
+      adadelta: () => tf.train.adadelta(1),
+      sgd: () => tf.train.sgd(0.05),
+    };
+    const keras = (await kerasDigitsNames()).small_model;
+    assert.deepEqual(Object.keys(keras).sort(), Object.keys(tfjs).sort());
+    for (const [name, make] of Object.entries(tfjs)) {
+      const model = tfl.sequential({
+        layers: [
+          tfl.layers.dense({ inputShape: [3], units: 4, name: "hid" }),
+          tfl.layers.dense({ units: 2 }),
+        ],
+      });
+      model.compile({ optimizer: make(), loss: "meanSquaredError" });
+      const ours = kerasOptimizerTensors(model).map((t) => [t.name, [...t.shape]]);
+      assert.deepEqual(ours, keras[name], name);
+    }
   });
 
   for (const useDeltaUpdates of [false, true]) {

@@ -172,15 +172,15 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
         e.setting === "tasks.train.kwargs.metrics" &&
         /computes \[loss, acc\].*not 'auc'/.test(e.message),
     );
-    const rmsprop = blobsModel();
-    rmsprop.compile({
-      optimizer: tf.train.rmsprop(0.01),
+    const momentum = blobsModel();
+    momentum.compile({
+      optimizer: tf.train.momentum(0.01, 0.9),
       loss: "categoricalCrossentropy",
       metrics: ["accuracy"],
     });
     assert.throws(
-      () => createKerasTasks({ model: rmsprop, data: shard, optTreatment: "CONTINUE_GLOBAL" }),
-      (e: unknown) => e instanceof OptimizerStateError && e.optimizer === "RMSProp",
+      () => createKerasTasks({ model: momentum, data: shard, optTreatment: "CONTINUE_GLOBAL" }),
+      (e: unknown) => e instanceof OptimizerStateError && e.optimizer === "Momentum",
     );
     assert.throws(
       () => createKerasTasks({ model, data: shard, optTreatment: "CONTINUE_SOMEHOW" }),

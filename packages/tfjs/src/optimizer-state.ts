@@ -7,7 +7,7 @@
 // an int32 that OpenFL sends as float32), `learning_rate`, then for each trainable weight, in
 // the model's order, one variable per slot named `<weight path with / as _>_<slot>`, e.g.
 // `sequential_conv2d_kernel_momentum`, `sequential_conv2d_kernel_velocity` (slots interleaved
-// per weight). A Sequential model's weight paths start with the model's name; a functional
+// per weight, or slot by slot where the optimizer adds them in separate calls, as RMSprop). A Sequential model's weight paths start with the model's name; a functional
 // model's do not. TF.js holds `iter`, then slot by slot `<variable name>/<slot>` for every
 // weight, and keeps the learning rate in the optimizer object, not among its weights.
 import type { Float32Tensor } from "@openfl-connect/core";
@@ -16,45 +16,72 @@ import type { LayersModel } from "@tensorflow/tfjs-layers";
 import { ModelMismatchError, OptimizerStateError } from "./errors.js";
 import { kerasWeights, type NamedWeight } from "./keras-names.js";
 
-/** A TF.js optimizer state slot and the Keras 3 optimizer variable it is. */
+/**
+ * A TF.js optimizer state slot and the Keras 3 optimizer variable it is; `keras` undefined for a
+ * slot TF.js keeps and Keras does not (RMSProp's moments without momentum: overwritten at every
+ * step, so not exchanged and set to zeros).
+ */
 interface Slot {
-  readonly keras: string;
+  readonly keras?: string;
   readonly tfjs: string;
 }
 
+interface Mapping {
+  /** The Keras class (and settings) the Python collaborators must compile with. */
+  readonly keras: string;
+  readonly slots: readonly Slot[];
+  /**
+   * Keras's order of the slot variables: "interleaved" (one add_optimizer_variables call with
+   * several names: each weight's slots together) or "grouped" (a call per slot).
+   */
+  readonly order: "interleaved" | "grouped";
+}
+
 /**
- * TF.js optimizers whose state is Keras 3's, variable for variable, under the same update rule
- * (the Keras class is what the Python collaborators must compile with).
+ * TF.js optimizers whose state is Keras 3's, variable for variable, with the same meaning (the
+ * update rules may differ in where epsilon goes; the state does not).
  */
-const MAPPED: Readonly<
-  Record<string, { readonly keras: string; readonly slots: readonly Slot[] }>
-> = {
-  SGD: { keras: "SGD (momentum 0)", slots: [] },
-  Adam: {
+const MAPPED: Readonly<Record<string, (config: tf.serialization.ConfigDict) => Mapping>> = {
+  SGD: () => ({ keras: "SGD (momentum 0)", slots: [], order: "interleaved" }),
+  Adam: () => ({
     keras: "Adam (amsgrad False)",
     slots: [
       { keras: "momentum", tfjs: "m" },
       { keras: "velocity", tfjs: "v" },
     ],
-  },
-  Adagrad: { keras: "Adagrad", slots: [{ keras: "accumulator", tfjs: "accumulator" }] },
-  Adadelta: {
+    order: "interleaved",
+  }),
+  Adagrad: () => ({
+    keras: "Adagrad",
+    slots: [{ keras: "accumulator", tfjs: "accumulator" }],
+    order: "interleaved",
+  }),
+  Adadelta: () => ({
     keras: "Adadelta",
     slots: [
       { keras: "accumulated_grad", tfjs: "accum_grad" },
       { keras: "accumulated_delta_var", tfjs: "accum_var" },
     ],
-  },
+    order: "interleaved",
+  }),
+  // Keras's RMSprop: velocity; momentum only with momentum > 0; average_gradient when centered.
+  RMSProp: (config) => ({
+    keras: "RMSprop (rho = TF.js's decay)",
+    slots: [
+      { keras: "velocity", tfjs: "rms" },
+      Number(config.momentum) > 0 ? { keras: "momentum", tfjs: "momentum" } : { tfjs: "momentum" },
+      ...(config.centered === true ? [{ keras: "average_gradient", tfjs: "mg" }] : []),
+    ],
+    order: "grouped",
+  }),
 };
 
 /** Why the other TF.js optimizers are refused. */
 const REFUSED: Readonly<Record<string, string>> = {
   Momentum:
-    "Keras's SGD(momentum) keeps the step (v = momentum * v - learning_rate * g; w += v) where TF.js's momentum optimizer keeps the gradient sum (a = momentum * a + g; w -= learning_rate * a): the states differ by a factor of -learning_rate, a conversion this runner does not make; use Adam, Adagrad, Adadelta or SGD",
-  RMSProp:
-    "Keras's RMSprop has a momentum variable only with momentum > 0 and an average_gradient only when centered, while TF.js's always keeps its moments: the layouts are not mapped by this runner; use Adam, Adagrad, Adadelta or SGD",
+    "Keras's SGD(momentum) keeps the step (v = momentum * v - learning_rate * g; w += v) where TF.js's momentum optimizer keeps the gradient sum (a = momentum * a + g; w -= learning_rate * a): the states differ by a factor of -learning_rate, a conversion this runner does not make; use Adam, RMSProp, Adagrad, Adadelta or SGD",
   Adamax:
-    "TF.js's Adamax cannot read or set its state (its getWeights and setWeights throw 'not implemented'); use Adam, Adagrad, Adadelta or SGD",
+    "TF.js's Adamax cannot read or set its state (its getWeights and setWeights throw 'not implemented'); use Adam, RMSProp, Adagrad, Adadelta or SGD",
 };
 
 /** One of TF.js's optimizer weights ({ name, tensor }). */
@@ -72,6 +99,7 @@ export interface OptimizerTensor {
 interface Layout {
   readonly className: string;
   readonly slots: readonly Slot[];
+  readonly order: Mapping["order"];
   /** The model's trainable weights in Keras's order, each with its Keras variable path. */
   readonly weights: readonly { readonly weight: NamedWeight; readonly path: string }[];
 }
@@ -95,8 +123,8 @@ function layoutOf(model: LayersModel): Layout {
     throw new RangeError("the model has no optimizer: compile it before handing it to the runner");
   }
   const className = optimizer.getClassName();
-  const mapped = Object.hasOwn(MAPPED, className) ? MAPPED[className] : undefined;
-  if (mapped === undefined) {
+  const mapping = Object.hasOwn(MAPPED, className) ? MAPPED[className] : undefined;
+  if (mapping === undefined) {
     throw new OptimizerStateError(
       className,
       REFUSED[className] ??
@@ -107,10 +135,11 @@ function layoutOf(model: LayersModel): Layout {
   const weights = kerasWeights(model)
     .filter((w) => w.variable.trainable)
     .map((weight) => ({ weight, path: `${prefix}${weight.name}` }));
-  return { className, slots: mapped.slots, weights };
+  const { slots, order } = mapping(optimizer.getConfig());
+  return { className, slots, order, weights };
 }
 
-const kerasSlotName = (path: string, slot: Slot) => `${path.replaceAll("/", "_")}_${slot.keras}`;
+const kerasSlotName = (path: string, keras: string) => `${path.replaceAll("/", "_")}_${keras}`;
 const tfjsSlotName = (weight: NamedWeight, slot: Slot) => `${weight.variable.name}/${slot.tfjs}`;
 
 /**
@@ -119,13 +148,20 @@ const tfjsSlotName = (weight: NamedWeight, slot: Slot) => `${weight.variable.nam
  * an optimizer that does not map.
  */
 export function kerasOptimizerTensors(model: LayersModel): OptimizerTensor[] {
-  const { slots, weights } = layoutOf(model);
+  const { slots, order, weights } = layoutOf(model);
   const out: OptimizerTensor[] = [
     { name: ITERATION, shape: [] },
     { name: LEARNING_RATE, shape: [] },
   ];
-  for (const { weight, path } of weights) {
-    for (const slot of slots) out.push({ name: kerasSlotName(path, slot), shape: weight.shape });
+  const add = (weight: NamedWeight, path: string, slot: Slot) => {
+    if (slot.keras !== undefined) {
+      out.push({ name: kerasSlotName(path, slot.keras), shape: weight.shape });
+    }
+  };
+  if (order === "interleaved") {
+    for (const { weight, path } of weights) for (const slot of slots) add(weight, path, slot);
+  } else {
+    for (const slot of slots) for (const { weight, path } of weights) add(weight, path, slot);
   }
   return out;
 }
@@ -157,6 +193,7 @@ export async function getOptimizerState(
     };
     for (const { weight, path } of layout.weights) {
       for (const slot of layout.slots) {
+        if (slot.keras === undefined) continue;
         const tensor = byName.get(tfjsSlotName(weight, slot));
         if (tensor === undefined) {
           throw new OptimizerStateError(
@@ -165,13 +202,16 @@ export async function getOptimizerState(
           );
         }
         const values = await tensor.data();
-        out[kerasSlotName(path, slot)] = {
+        out[kerasSlotName(path, slot.keras)] = {
           shape: weight.shape,
           data: Float32Array.from(values as Float32Array),
         };
       }
     }
-    return out;
+    // Keras's order (the slots were read TF.js's way).
+    return Object.fromEntries(
+      kerasOptimizerTensors(model).map((t) => [t.name, out[t.name] as Float32Tensor]),
+    );
   } finally {
     // getWeights makes a new scalar for the iteration count; the slots are the optimizer's own.
     byName.get("iter")?.dispose();
@@ -214,11 +254,15 @@ export async function setOptimizerState(
   // TF.js's order: slot by slot, each over every trainable weight.
   for (const slot of layout.slots) {
     for (const { weight, path } of layout.weights) {
-      const t = tensors[kerasSlotName(path, slot)] as Float32Tensor;
-      values.push({
-        name: tfjsSlotName(weight, slot),
-        tensor: tf.tensor(t.data, [...weight.shape], "float32"),
-      });
+      const tensor =
+        slot.keras === undefined
+          ? tf.zeros([...weight.shape], "float32")
+          : tf.tensor(
+              (tensors[kerasSlotName(path, slot.keras)] as Float32Tensor).data,
+              [...weight.shape],
+              "float32",
+            );
+      values.push({ name: tfjsSlotName(weight, slot), tensor });
     }
   }
   const isIter = (v: OptimizerWeight) => v.name === "iter";
@@ -240,6 +284,6 @@ function setLearningRate(optimizer: tf.Optimizer, value: number): void {
     sgd.setLearningRate(value);
     return;
   }
-  // Adam, Adagrad and Adadelta read this (protected) field at every step.
+  // Adam, RMSProp, Adagrad and Adadelta read this (protected) field at every step.
   (optimizer as unknown as { learningRate: number }).learningRate = value;
 }
