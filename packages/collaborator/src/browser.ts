@@ -22,6 +22,7 @@ export { type Logger, type LogLevel, silentLogger } from "./logger.js";
 export {
   resolveTask,
   type TaskContext,
+  TaskDeclarationError,
   type TaskDefinition,
   type TaskDescription,
   type TaskFunction,

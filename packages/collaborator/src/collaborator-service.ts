@@ -212,8 +212,9 @@ export class CollaboratorService {
     const { models, localTensors } = held;
     const task = resolveTask(this.#o.taskSet, taskName);
     if (task === undefined) throw new UnknownTaskError(taskName);
+    const modelTensors = task.modelTensors(round);
     const model: Record<string, Float32Tensor> = {};
-    for (const name of task.modelTensors) {
+    for (const name of modelTensors) {
       model[name] = await models.tensor(name, round);
     }
     const started = Date.now();
@@ -233,7 +234,11 @@ export class CollaboratorService {
       roundModel: (name) => models.wholeModel(name, round),
       compression: this.#compression,
       modelTensorNames: [
-        ...new Set([...(this.#o.taskSet.modelTensorNames ?? []), ...task.modelTensors]),
+        ...new Set([
+          ...(this.#o.taskSet.modelTensorNames ?? []),
+          ...(this.#o.taskSet.optimizerTensorNames ?? []),
+          ...modelTensors,
+        ]),
       ],
     });
     this.#reported.claim(round, taskName, named);

@@ -45,7 +45,8 @@ export interface EncodeResultsOptions {
   /** The plan's pipeline and gzip. Default NoCompressionPipeline. */
   readonly compression?: TensorCompression;
   /**
-   * The model's tensor names (the task set's `modelTensorNames` and the task's own). A trained
+   * The model's tensor names (the task set's `modelTensorNames` and `optimizerTensorNames`, and
+   * the task's own for the round). A trained
    * tensor under another name is refused before the upload: OpenFL's aggregator accepts it,
    * then fails at the end of the round ('NoneType' object has no attribute 'dtype') and the
    * round never ends. Empty: not checked (the task set declares no model).

@@ -10,6 +10,7 @@ import {
 } from "@openfl-connect/node";
 import { UnknownTaskError } from "./collaborator-service.js";
 import { ConfigError } from "./config-error.js";
+import { TaskDeclarationError } from "./task-set.js";
 
 /** The CLI's exit codes. */
 export const EXIT_CODES = {
@@ -39,6 +40,7 @@ export function exitCodeFor(error: unknown): number {
     error instanceof InvalidOptionError ||
     error instanceof CertificateLoadError ||
     error instanceof UnknownTaskError ||
+    error instanceof TaskDeclarationError ||
     error instanceof PendingDirLockedError ||
     error instanceof PendingDirUnsafeError
   ) {

@@ -31,6 +31,7 @@ export {
   DEFAULT_METRIC_TAGS,
   type ResolvedTask,
   type TaskContext,
+  TaskDeclarationError,
   type TaskDefinition,
   type TaskDescription,
   type TaskFunction,

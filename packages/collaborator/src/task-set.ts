@@ -47,8 +47,13 @@ export type TaskFunction = (ctx: TaskContext) => Promise<TaskResult>;
 
 /** A task with what OpenFL's task runner would declare about it. */
 export interface TaskDescription {
-  /** Model tensors the task needs (`[]` for none). Default: the module's `modelTensorNames`. */
-  readonly modelTensors?: readonly string[];
+  /**
+   * Model tensors the task needs (`[]` for none), or a function of the round when they depend
+   * on it: OpenFL's KerasTaskRunner under `opt_treatment: CONTINUE_GLOBAL` asks for the
+   * optimizer's state with the model from round 1 on (round 0's aggregator holds the initial
+   * model only). Default: the module's `modelTensorNames`.
+   */
+  readonly modelTensors?: readonly string[] | ((round: number) => readonly string[]);
   /**
    * Tags of this task's metrics besides "metric". OpenFL's aggregator keys a round's metrics by
    * name and tags, so two tasks reporting a metric of the same name need different tags (OpenFL's
@@ -80,7 +85,7 @@ export interface TaskModuleContext {
    * `kwargs`, snake_case, e.g. `{ train: { function: "train_task", kwargs: { epochs: 1 } } }`).
    */
   readonly planTasks: Readonly<Record<string, unknown>>;
-  /** collaborator.settings.opt_treatment: RESET or CONTINUE_LOCAL (CONTINUE_GLOBAL is refused). */
+  /** collaborator.settings.opt_treatment: RESET, CONTINUE_LOCAL or CONTINUE_GLOBAL. */
   readonly optTreatment?: string;
 }
 
@@ -90,6 +95,13 @@ export interface TaskSet {
   readonly tasks: Readonly<Record<string, TaskDefinition>>;
   /** Model tensors a task needs unless it says otherwise. Default none. */
   readonly modelTensorNames?: readonly string[];
+  /**
+   * The optimizer's state as tensors (OpenFL: `opt_treatment: CONTINUE_GLOBAL`, e.g. Keras's
+   * `iteration`, `learning_rate`, `sequential_dense_kernel_momentum`): a task may send them
+   * tagged trained with the model, and ask for them among its `modelTensors`, as the aggregator
+   * averages them with the model. Default none.
+   */
+  readonly optimizerTensorNames?: readonly string[];
 }
 
 /**
@@ -104,24 +116,45 @@ export const DEFAULT_METRIC_TAGS: Readonly<Record<string, readonly string[]>> = 
 /** A task as the service runs it. */
 export interface ResolvedTask {
   readonly run: TaskFunction;
-  readonly modelTensors: readonly string[];
+  /** The model tensors the task needs in `round` (checked: a list of names). */
+  readonly modelTensors: (round: number) => readonly string[];
   readonly metricTags: readonly string[];
 }
 
-/** A task's function, the model tensors it needs and its metric tags. */
+/** A task module declared something that cannot be used. */
+export class TaskDeclarationError extends Error {
+  override name = "TaskDeclarationError";
+}
+
+/** A task's function, the model tensors it needs (by round) and its metric tags. */
 export function resolveTask(taskSet: TaskSet, taskName: string): ResolvedTask | undefined {
   if (!Object.hasOwn(taskSet.tasks, taskName)) return undefined;
   const definition = taskSet.tasks[taskName] as TaskDefinition;
   const description = typeof definition === "function" ? { run: definition } : definition;
+  const declared = description.modelTensors ?? taskSet.modelTensorNames ?? [];
   return {
     run: description.run,
-    modelTensors: description.modelTensors ?? taskSet.modelTensorNames ?? [],
+    modelTensors:
+      typeof declared === "function"
+        ? (round) => {
+            const names: unknown = declared(round);
+            if (!isStringArray(names)) {
+              throw new TaskDeclarationError(
+                `tasks.${taskName}.modelTensors(${round}) must return an array of tensor names, got ${describe(names)}`,
+              );
+            }
+            return names as readonly string[];
+          }
+        : () => declared,
     metricTags: description.metricTags ?? DEFAULT_METRIC_TAGS[taskName] ?? [],
   };
 }
 
 const isStringArray = (v: unknown): boolean =>
   Array.isArray(v) && v.every((n) => typeof n === "string");
+
+const describe = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map((n) => typeof n).join(", ")}]` : v === null ? "null" : typeof v;
 
 /** Checks the shape of a loaded task module; returns a message naming what is wrong, or undefined. */
 export function taskSetProblem(value: unknown): string | undefined {
@@ -135,14 +168,19 @@ export function taskSetProblem(value: unknown): string | undefined {
     const d = definition as { run?: unknown; modelTensors?: unknown; metricTags?: unknown } | null;
     if (
       typeof d?.run !== "function" ||
-      (d.modelTensors !== undefined && !isStringArray(d.modelTensors)) ||
+      (d.modelTensors !== undefined &&
+        typeof d.modelTensors !== "function" &&
+        !isStringArray(d.modelTensors)) ||
       (d.metricTags !== undefined && !isStringArray(d.metricTags))
     ) {
-      return `tasks.${name} must be a function or { run, modelTensors?: string[], metricTags?: string[] }`;
+      return `tasks.${name} must be a function or { run, modelTensors?: string[] | (round) => string[], metricTags?: string[] }`;
     }
   }
   if (m.modelTensorNames !== undefined && !isStringArray(m.modelTensorNames)) {
     return "`modelTensorNames` must be an array of strings";
+  }
+  if (m.optimizerTensorNames !== undefined && !isStringArray(m.optimizerTensorNames)) {
+    return "`optimizerTensorNames` must be an array of strings";
   }
   return undefined;
 }

@@ -8,6 +8,9 @@ i with i % 3 == 2 validate, the others train (splitShard's rule, so both sides s
 
     python digits_keras.py export --out-dir DIR --names a,b,c [--seed 7]
 writes DIR/digits-<name>.csv for each name and prints {"shards": {name: path}}.
+    python digits_keras.py names
+prints KerasTaskRunner's tensor names and shapes of the CNN, its optimizer's in order, and those
+of a small model's optimizer under each optimizer the TF.js runner maps.
 """
 
 from __future__ import annotations
@@ -109,12 +112,57 @@ def keras_runner(shard_path: str):
     return runner
 
 
-def tensor_names_and_shapes() -> dict[str, list[int]]:
-    """KerasTaskRunner's names and shapes for build_cnn() in a fresh process."""
+def tensor_names_and_shapes(model) -> dict[str, list[int]]:
+    """KerasTaskRunner's names and shapes for the model (build_cnn() in a fresh process)."""
     from openfl.federated.task.runner_keras import KerasTaskRunner
 
-    weights = KerasTaskRunner._get_weights_dict(build_cnn())
+    weights = KerasTaskRunner._get_weights_dict(model)
     return {name: list(v.shape) for name, v in weights.items()}
+
+
+def optimizer_names_and_shapes(model, x=None, y=None) -> list[list]:
+    """KerasTaskRunner's optimizer tensors (with_opt_vars=True) of the model after one training
+    step (on x, y; default two blank digits), in its order: [[name, shape], ...]. Keras makes the
+    slots at the first step, as KerasTaskRunner sends them only after train_task."""
+    from openfl.federated.task.runner_keras import KerasTaskRunner
+
+    if x is None:
+        x = np.zeros((2, *IMAGE_SHAPE), dtype=np.float32)
+        y = np.eye(CLASSES, dtype=np.float32)[[0, 1]]
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    weights = KerasTaskRunner._get_weights_dict(model.optimizer)
+    return [[name, list(v.shape)] for name, v in weights.items()]
+
+
+# Keras optimizers whose state @openfl-connect/tfjs maps to TF.js's, as the TypeScript interop
+# spec builds their TF.js counterparts: name -> constructor.
+SMALL_MODEL_OPTIMIZERS = {
+    "adam": lambda k: k.optimizers.Adam(0.01),
+    "rmsprop": lambda k: k.optimizers.RMSprop(0.01),
+    "rmsprop-momentum-centered": lambda k: k.optimizers.RMSprop(
+        0.01, momentum=0.5, centered=True
+    ),
+    "adagrad": lambda k: k.optimizers.Adagrad(0.05),
+    "adadelta": lambda k: k.optimizers.Adadelta(1.0),
+    "sgd": lambda k: k.optimizers.SGD(0.05),
+}
+
+
+def small_model_optimizer_names() -> dict[str, list[list]]:
+    """KerasTaskRunner's optimizer tensors of Sequential([Input((3,)), Dense(4, name="hid"),
+    Dense(2)]) under each of SMALL_MODEL_OPTIMIZERS, each built in a fresh Keras session."""
+    import keras
+
+    out = {}
+    for name, make in SMALL_MODEL_OPTIMIZERS.items():
+        keras.utils.clear_session()
+        model = keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(4, name="hid"), keras.layers.Dense(2)]
+        )
+        model.compile(optimizer=make(keras), loss="mse")
+        x, y = np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32)
+        out[name] = optimizer_names_and_shapes(model, x, y)
+    return out
 
 
 def main(argv=None) -> int:
@@ -124,13 +172,21 @@ def main(argv=None) -> int:
     ex.add_argument("--out-dir", required=True)
     ex.add_argument("--names", required=True, help="collaborator names, comma separated")
     ex.add_argument("--seed", type=int, default=7)
-    sub.add_parser("names", help="print KerasTaskRunner's tensor names and shapes of the CNN")
+    sub.add_parser(
+        "names",
+        help="print KerasTaskRunner's tensor names and shapes of the CNN and of its optimizer",
+    )
     args = p.parse_args(argv)
     if args.command == "export":
         names = [n.strip() for n in args.names.split(",") if n.strip()]
         print(json.dumps({"shards": export_shards(args.out_dir, names, args.seed)}))
     else:
-        print(json.dumps({"tensors": tensor_names_and_shapes()}))
+        # One model (a second would be named sequential_1 in this process).
+        model = build_cnn()
+        tensors = tensor_names_and_shapes(model)
+        optimizer = optimizer_names_and_shapes(model)
+        small = small_model_optimizer_names()
+        print(json.dumps({"tensors": tensors, "optimizer": optimizer, "small_model": small}))
     return 0
 
 

@@ -165,9 +165,17 @@ class Records:
         self.errors = JsonlWriter(os.path.join(out_dir, "errors.jsonl"))
         # Extra (not required): the RPCs the Python collaborators' OpenFL clients make.
         self.client_rpcs = JsonlWriter(os.path.join(out_dir, "client_rpcs.jsonl"))
+        self.requests = JsonlWriter(os.path.join(out_dir, "requests.jsonl"))
 
     def close(self) -> None:
-        for w in (self.arrivals, self.metrics, self.rounds, self.errors, self.client_rpcs):
+        for w in (
+            self.arrivals,
+            self.metrics,
+            self.rounds,
+            self.errors,
+            self.client_rpcs,
+            self.requests,
+        ):
             w.close()
 
 
@@ -445,6 +453,17 @@ def instrument_aggregator(aggregator: Aggregator, records: Records, ready: threa
     def get_aggregated_tensor(
         tensor_name, round_number, report, tags, require_lossless, requested_by
     ):
+        # Every request as it reached the aggregator, from any collaborator (ours included).
+        records.requests.write(
+            {
+                "collaborator": requested_by,
+                "tensor_name": tensor_name,
+                "round": int(round_number),
+                "report": bool(report),
+                "tags": list(tags),
+                "require_lossless": bool(require_lossless),
+            }
+        )
         try:
             return real_get_tensor(
                 tensor_name, round_number, report, tags, require_lossless, requested_by
@@ -599,7 +618,7 @@ class PythonCollaborator:
             client=client,
             task_runner=runner,
             task_config=copy.deepcopy(task_config(args)),
-            opt_treatment="RESET",
+            opt_treatment=args.opt_treatment,
             use_delta_updates=args.use_delta_updates,
             compression_pipeline=compression_pipeline(args),
             callbacks=[],
@@ -668,6 +687,12 @@ def parse_args(argv=None):
         "default: the softmax runner's zero model",
     )
     p.add_argument("--use-delta-updates", type=parse_bool, default=True, metavar="true|false")
+    p.add_argument(
+        "--opt-treatment",
+        choices=("RESET", "CONTINUE_LOCAL", "CONTINUE_GLOBAL"),
+        default="RESET",
+        help="the plan's collaborator.settings.opt_treatment, for the Python collaborators",
+    )
     p.add_argument("--db-store-rounds", type=int, default=2)
     p.add_argument(
         "--compression-pipeline",

@@ -31,11 +31,29 @@ export async function readDigitsShard(path: string): Promise<CollaboratorShard> 
   return splitShard(parseCsvDataset(text, { features: DIGITS_FEATURES, classes: DIGITS_CLASSES }));
 }
 
-/** KerasTaskRunner's tensor names and shapes of the Keras digits CNN, from a fresh Python process. */
-export async function kerasDigitsTensors(): Promise<Record<string, number[]>> {
-  await requirePython();
-  const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, "names"], {
-    env: { ...process.env, KERAS_BACKEND: "jax" },
+/** KerasTaskRunner's names and shapes for the Keras digits CNN and its Adam optimizer. */
+export interface KerasDigitsNames {
+  /** The model's tensors (`get_tensor_dict(with_opt_vars=False)`). */
+  readonly tensors: Record<string, number[]>;
+  /** The optimizer's, after one training step, in KerasTaskRunner's order: [name, shape]. */
+  readonly optimizer: [string, number[]][];
+  /**
+   * Sequential([Input((3,)), Dense(4, name="hid"), Dense(2)])'s optimizer tensors under each
+   * Keras optimizer the TF.js runner maps ("adam", "rmsprop", "rmsprop-momentum-centered",
+   * "adagrad", "adadelta", "sgd"; python/digits_keras.py SMALL_MODEL_OPTIMIZERS).
+   */
+  readonly small_model: Record<string, [string, number[]][]>;
+}
+
+let names: Promise<KerasDigitsNames> | undefined;
+
+/** KerasTaskRunner's names of the Keras digits CNN, from one fresh Python process (memoised). */
+export function kerasDigitsNames(): Promise<KerasDigitsNames> {
+  names ??= requirePython().then(async () => {
+    const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, "names"], {
+      env: { ...process.env, KERAS_BACKEND: "jax" },
+    });
+    return JSON.parse(stdout) as KerasDigitsNames;
   });
-  return (JSON.parse(stdout) as { tensors: Record<string, number[]> }).tensors;
+  return names;
 }

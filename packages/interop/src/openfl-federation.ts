@@ -57,6 +57,8 @@ export interface OpenFLFederationOptions {
   readonly rounds?: number;
   /** The plan's use_delta_updates, for the aggregator and the Python collaborators. */
   readonly useDeltaUpdates: boolean;
+  /** The plan's collaborator.settings.opt_treatment, for the Python collaborators. Default RESET. */
+  readonly optTreatment?: "RESET" | "CONTINUE_LOCAL" | "CONTINUE_GLOBAL";
   /** The aggregator's no-task sleep_time. Default 1 (OpenFL: 10; a test-speed setting). */
   readonly sleepSeconds?: number;
   /**
@@ -99,7 +101,19 @@ export interface Arrival {
     readonly tags: readonly string[];
     readonly report: boolean;
     readonly lossless: boolean;
+    /** From the first transformer's metadata (NoCompressionPipeline: the tensor's shape). */
+    readonly shape: readonly number[] | null;
   }[];
+}
+
+/** One GetAggregatedTensor request as it reached the aggregator (any collaborator's). */
+export interface TensorRequest {
+  readonly collaborator: string;
+  readonly tensor_name: string;
+  readonly round: number;
+  readonly report: boolean;
+  readonly tags: readonly string[];
+  readonly require_lossless: boolean;
 }
 
 /** One metric the aggregator put on its metric queue. */
@@ -140,6 +154,8 @@ export interface OpenFLFederation {
   /** Resolves when every collaborator was told to quit and the script exited 0. */
   readonly done: Promise<{ rounds: number }>;
   arrivals(): Promise<Arrival[]>;
+  /** Every GetAggregatedTensor request the aggregator got, in order. */
+  requests(): Promise<TensorRequest[]>;
   metrics(): Promise<MetricRecord[]>;
   /** Errors raised inside the aggregator's handlers. */
   errors(): Promise<Record<string, unknown>[]>;
@@ -177,6 +193,7 @@ export async function startOpenFLFederation(
     ...["--task-runner", options.taskRunner ?? "numpy-softmax"],
     ...(options.initModel === undefined ? [] : ["--init-model", options.initModel]),
     ...["--use-delta-updates", String(options.useDeltaUpdates)],
+    ...["--opt-treatment", options.optTreatment ?? "RESET"],
     ...(options.compressionPipeline === undefined
       ? []
       : [
@@ -233,6 +250,7 @@ export async function startOpenFLFederation(
     port,
     done,
     arrivals: () => readRecords<Arrival>("arrivals.jsonl"),
+    requests: () => readRecords<TensorRequest>("requests.jsonl"),
     metrics: () => readRecords<MetricRecord>("metrics.jsonl"),
     errors: () => readRecords<Record<string, unknown>>("errors.jsonl"),
     async model(which) {

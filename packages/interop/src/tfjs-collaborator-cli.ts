@@ -25,6 +25,8 @@ export function startTfjsCollaboratorCli(o: {
   readonly dir: string;
   /** Config keys besides the connection and the task module, e.g. useDeltaUpdates. */
   readonly extra?: Partial<CollaboratorConfig>;
+  /** The plan's opt_treatment (the task module's OPENFL_TFJS_OPT_TREATMENT). Default RESET. */
+  readonly optTreatment?: "RESET" | "CONTINUE_LOCAL" | "CONTINUE_GLOBAL";
 }): Promise<CliRun> {
   const config = join(o.dir, `${o.name}.json`);
   const settings = {
@@ -38,6 +40,10 @@ export function startTfjsCollaboratorCli(o: {
     ...o.extra,
   };
   return writeFile(config, JSON.stringify(settings)).then(() =>
-    runCli(["--config", config], { OPENFL_TFJS_DATA: o.dataCsv, OPENFL_TFJS_BACKEND: "cpu" }),
+    runCli(["--config", config], {
+      OPENFL_TFJS_DATA: o.dataCsv,
+      OPENFL_TFJS_BACKEND: "cpu",
+      OPENFL_TFJS_OPT_TREATMENT: o.optTreatment ?? "RESET",
+    }),
   );
 }

@@ -32,3 +32,18 @@ export class TaskSettingsError extends Error {
     super(`${setting}: ${problem}`);
   }
 }
+
+/**
+ * The model's optimizer cannot be exchanged as OpenFL's KerasTaskRunner exchanges a Keras
+ * optimizer (opt_treatment CONTINUE_GLOBAL): names the TF.js optimizer and why.
+ */
+export class OptimizerStateError extends Error {
+  override name = "OptimizerStateError";
+  constructor(
+    /** The TF.js optimizer's class name, e.g. "RMSProp". */
+    readonly optimizer: string,
+    problem: string,
+  ) {
+    super(`opt_treatment CONTINUE_GLOBAL, TF.js optimizer ${optimizer}: ${problem}`);
+  }
+}

@@ -6,7 +6,7 @@ import type { Float32Tensor } from "@openfl-connect/core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { ModelMismatchError, TaskSettingsError } from "./errors.js";
+import { ModelMismatchError, OptimizerStateError, TaskSettingsError } from "./errors.js";
 import { createKerasTasks } from "./keras-tasks.js";
 import { getModelWeights } from "./model-weights.js";
 
@@ -158,7 +158,7 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
     );
   });
 
-  it("refuses what cannot work when the tasks are made: unknown metrics, CONTINUE_GLOBAL, data of another shape", () => {
+  it("refuses what cannot work when the tasks are made: unknown metrics, CONTINUE_GLOBAL with an unmapped optimizer, data of another shape", () => {
     const model = blobsModel();
     assert.throws(
       () =>
@@ -172,9 +172,19 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
         e.setting === "tasks.train.kwargs.metrics" &&
         /computes \[loss, acc\].*not 'auc'/.test(e.message),
     );
+    const momentum = blobsModel();
+    momentum.compile({
+      optimizer: tf.train.momentum(0.01, 0.9),
+      loss: "categoricalCrossentropy",
+      metrics: ["accuracy"],
+    });
     assert.throws(
-      () => createKerasTasks({ model, data: shard, optTreatment: "CONTINUE_GLOBAL" }),
-      /opt_treatment: CONTINUE_GLOBAL sends the optimizer's state/,
+      () => createKerasTasks({ model: momentum, data: shard, optTreatment: "CONTINUE_GLOBAL" }),
+      (e: unknown) => e instanceof OptimizerStateError && e.optimizer === "Momentum",
+    );
+    assert.throws(
+      () => createKerasTasks({ model, data: shard, optTreatment: "CONTINUE_SOMEHOW" }),
+      /opt_treatment: expected RESET, CONTINUE_LOCAL or CONTINUE_GLOBAL, got "CONTINUE_SOMEHOW"/,
     );
     const other = collaboratorShard("col1", { train: 10, validation: 5 }, { features: 5 });
     assert.throws(
@@ -208,6 +218,55 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
     }
   });
 
+  it("CONTINUE_GLOBAL: train sends the optimizer's state with the model and, from round 1 on, asks for it and trains on from it", async () => {
+    const model = blobsModel();
+    const set = createKerasTasks({ model, data: shard, optTreatment: "CONTINUE_GLOBAL" });
+    const optimizer = [
+      "iteration",
+      "learning_rate",
+      ...["hidden", "out"].flatMap((l) =>
+        ["kernel", "bias"].flatMap((w) => [
+          `sequential_${l}_${w}_momentum`,
+          `sequential_${l}_${w}_velocity`,
+        ]),
+      ),
+    ];
+    assert.deepEqual(set.optimizerTensorNames, optimizer);
+    const train = set.tasks.train as TaskDescription;
+    const declared = train.modelTensors as (round: number) => readonly string[];
+    assert.deepEqual(declared(0), set.modelTensorNames);
+    assert.deepEqual(declared(1), [...(set.modelTensorNames ?? []), ...optimizer]);
+    // Validation never needs the optimizer (KerasTaskRunner: rebuild_model(validation=True)).
+    const validation = set.tasks.aggregated_model_validation as TaskDescription;
+    assert.equal(validation.modelTensors, undefined);
+
+    const start = await getModelWeights(model);
+    const first = await run(set, "train", { round: 0, model: start });
+    assert.deepEqual(Object.keys(first.tensors ?? {}), [
+      ...(set.modelTensorNames ?? []),
+      ...optimizer,
+    ]);
+    const value = (r: typeof first, name: string) => r.tensors?.[name]?.data[0];
+    assert.equal(value(first, "iteration"), 4); // 120 samples, batch 32: 4 steps
+    assert.equal(value(first, "learning_rate"), Math.fround(0.01));
+    // Round 1 starts from the aggregator's state: 10.6 steps (an average) is 10, as Keras's
+    // int32 iteration takes it; the learning rate is the aggregated one.
+    const aggregated = {
+      ...(first.tensors ?? {}),
+      iteration: { shape: [], data: Float32Array.of(10.6) },
+      learning_rate: { shape: [], data: Float32Array.of(0.02) },
+    };
+    const second = await run(set, "train", { round: 1, model: aggregated });
+    assert.equal(value(second, "iteration"), 14);
+    assert.equal(value(second, "learning_rate"), Math.fround(0.02));
+    const missing = { ...aggregated } as Record<string, Float32Tensor>;
+    delete missing.sequential_out_bias_velocity;
+    await assert.rejects(
+      run(set, "train", { round: 2, model: missing }),
+      /train, round 2: the aggregated model: tensor 'sequential_out_bias_velocity': the federation's model has no such tensor, this model has \[3\]/,
+    );
+  });
+
   it("stops training when the task's signal aborts", async () => {
     const model = blobsModel();
     const set = createKerasTasks({
@@ -228,8 +287,8 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
     await assert.rejects(result, /shutdown/);
   });
 
-  it("leaks nothing: tensors and memory stay flat over 20 rounds (RESET and CONTINUE_LOCAL, with and without a restart's retraining)", async () => {
-    for (const optTreatment of ["RESET", "CONTINUE_LOCAL"] as const) {
+  for (const optTreatment of ["RESET", "CONTINUE_LOCAL", "CONTINUE_GLOBAL"]) {
+    it(`leaks nothing: tensors and memory stay flat over 20 rounds (${optTreatment}, with and without a restart's retraining)`, async () => {
       const model = blobsModel();
       const set = createKerasTasks({ model, data: shard, optTreatment });
       let weights = await getModelWeights(model);
@@ -259,6 +318,6 @@ describe("createKerasTasks: OpenFL's Keras tasks on a TF.js model", () => {
         `${optTreatment}: RSS grew ${growth.toFixed(1)} MiB from round 5 to round 20`,
       );
       model.dispose();
-    }
-  });
+    });
+  }
 });

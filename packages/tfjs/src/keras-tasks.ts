@@ -20,6 +20,7 @@ import {
   type TrainValidData,
 } from "./labelled-data.js";
 import { getModelWeights, setModelWeights } from "./model-weights.js";
+import { getOptimizerState, kerasOptimizerTensors, setOptimizerState } from "./optimizer-state.js";
 import { type OptTreatment, parseOptTreatment, resetOptimizer } from "./optimizer-treatment.js";
 import {
   KERAS_TASK_DEFAULTS,
@@ -71,7 +72,8 @@ async function scalarValues(result: tf.Scalar | tf.Scalar[]): Promise<number[]> 
  * OpenFL's Keras tasks (`train`, `aggregated_model_validation`, `locally_tuned_model_validation`,
  * or those of `tasks`) on a TF.js model. Everything that cannot work is refused here, before the
  * collaborator joins: a task setting KerasTaskRunner would reject, a metric the model does not
- * compute, data that does not fit the model, CONTINUE_GLOBAL.
+ * compute, data that does not fit the model, CONTINUE_GLOBAL with an optimizer whose state does
+ * not map to a Keras optimizer's.
  */
 export function createKerasTasks(options: KerasTasksOptions): TaskSet {
   const { model, data } = options;
@@ -98,6 +100,10 @@ export function createKerasTasks(options: KerasTasksOptions): TaskSet {
     }
   }
   const modelTensorNames = kerasWeights(model).map((w) => w.name);
+  // CONTINUE_GLOBAL: KerasTaskRunner sends the optimizer's state with every trained model and,
+  // once it has trained (from round 1 on), asks for the aggregated state with the model.
+  const global = optTreatment === "CONTINUE_GLOBAL";
+  const optimizerTensorNames = global ? kerasOptimizerTensors(model).map((t) => t.name) : [];
 
   const evaluate = async (set: LabelledData, batchSize: number, metrics: readonly string[]) => {
     const { x, y } = dataTensors(set, io);
@@ -160,13 +166,14 @@ export function createKerasTasks(options: KerasTasksOptions): TaskSet {
     (task: Extract<KerasTask, { kind: "train" }>) =>
     async (ctx: TaskContext): Promise<TaskResult> => {
       if (optTreatment === "RESET") resetOptimizer(model);
-      setModelWeights(
-        model,
-        ctx.model,
-        `${ctx.taskName}, round ${ctx.round}: the aggregated model`,
-      );
+      const where = `${ctx.taskName}, round ${ctx.round}: the aggregated model`;
+      setModelWeights(model, ctx.model, where);
+      // KerasTaskRunner.rebuild_model: the optimizer's state too when round_num > 0.
+      if (global && ctx.round > 0) await setOptimizerState(model, ctx.model, where);
       const metrics = await fit(ctx, task);
-      return { tensors: await getModelWeights(model), dataSize: dataSize(ctx.taskName), metrics };
+      const tensors = await getModelWeights(model);
+      const state = global ? await getOptimizerState(model) : {};
+      return { tensors: { ...tensors, ...state }, dataSize: dataSize(ctx.taskName), metrics };
     };
 
   const validate =
@@ -210,12 +217,23 @@ export function createKerasTasks(options: KerasTasksOptions): TaskSet {
   for (const [name, task] of Object.entries(settings)) {
     tasks[name] =
       task.kind === "train"
-        ? { metricTags: [], run: train(task) }
+        ? {
+            metricTags: [],
+            modelTensors: (round: number) =>
+              global && round > 0
+                ? [...modelTensorNames, ...optimizerTensorNames]
+                : modelTensorNames,
+            run: train(task),
+          }
         : // KerasTaskRunner.validate_task tags ("metric", "validate_agg" | "validate_local").
           {
             metricTags: [task.apply === "local" ? "validate_local" : "validate_agg"],
             run: validate(task),
           };
   }
-  return { tasks, modelTensorNames };
+  return {
+    tasks,
+    modelTensorNames,
+    ...(global ? { optimizerTensorNames } : {}),
+  };
 }

@@ -5,19 +5,14 @@ import { TaskSettingsError } from "./errors.js";
 
 /**
  * RESET: a fresh optimizer state for every round. CONTINUE_LOCAL: the state carries over from
- * round to round on this collaborator (OpenFL's default). CONTINUE_GLOBAL (the state averaged by
- * the aggregator) is refused: it needs optimizer tensors on the wire.
+ * round to round on this collaborator (OpenFL's default). CONTINUE_GLOBAL: the state is sent
+ * with the model and the aggregator's average of it taken from round 1 on, as KerasTaskRunner
+ * does (optimizer-state.ts; only for optimizers whose state maps to Keras's).
  */
-export type OptTreatment = "RESET" | "CONTINUE_LOCAL";
+export type OptTreatment = "RESET" | "CONTINUE_LOCAL" | "CONTINUE_GLOBAL";
 
 export function parseOptTreatment(value: unknown): OptTreatment {
-  if (value === "RESET" || value === "CONTINUE_LOCAL") return value;
-  if (value === "CONTINUE_GLOBAL") {
-    throw new TaskSettingsError(
-      "collaborator.settings.opt_treatment",
-      "CONTINUE_GLOBAL sends the optimizer's state to the aggregator with the model, which this runner does not do yet: use RESET or CONTINUE_LOCAL",
-    );
-  }
+  if (value === "RESET" || value === "CONTINUE_LOCAL" || value === "CONTINUE_GLOBAL") return value;
   throw new TaskSettingsError(
     "collaborator.settings.opt_treatment",
     `expected RESET, CONTINUE_LOCAL or CONTINUE_GLOBAL, got ${JSON.stringify(value)}`,

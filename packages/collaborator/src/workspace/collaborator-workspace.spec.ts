@@ -149,18 +149,19 @@ describe("reading an OpenFL workspace as fx collaborator start does", () => {
         /aggregator\.settings\.secure_aggregation: true is not supported/,
       ],
       [
-        PLAN.replace(
-          "  template : openfl.component.Collaborator",
-          "  template : openfl.component.Collaborator\n  settings :\n    opt_treatment : CONTINUE_GLOBAL",
-        ),
-        /collaborator\.settings\.opt_treatment: CONTINUE_GLOBAL is not supported/,
-      ],
-      [
         `${PLAN}connector :\n  template : openfl.component.ConnectorFlower\n`,
         /connector: .* no Flower/,
       ],
     ];
     for (const [plan, pattern] of cases) refuses(workspace({ plan }), pattern);
+  });
+
+  it("hands opt_treatment CONTINUE_GLOBAL to the task module (optimizer state is the task set's to send)", () => {
+    const plan = PLAN.replace(
+      "  template : openfl.component.Collaborator",
+      "  template : openfl.component.Collaborator\n  settings :\n    opt_treatment : CONTINUE_GLOBAL",
+    );
+    assert.equal(read(workspace({ plan })).taskContext.optTreatment, "CONTINUE_GLOBAL");
   });
 
   it("says how to get a missing certificate", () => {

@@ -259,14 +259,6 @@ function refuseUnsupported(plan: ParsedPlan): void {
   if (plan.config.connector !== undefined) {
     fail("connector", asMap(plan.config.connector)?.template, "no Flower interoperability");
   }
-  const opt = asMap(asMap(plan.config.collaborator)?.settings)?.opt_treatment;
-  if (opt === "CONTINUE_GLOBAL") {
-    fail(
-      "collaborator.settings.opt_treatment",
-      opt,
-      "optimizer state is not exchanged yet (RESET or CONTINUE_LOCAL work)",
-    );
-  }
 }
 
 /** compression_pipeline: the template and the settings its pipeline reads, checked by core. */

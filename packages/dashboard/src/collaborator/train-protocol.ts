@@ -70,7 +70,8 @@ export class TrainWorkerState {
           const task = resolveTask(taskSet, name);
           return {
             name,
-            modelTensors: task?.modelTensors ?? [],
+            // The page's task sets (RESET) need the same tensors in every round.
+            modelTensors: task?.modelTensors(0) ?? [],
             metricTags: task?.metricTags ?? [],
           };
         });

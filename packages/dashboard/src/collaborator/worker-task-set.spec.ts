@@ -58,8 +58,8 @@ describe("the page's worker task set", () => {
         name,
       );
       assert.deepEqual(
-        [page?.modelTensors, page?.metricTags],
-        [node?.modelTensors, node?.metricTags],
+        [page?.modelTensors(0), page?.modelTensors(1), page?.metricTags],
+        [node?.modelTensors(0), node?.modelTensors(1), node?.metricTags],
         name,
       );
     }

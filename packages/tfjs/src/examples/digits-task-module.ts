@@ -4,7 +4,8 @@
 //   OPENFL_TFJS_DATA     the shard: a CSV of f1..f64,label rows (every 3rd row validates)
 //   OPENFL_TFJS_BACKEND  "cpu" (the default; TF.js 4.22's WASM backend has no convolution
 //                        gradients, so it cannot train this CNN and is refused)
-//   OPENFL_TFJS_OPT_TREATMENT  RESET or CONTINUE_LOCAL (default RESET, as OpenFL's Keras template)
+//   OPENFL_TFJS_OPT_TREATMENT  RESET, CONTINUE_LOCAL or CONTINUE_GLOBAL (default RESET, as
+//                        OpenFL's Keras template)
 import { readFileSync } from "node:fs";
 import { parseCsvDataset, splitShard } from "@openfl-connect/collaborator/browser";
 import { createKerasTasks } from "../keras-tasks.js";
@@ -42,3 +43,4 @@ const taskSet = createKerasTasks({
 });
 export const tasks = taskSet.tasks;
 export const modelTensorNames = taskSet.modelTensorNames;
+export const optimizerTensorNames = taskSet.optimizerTensorNames;
