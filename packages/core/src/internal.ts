@@ -6,7 +6,7 @@ export type { AggregatorConnection, AggregatorConnector } from "./aggregator-con
 export { copyParts } from "./byte-parts.js";
 export { type ResolvedClientOptions, resolveClientOptions } from "./client-options.js";
 export { dataStreamChunks, isChunkSize, joinDataStreamChunks } from "./datastream-chunks.js";
-export { dataStreamEnvelopeParts } from "./datastream-envelope.js";
+export { dataStreamEnvelopeParts, dataStreamFraming } from "./datastream-envelope.js";
 export {
   type CauseInfo,
   type Classification,

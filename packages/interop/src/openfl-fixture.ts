@@ -59,6 +59,12 @@ export interface OpenFLServerOptions {
   readonly tensorWaitSeconds?: number;
   readonly aggregatorUuid?: string;
   readonly federationUuid?: string;
+  /** Which of OpenFL's real servers: "grpc" (default, AggregatorGRPCServer) or "rest" (AggregatorRESTServer). */
+  readonly transportProtocol?: "grpc" | "rest";
+  /** Listen on this port (e.g. a restart on the port of the server it replaces). Default: a free one. */
+  readonly port?: number;
+  /** Also serve a float32 tensor "large" of this many elements ((i % 4099) / 7 + round). */
+  readonly largeTensorElements?: number;
 }
 
 /** A running openfl_server_fixture.py: OpenFL's real AggregatorGRPCServer. */
@@ -73,6 +79,8 @@ export interface OpenFLServer {
   recordFiles(): Promise<string[]>;
   /** SIGTERM, then waits for the exit (SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** SIGKILL (a crash: requests in flight are cut), then waits for the exit. */
+  kill(): Promise<void>;
 }
 
 /** One decoded tensor of a results record written by the fixture. */
@@ -119,7 +127,9 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
     "--key",
     options.pki.server.key,
     "--port",
-    "0",
+    String(options.port ?? 0),
+    "--transport-protocol",
+    options.transportProtocol ?? "grpc",
     "--aggregator-uuid",
     options.aggregatorUuid ?? AGGREGATOR_UUID,
     "--federation-uuid",
@@ -134,6 +144,8 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
     (options.tasks ?? ["train"]).join(","),
     "--tensor-wait",
     String(options.tensorWaitSeconds ?? 60),
+    "--large-tensor-elements",
+    String(options.largeTensorElements ?? 0),
   ];
   const child = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -170,6 +182,10 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
       }
     },
     stop: () => stopChild(child, exited),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
   };
 }
 
