@@ -21,12 +21,22 @@ import {
 // A failed assertion must not leave a CLI child running (it would keep the run alive).
 after(stopCliRuns);
 
-for (const useDeltaUpdates of [false, true]) {
-  describe(`mixed federation on OpenFL's real Aggregator, use_delta_updates ${useDeltaUpdates}`, () => {
+// gRPC (the plan's default) with both delta settings; transport_protocol rest: OpenFL's
+// AggregatorRESTServer, its AggregatorRESTClient for the Python collaborator, ours with
+// transportProtocol "rest".
+const cases = [
+  { useDeltaUpdates: false, transportProtocol: "grpc" },
+  { useDeltaUpdates: true, transportProtocol: "grpc" },
+  { useDeltaUpdates: true, transportProtocol: "rest" },
+] as const;
+
+for (const { useDeltaUpdates, transportProtocol } of cases) {
+  const over = transportProtocol === "rest" ? " over REST (transport_protocol: rest)" : "";
+  describe(`mixed federation on OpenFL's real Aggregator${over}, use_delta_updates ${useDeltaUpdates}`, () => {
     it("two Node collaborators and one OpenFL Collaborator run every round until quit; accuracy rises", {
       timeout: RUN_TIMEOUT_MS,
     }, async () => {
-      const run = await startMixedFederation({ useDeltaUpdates });
+      const run = await startMixedFederation({ useDeltaUpdates, transportProtocol });
       try {
         const nodes = await Promise.all(NODE_COLLABORATORS.map((n) => run.startNode(n)));
         await Promise.all(nodes.map((n, i) => expectQuit(n, NODE_COLLABORATORS[i] as string)));
@@ -77,37 +87,40 @@ for (const useDeltaUpdates of [false, true]) {
   });
 }
 
-describe("mixed federation on OpenFL's real Aggregator: a Node collaborator killed mid-upload", () => {
-  it("SIGKILL after train's results are persisted, before they are sent; the restart sends them once and the run completes", {
-    timeout: RUN_TIMEOUT_MS,
-  }, async () => {
-    const run = await startMixedFederation({ useDeltaUpdates: false });
-    try {
-      const [victim, other] = NODE_COLLABORATORS as [string, string];
-      const otherRun = await run.startNode(other);
-      const first = await run.startNode(victim, {
-        [PAUSE_ENV]: "pause-after-persist:train",
-      });
-      await first.waitForEvent("test hook: paused", 60_000);
-      first.child.kill("SIGKILL");
-      assert.equal((await first.exited).signal, "SIGKILL");
-      const before = await run.federation.arrivals();
-      assert.equal(
-        before.filter((a) => a.collaborator === victim && a.task === "train").length,
-        0,
-        "the killed process had not sent train's results",
-      );
+for (const transportProtocol of ["grpc", "rest"] as const) {
+  const over = transportProtocol === "rest" ? " over REST" : "";
+  describe(`mixed federation on OpenFL's real Aggregator${over}: a Node collaborator killed mid-upload`, () => {
+    it("SIGKILL after train's results are persisted, before they are sent; the restart sends them once and the run completes", {
+      timeout: RUN_TIMEOUT_MS,
+    }, async () => {
+      const run = await startMixedFederation({ useDeltaUpdates: false, transportProtocol });
+      try {
+        const [victim, other] = NODE_COLLABORATORS as [string, string];
+        const otherRun = await run.startNode(other);
+        const first = await run.startNode(victim, {
+          [PAUSE_ENV]: "pause-after-persist:train",
+        });
+        await first.waitForEvent("test hook: paused", 60_000);
+        first.child.kill("SIGKILL");
+        assert.equal((await first.exited).signal, "SIGKILL");
+        const before = await run.federation.arrivals();
+        assert.equal(
+          before.filter((a) => a.collaborator === victim && a.task === "train").length,
+          0,
+          "the killed process had not sent train's results",
+        );
 
-      const second = await run.startNode(victim);
-      await expectQuit(second, victim);
-      await expectQuit(otherRun, other);
-      assert.deepEqual(await run.federation.done, { rounds: ROUNDS });
-      const arrivals = await run.federation.arrivals();
-      assertEachResultOnce(arrivals);
-      const resent = second.lines.find((l) => l.event === "resent pending uploads");
-      assert.equal(resent?.count, 1, "the restart resent the persisted upload");
-    } finally {
-      await run.close();
-    }
+        const second = await run.startNode(victim);
+        await expectQuit(second, victim);
+        await expectQuit(otherRun, other);
+        assert.deepEqual(await run.federation.done, { rounds: ROUNDS });
+        const arrivals = await run.federation.arrivals();
+        assertEachResultOnce(arrivals);
+        const resent = second.lines.find((l) => l.event === "resent pending uploads");
+        assert.equal(resent?.count, 1, "the restart resent the persisted upload");
+      } finally {
+        await run.close();
+      }
+    });
   });
-});
+}
