@@ -2,7 +2,6 @@
 // (Flask/werkzeug, transport/rest/aggregator_server.py, TLS 1.3), fronting the same stand-in
 // aggregator as the gRPC specs (OpenFL's own TensorCodec encodes and decodes every tensor).
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
@@ -23,18 +22,13 @@ import { startFaultProxy } from "@openfl-connect/test-support/fault-proxy";
 import {
   AGGREGATOR_UUID,
   createInteropPki,
+  expectedConvWeight,
   FEDERATION_UUID,
   type OpenFLServer,
   removeDir,
+  sha256,
   startOpenFLServer,
 } from "./openfl-fixture.js";
-
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-
-/** The fixture's model: np.arange(60, dtype=float32).reshape(3, 4, 5) / 7 + round, in float32. */
-function expectedConvWeight(round: number): Float32Array {
-  return Float32Array.from({ length: 60 }, (_, i) => Math.fround(Math.fround(i / 7) + round));
-}
 
 /** 64 MiB of float32: the fixture's "large" tensor, and the size of the large upload. */
 const LARGE_ELEMENTS = 16 * 1024 * 1024;

@@ -2,6 +2,7 @@
 // the real AggregatorGRPCServer (openfl_server_fixture.py) and the real AggregatorGRPCClient
 // (openfl_client_driver.py). See ../python/README.md for their flags and JSON output.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { access, readdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,15 @@ import {
 } from "@openfl-connect/test-support/reference-federation";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
+
+/** The fixture's model: np.arange(60, dtype=float32).reshape(3, 4, 5) / 7 + round, in float32. */
+export function expectedConvWeight(round: number): Float32Array {
+  return Float32Array.from({ length: 60 }, (_, i) => Math.fround(Math.fround(i / 7) + round));
+}
+
+/** sha256 in hex, as the fixture's records give it. */
+export const sha256 = (bytes: Uint8Array): string =>
+  createHash("sha256").update(bytes).digest("hex");
 
 /** How long the fixture may take to print its ready line. */
 const READY_TIMEOUT_MS = 60_000;

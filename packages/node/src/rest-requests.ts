@@ -34,19 +34,11 @@ export function identityQuery(header: MessageHeader): [string, string][] {
   ];
 }
 
-export function pingRequest(header: MessageHeader): RestRequest {
+/** Ping ("/ping") and GetTasks ("/tasks"): GETs that carry the identity only. */
+export function identityGetRequest(route: "/ping" | "/tasks", header: MessageHeader): RestRequest {
   return {
     method: "GET",
-    route: "/ping",
-    query: identityQuery(header),
-    headers: { ...identityHeaders(header), Accept: "application/json" },
-  };
-}
-
-export function getTasksRequest(header: MessageHeader): RestRequest {
-  return {
-    method: "GET",
-    route: "/tasks",
+    route,
     query: identityQuery(header),
     headers: { ...identityHeaders(header), Accept: "application/json" },
   };

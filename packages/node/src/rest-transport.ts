@@ -36,9 +36,8 @@ import { restFailure } from "./rest-failure.js";
 import { readJsonWithBytes } from "./rest-json-body.js";
 import {
   getAggregatedTensorRequest,
-  getTasksRequest,
+  identityGetRequest,
   interopRelayRequest,
-  pingRequest,
   type RestRequest,
   requestPath,
   sendLocalTaskResultsRequest,
@@ -132,7 +131,7 @@ export function restTransport(settings: RestTransportSettings): Transport {
         case "GetTasks": {
           const schema = method.name === "Ping" ? PingRequestSchema : GetTasksRequestSchema;
           const header = requestHeaderOf(create(schema, input as never).header);
-          const request = method.name === "Ping" ? pingRequest(header) : getTasksRequest(header);
+          const request = identityGetRequest(method.name === "Ping" ? "/ping" : "/tasks", header);
           const { json } = await exchange(request, undefined, method.output, [], signal, timeoutMs);
           return answer(parse(method.output, json));
         }
