@@ -293,11 +293,11 @@ describe("Node client (transportProtocol rest) -> OpenFL 1.9's real AggregatorRE
       );
     });
 
-    it("an upload with a wrong Receiver: 400 around a 401, cannot heal, the bytes handed back", {
+    it("a 16 MiB upload with a wrong Receiver: 400 around a 401 (the server answers without reading the body), cannot heal, the bytes handed back", {
       timeout: AUTH_DELAY_TIMEOUT_MS,
     }, async () => {
       const tensor = encodeNamedTensor(
-        { shape: [2], data: [1, 2] },
+        { shape: [4 * 1024 * 1024], data: new Float32Array(4 * 1024 * 1024).fill(0.5) },
         { name: "conv.weight", roundNumber: 1, tags: ["trained"] },
       );
       const c = client({ aggregatorUuid: "aggregator_other" });

@@ -2,8 +2,11 @@
 // path runs against OpenFL's real server in packages/interop): what each call puts on the wire,
 // what it makes of the answers, and the option checks.
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
@@ -15,6 +18,7 @@ import {
   type RetryEvent,
 } from "@openfl-connect/core";
 import { DataStreamSchema, TaskResultsSchema } from "@openfl-connect/core/protocol";
+import { createTestPki } from "@openfl-connect/reference-aggregator/pki";
 import { AggregatorGRPCClient, createConnector } from "./aggregator-grpc-client.js";
 import { NodeConnector } from "./node-connector.js";
 import { NodeRestConnector } from "./rest-connector.js";
@@ -251,6 +255,44 @@ describe("the REST connector (transportProtocol rest) on the wire", () => {
         e.platform === "connection" &&
         /ECONNREFUSED/.test(e.message),
     );
+  });
+});
+
+describe("the REST connector over TLS", () => {
+  it("a server that accepts TCP and never answers the TLS hello: connectTimeoutMs ends the attempt, retried as transient", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rest-tls-"));
+    const pki = await createTestPki(dir, { collaborators: ["one"] });
+    const silent = createNetServer(() => {}); // holds every connection, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const retries: RetryEvent[] = [];
+    try {
+      const c = new AggregatorGRPCClient({
+        ...identity,
+        aggAddr: "localhost",
+        aggPort: (silent.address() as AddressInfo).port,
+        rootCertificate: pki.caCert,
+        certificate: pki.collaborators.one?.cert,
+        privateKey: pki.collaborators.one?.key,
+        transportProtocol: "rest",
+        connectTimeoutMs: 200,
+        retry: { intervalMs: 1, maxAttempts: 2 },
+        onRetry: (e) => retries.push(e),
+        warn: () => {},
+      });
+      await assert.rejects(
+        c.ping(),
+        (e: unknown) =>
+          e instanceof AggregatorCallError &&
+          e.code === Code.Unavailable &&
+          e.reason === "max-attempts" &&
+          /within 200 ms \(connectTimeoutMs\)/.test(e.message),
+      );
+      assert.equal(retries.length, 1);
+      await c.disconnect();
+    } finally {
+      silent.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
