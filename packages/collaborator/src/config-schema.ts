@@ -25,6 +25,7 @@ export const CLIENT_OPTION_KEYS = [
   "enableAtomicConnections",
   "resendDataOnReconnection",
   "connectTimeoutMs",
+  "transportProtocol",
   "retry",
 ] as const satisfies readonly (keyof AggregatorGRPCClientOptions)[];
 
@@ -123,6 +124,7 @@ export const CONFIG_SCHEMA: Readonly<Record<string, ConfigField>> = {
   enableAtomicConnections: { type: "boolean" },
   resendDataOnReconnection: { type: "boolean" },
   connectTimeoutMs: { type: "number", min: 1, max: MAX_TIMER_MS },
+  transportProtocol: { type: "enum", values: ["grpc", "rest"] },
   tasks: { type: "string", path: true, required: true },
   pendingDir: { type: "string", path: true },
   log: { type: "enum", values: ["json", "pretty"] },

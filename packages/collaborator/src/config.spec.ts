@@ -510,7 +510,10 @@ retry:
     const hints: [string, RegExp][] = [
       ["client_reconnect_interval: 5", /retry\.intervalMs 5000/],
       ["db_store_rounds: 2", /no equivalent here/],
-      ["transport_protocol: grpc", /speaks gRPC/],
+      [
+        "transport_protocol: grpc",
+        /did you mean 'transportProtocol'\? grpc \(the default\) or rest/,
+      ],
       ["cert_folder: cert", /rootCertificate, certificate and privateKey/],
       ["AggAddr: x", /did you mean 'aggAddr'\?/],
       [

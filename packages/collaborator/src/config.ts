@@ -107,7 +107,7 @@ const OPENFL_KEY_HINTS: Readonly<Record<string, string>> = {
     "did you mean 'retry.intervalMs'? It is in milliseconds: client_reconnect_interval 5 (seconds) is retry.intervalMs 5000",
   db_store_rounds:
     "it has no equivalent here: this collaborator keeps only the round's model; leave it out",
-  transport_protocol: "this client speaks gRPC; leave it out",
+  transport_protocol: "did you mean 'transportProtocol'? grpc (the default) or rest",
   cert_folder:
     "give rootCertificate, certificate and privateKey, or run openfl-collaborator start -n NAME in the workspace",
 };

@@ -114,6 +114,40 @@ describe("AggregatorClient", () => {
     assert.equal(calls, 1);
   });
 
+  it("a connector's headerless response is not validated; every other response still is", async () => {
+    const { connector } = fakeConnector({
+      sendLocalTaskResults: async (requests) => {
+        for await (const _ of requests);
+        return {}; // no header, as OpenFL's REST server acknowledges an upload
+      },
+      ping: () => ({}),
+    });
+    const c = new AggregatorClient({
+      ...identity,
+      connector: { ...connector, headerlessResponses: new Set(["SendLocalTaskResults"]) },
+      retry: { intervalMs: 1, maxAttempts: 2 },
+    });
+    await c.sendLocalTaskResults(0, "train", 1, []);
+    assert.equal((await c.resendBuffer.list()).length, 0);
+    await assert.rejects(
+      c.ping(),
+      (e: unknown) => e instanceof HeaderMismatchError && e.field === "sender",
+    );
+  });
+
+  it("without headerlessResponses an upload's missing header is a mismatch (gRPC)", async () => {
+    const { client: c } = client({
+      sendLocalTaskResults: async (requests) => {
+        for await (const _ of requests);
+        return {};
+      },
+    });
+    await assert.rejects(
+      c.sendLocalTaskResults(0, "train", 1, []),
+      (e: unknown) => e instanceof HeaderMismatchError && e.rpc === "SendLocalTaskResults",
+    );
+  });
+
   it("retries UNAVAILABLE on a new channel and then succeeds", async () => {
     let calls = 0;
     const retries: number[] = [];

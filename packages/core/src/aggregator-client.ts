@@ -259,7 +259,9 @@ export class AggregatorClient {
           signal,
           timeoutMs: retry.attemptTimeoutMs,
         });
-        validateResponseHeader(rpc, response.header, this.#expectedHeader);
+        if (!this.#options.connector.headerlessResponses?.has(rpc)) {
+          validateResponseHeader(rpc, response.header, this.#expectedHeader);
+        }
         return response;
       } catch (e) {
         error = e;

@@ -39,4 +39,10 @@ export interface AggregatorConnector {
    * clear text against TLS), or undefined when the aggregator answered (the reset was passing).
    */
   diagnoseReset?(signal?: AbortSignal): Promise<PlatformFailure | undefined>;
+  /**
+   * RPCs whose responses carry no MessageHeader on this path, so there is nothing to validate:
+   * OpenFL's REST server acknowledges an upload with `{"status": "success"}` alone. Default
+   * none: every response header is checked (gRPC).
+   */
+  readonly headerlessResponses?: ReadonlySet<string>;
 }

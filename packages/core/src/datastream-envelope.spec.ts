@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { concatParts } from "./byte-parts.js";
-import { dataStreamEnvelopeParts } from "./datastream-envelope.js";
+import { dataStreamEnvelopeParts, dataStreamFraming } from "./datastream-envelope.js";
 import { DataStreamSchema } from "./gen/openfl/protocols/base_pb.js";
 
 describe("dataStreamEnvelopeParts", () => {
@@ -34,4 +34,20 @@ describe("dataStreamEnvelopeParts", () => {
     assert.equal(npbytes.byteOffset, 1024);
     assert.equal(npbytes.byteLength, 1024);
   });
+});
+
+describe("dataStreamFraming", () => {
+  for (const [size, length] of [
+    [0, 0],
+    [5, 5],
+    [127, 128],
+    [64 * 1024 * 1024, 64 * 1024 * 1024],
+  ] as const) {
+    it(`size ${size}, ${length} bytes: framing + content = toBinary`, () => {
+      const npbytes = new Uint8Array(length).fill(3);
+      const framing = dataStreamFraming(size, length);
+      const expected = toBinary(DataStreamSchema, create(DataStreamSchema, { size, npbytes }));
+      assert.deepEqual(concatParts([framing, npbytes]), expected);
+    });
+  }
 });

@@ -6,11 +6,22 @@ const SIZE_FIELD_TAG = (1 << 3) | 0; // DataStream.size = 1, varint
 const NPBYTES_FIELD_TAG = (2 << 3) | 2; // DataStream.npbytes = 2, length-delimited
 
 /**
+ * The protobuf bytes of a DataStream that come before its `npbytes` content: the size field,
+ * then the npbytes tag and length. Followed by `npbytesLength` bytes of content, they are
+ * `toBinary(DataStreamSchema, { size, npbytes })`. Fields at their default (0, empty) are left
+ * out, as protobuf-es does.
+ */
+export function dataStreamFraming(size: number, npbytesLength: number): Uint8Array {
+  const sizeField = size > 0 ? [SIZE_FIELD_TAG, ...varint(size)] : [];
+  const bytesField = npbytesLength > 0 ? [NPBYTES_FIELD_TAG, ...varint(npbytesLength)] : [];
+  return Uint8Array.from([...sizeField, ...bytesField]);
+}
+
+/**
  * One DataStream as a gRPC message on the wire (envelope prefix: flags 0 and the length as a
  * big-endian uint32, then the protobuf), in two parts: the framing, then `npbytes` itself as a
  * view. Concatenated, the parts equal the envelope of `toBinary(DataStreamSchema, chunk)`; the
- * chunk's bytes are not copied. Fields at their default (0, empty) are left out, as protobuf-es
- * does.
+ * chunk's bytes are not copied.
  */
 export function dataStreamEnvelopeParts(chunk: DataStream): {
   readonly framing: Uint8Array;
@@ -19,12 +30,10 @@ export function dataStreamEnvelopeParts(chunk: DataStream): {
   readonly messageBytes: number;
 } {
   const data = chunk.npbytes;
-  const size = chunk.size > 0 ? [SIZE_FIELD_TAG, ...varint(chunk.size)] : [];
-  const bytes = data.byteLength > 0 ? [NPBYTES_FIELD_TAG, ...varint(data.byteLength)] : [];
-  const messageBytes = size.length + bytes.length + data.byteLength;
-  const framing = new Uint8Array(ENVELOPE_PREFIX_BYTES + size.length + bytes.length);
+  const fields = dataStreamFraming(chunk.size, data.byteLength);
+  const messageBytes = fields.byteLength + data.byteLength;
+  const framing = new Uint8Array(ENVELOPE_PREFIX_BYTES + fields.byteLength);
   writeEnvelopePrefix(framing, messageBytes);
-  framing.set(size, ENVELOPE_PREFIX_BYTES);
-  framing.set(bytes, ENVELOPE_PREFIX_BYTES + size.length);
+  framing.set(fields, ENVELOPE_PREFIX_BYTES);
   return { framing, npbytes: data, messageBytes };
 }

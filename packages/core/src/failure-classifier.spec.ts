@@ -199,6 +199,47 @@ describe("causeChain", () => {
   });
 });
 
+describe("classifyFailure of OpenFL's REST refusals (HTTP 401, read as UNAUTHENTICATED)", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "Header receiver mismatch. Expected: aggregator_a, Got: aggregator_b",
+      /^the aggregator runs another plan \(its aggregator uuid differs from ours\): Unauthenticated Header receiver mismatch/,
+    ],
+    [
+      "Federation UUID mismatch",
+      /^the aggregator runs another plan \(its federation uuid differs from ours\): Unauthenticated Federation UUID mismatch$/,
+    ],
+    [
+      "Unauthorized collaborator",
+      /^this collaborator is not an authorised collaborator of the federation \(cols\.yaml\)/,
+    ],
+    [
+      "Single col cert CN mismatch. Expected: , Got: shared",
+      /^the aggregator's single_col_cert_common_name differs from ours/,
+    ],
+  ];
+  for (const [text, pattern] of cases) {
+    it(`"${text.slice(0, 32)}..." cannot heal and says what it means`, () => {
+      const c = classifyFailure(new ConnectError(text, Code.Unauthenticated));
+      assert.equal(c.disposition, "cannot-heal");
+      assert.match(c.failure, pattern);
+    });
+  }
+
+  it("another 401 text keeps the identity gloss", () => {
+    const c = classifyFailure(
+      new ConnectError("Collaborator validation failed", Code.Unauthenticated),
+    );
+    assert.equal(c.disposition, "cannot-heal");
+    assert.match(c.failure, /certificate CN vs sender/);
+  });
+
+  it("the same texts under UNKNOWN stay ambiguous (they are the REST server's 401 only)", () => {
+    const c = classifyFailure(new ConnectError("Federation UUID mismatch", Code.Unknown));
+    assert.equal(c.disposition, "retry-bounded");
+  });
+});
+
 describe("classifyFailure says what failed, in the words a log line shows", () => {
   const failure = (error: unknown, platform?: PlatformFailure) =>
     classifyFailure(error, platform && reads(platform)).failure;

@@ -81,11 +81,38 @@ const OPENFL_DETERMINISTIC_REFUSALS: readonly { pattern: RegExp; meaning: string
 ];
 
 /**
+ * Texts of OpenFL 1.9's REST server (transport/rest/aggregator_server.py: _is_authorized,
+ * _validate_task_headers), which refuses with HTTP 401 (read as UNAUTHENTICATED) what its gRPC
+ * server refuses with UNKNOWN and the texts above.
+ */
+const OPENFL_REST_IDENTITY_REFUSALS: readonly { pattern: RegExp; meaning: string }[] = [
+  {
+    pattern: /Header receiver mismatch/,
+    meaning: "the aggregator runs another plan (its aggregator uuid differs from ours)",
+  },
+  {
+    pattern: /Federation UUID mismatch/,
+    meaning: "the aggregator runs another plan (its federation uuid differs from ours)",
+  },
+  {
+    pattern: /Unauthorized collaborator/,
+    meaning: "this collaborator is not an authorised collaborator of the federation (cols.yaml)",
+  },
+  {
+    pattern: /Single col cert CN mismatch/,
+    meaning:
+      "the aggregator's single_col_cert_common_name differs from ours (singleColCertCommonName)",
+  },
+];
+
+/**
  * OpenFL's server refuses an identity with "Invalid collaborator. CN: |A|
  * collaborator_common_name: |B|" both when the certificate's CN differs from the sender and
  * when they match but the aggregator does not list that collaborator (cols.yaml).
  */
 function identityRefusal(detail: string): string {
+  const rest = OPENFL_REST_IDENTITY_REFUSALS.find((r) => r.pattern.test(detail));
+  if (rest) return rest.meaning;
   const names = /CN: \|([^|]*)\| collaborator_common_name: \|([^|]*)\|/.exec(detail);
   if (names && names[1] === names[2]) {
     return `the aggregator does not list collaborator '${names[1]}' as authorised (its plan/cols.yaml); its certificate CN matches`;

@@ -7,7 +7,7 @@ export { abortableSleep } from "./abortable-sleep.js";
 export type { AggregatorConnection, AggregatorConnector } from "./aggregator-connection.js";
 export { copyParts } from "./byte-parts.js";
 export { dataStreamChunks, joinDataStreamChunks } from "./datastream-chunks.js";
-export { dataStreamEnvelopeParts } from "./datastream-envelope.js";
+export { dataStreamEnvelopeParts, dataStreamFraming } from "./datastream-envelope.js";
 export {
   type CauseInfo,
   type Classification,
@@ -29,4 +29,5 @@ export { type CodeTable, tableIsOrderDependent } from "./pipelines/lossy-codes.j
 export { keptCount, sparsify } from "./pipelines/sparsity.js";
 export { varint } from "./protobuf-varint.js";
 export { type ResolvedRetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
+export { serializeTaskResultsParts } from "./task-results-parts.js";
 export { type AllocateEnvelope, wholeEnvelopes } from "./whole-envelopes.js";

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times OpenFL 1.9's real AggregatorGRPCClient: send_local_task_results and get_aggregated_tensor
+"""Times OpenFL 1.9's real AggregatorGRPCClient (or, with --transport-protocol rest, its
+AggregatorRESTClient): send_local_task_results and get_aggregated_tensor
 of one float32 tensor of N MiB, each --reps times. Prints one JSON line per measurement:
 {"op": "upload"|"download", "mib": N, "seconds": S}. Uploads use task names <task-prefix><k>."""
 
@@ -22,6 +23,7 @@ import numpy as np  # noqa: E402
 from openfl.pipelines import NoCompressionPipeline, TensorCodec  # noqa: E402
 from openfl.protocols import utils  # noqa: E402
 from openfl.transport.grpc.aggregator_client import AggregatorGRPCClient  # noqa: E402
+from openfl.transport.rest.aggregator_client import AggregatorRESTClient  # noqa: E402
 from openfl.utilities import TensorKey  # noqa: E402
 
 
@@ -38,8 +40,10 @@ def main() -> int:
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--ops", default="upload,download")
     p.add_argument("--task-prefix", default="py")
+    p.add_argument("--transport-protocol", choices=("grpc", "rest"), default="grpc")
     args = p.parse_args()
-    client = AggregatorGRPCClient(
+    client_class = AggregatorRESTClient if args.transport_protocol == "rest" else AggregatorGRPCClient
+    client = client_class(
         "localhost",
         args.port,
         aggregator_uuid=args.aggregator_uuid,
@@ -77,7 +81,8 @@ def main() -> int:
                 assert len(nt.data_bytes) == mib * 1024 * 1024, len(nt.data_bytes)
                 print(json.dumps({"op": "download", "mib": mib, "seconds": dt}), flush=True)
                 del nt
-    client.disconnect()
+    if hasattr(client, "disconnect"):  # the REST client has none
+        client.disconnect()
     return 0
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""OpenFL 1.9's real AggregatorGRPCServer (packages/interop/python/openfl_server_fixture.py) for
+"""OpenFL 1.9's real AggregatorGRPCServer, or with --transport-protocol rest its
+AggregatorRESTServer (packages/interop/python/openfl_server_fixture.py), for
 benchmarks: the stand-in aggregator also serves tensors bench<N> of N MiB (float32, tags ("model",),
 round 0) for --bench-sizes, and records uploads without hashing them (describe_array is the
 fixture's, not OpenFL's, work). Every other flag is the fixture's."""
@@ -31,8 +32,8 @@ def main() -> int:
     bench = {f"bench{n}": rng.random(n * 1024 * 1024 // 4, dtype=np.float32) for n in sizes}
     real_model_tensors = fixture.model_tensors
 
-    def model_tensors(round_number):
-        tensors = dict(real_model_tensors(round_number))
+    def model_tensors(round_number, large_elements=0):
+        tensors = dict(real_model_tensors(round_number, large_elements))
         if round_number == 0:
             tensors.update(bench)
         return tensors

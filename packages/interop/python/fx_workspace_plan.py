@@ -1,7 +1,8 @@
 """Edits the plan/plan.yaml `fx workspace create --template no-op` wrote, for fx-workspace.ts:
 our numpy task runner and CSV loader, OpenFL's three default tasks, rounds, delta updates and
 the aggregator's port, and optionally the compression pipeline
-({"compression_pipeline": {"template": "openfl.pipelines.STCPipeline", "settings": {...}}});
+({"compression_pipeline": {"template": "openfl.pipelines.STCPipeline", "settings": {...}}})
+and the transport ({"transport_protocol": "rest"});
 with {"analytics": {"collaborator_count": N}} the federated_analytics template keeps its own
 runner, loader and tasks, and only the port and the shard count are set.
 Usage: fx_workspace_plan.py PLAN_YAML '{"rounds": 3, ...}'
@@ -54,6 +55,11 @@ def main(path, options):
     plan["aggregator"]["settings"]["use_delta_updates"] = delta
     plan["collaborator"]["settings"]["use_delta_updates"] = delta
     plan["network"]["settings"]["agg_port"] = int(options["agg_port"])
+    protocol = options.get("transport_protocol")
+    if protocol is not None:
+        # OpenFL's plan/defaults/network.yaml says grpc; "rest" makes fx aggregator start serve
+        # AggregatorRESTServer and fx collaborator start use AggregatorRESTClient.
+        plan["network"]["settings"]["transport_protocol"] = protocol
     pipeline = options.get("compression_pipeline")
     if pipeline is not None:
         plan["compression_pipeline"] = {

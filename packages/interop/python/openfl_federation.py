@@ -47,13 +47,14 @@ from openfl.interface.aggregation_functions import WeightedAverage  # noqa: E402
 from openfl.pipelines import NoCompressionPipeline  # noqa: E402
 from openfl.protocols import utils as proto_utils  # noqa: E402
 from openfl.transport.grpc.aggregator_client import AggregatorGRPCClient  # noqa: E402
+from openfl.transport.rest.aggregator_client import AggregatorRESTClient  # noqa: E402
 from openfl.utilities import TensorKey  # noqa: E402
 from openfl_serving import (  # noqa: E402
     CreatedServers,
     ServeFailed,
+    make_tls_server,
     serve_in_thread,
     stop_on_signals,
-    tls_server,
 )
 
 log = logging.getLogger("openfl_federation")
@@ -543,7 +544,7 @@ def instrument_server(server, records: Records) -> None:
 
 
 # ---- Python collaborators ------------------------------------------------------------------------
-def instrument_client(client: AggregatorGRPCClient, name: str, records: Records) -> None:
+def instrument_client(client, name: str, records: Records) -> None:
     """Logs the GetAggregatedTensor requests and uploads the real Collaborator makes."""
     real_get = client.get_aggregated_tensor
     real_send = client.send_local_task_results
@@ -598,7 +599,11 @@ class PythonCollaborator:
             runner = keras_runner(spec["shard"])
         else:
             runner = NumpySoftmaxRunner(load_shard(spec["shard"]))
-        client = AggregatorGRPCClient(
+        # The plan's transport_protocol, as Plan.get_client picks the client class.
+        client_class = (
+            AggregatorRESTClient if args.transport_protocol == "rest" else AggregatorGRPCClient
+        )
+        client = client_class(
             agg_addr=HOST,
             agg_port=port,
             aggregator_uuid=args.aggregator_uuid,
@@ -709,6 +714,13 @@ def parse_args(argv=None):
         type=int,
         default=OPENFL_SLEEP_SECONDS,
         help="sleep_time the aggregator sends when a collaborator has nothing to do (OpenFL: 10)",
+    )
+    p.add_argument(
+        "--transport-protocol",
+        choices=("grpc", "rest"),
+        default="grpc",
+        help="the plan's network.settings.transport_protocol: AggregatorGRPCServer and "
+        "AggregatorGRPCClient, or AggregatorRESTServer and AggregatorRESTClient (default grpc)",
     )
     p.add_argument("--out-dir", required=True)
     p.add_argument("--log-level", default="INFO")
@@ -844,8 +856,12 @@ def main(argv=None) -> int:
 
     def make(port):
         ready.clear()
-        server = tls_server(aggregator, HOST, port, args.root_ca, args.cert, args.key)
-        instrument_server(server, records)
+        server = make_tls_server(
+            args.transport_protocol, aggregator, HOST, port, args.root_ca, args.cert, args.key
+        )
+        if args.transport_protocol == "grpc":
+            # The REST server's refusals are Flask aborts inside its routes; not instrumented.
+            instrument_server(server, records)
         return server, ready
 
     try:

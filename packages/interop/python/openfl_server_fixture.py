@@ -40,25 +40,30 @@ from openfl.utilities import TaskResultKey, TensorKey, change_tags  # noqa: E402
 from openfl_serving import (  # noqa: E402
     CreatedServers,
     ServeFailed,
+    make_tls_server,
     serve_in_thread,
     stop_on_signals,
-    tls_server,
 )
 
 log = logging.getLogger("openfl_server_fixture")
 
 
-def model_tensors(round_number: int) -> dict[str, np.ndarray]:
+def model_tensors(round_number: int, large_elements: int = 0) -> dict[str, np.ndarray]:
     """The model the fixture serves for a round (tags ("model",), report False).
 
     Round 0 is exactly np.arange(60)/7 (float32) and a 0-d scalar 0.25; round r adds r to both.
+    With large_elements N > 0 also "large": (np.arange(N) % 4099) / 7 + r, float32, 1-d.
     """
     base = np.arange(60, dtype=np.float32).reshape(3, 4, 5) / np.float32(7)
     scale = np.array(0.25, dtype=np.float32)
-    return {
+    tensors = {
         "conv.weight": (base + np.float32(round_number)).astype(np.float32),
         "scale": (scale + np.float32(round_number)).astype(np.float32),
     }
+    if large_elements > 0:
+        large = (np.arange(large_elements) % 4099).astype(np.float32) / np.float32(7)
+        tensors["large"] = (large + np.float32(round_number)).astype(np.float32)
+    return tensors
 
 
 def describe_array(arr: np.ndarray) -> dict:
@@ -125,8 +130,10 @@ class FixtureAggregator:
         sleep_time: int,
         tensor_wait: float,
         exit_after_quit: bool,
+        large_elements: int = 0,
     ):
         self.uuid = aggregator_uuid
+        self.large_elements = large_elements
         self.federation_uuid = federation_uuid
         self.authorized_cols = list(collaborators)
         self.single_col_cert_common_name = single_col_cert_common_name or ""
@@ -155,7 +162,7 @@ class FixtureAggregator:
 
     # ---- helpers -------------------------------------------------------------------------
     def _add_model(self, round_number: int) -> None:
-        for name, arr in model_tensors(round_number).items():
+        for name, arr in model_tensors(round_number, self.large_elements).items():
             self.tensor_db[TensorKey(name, self.uuid, round_number, False, ("model",))] = arr
 
     def _time_to_quit(self) -> bool:
@@ -381,6 +388,18 @@ def parse_args(argv=None):
         help="exit (like the real aggregator) once every collaborator received quit; "
         "default: keep serving until SIGTERM",
     )
+    p.add_argument(
+        "--large-tensor-elements",
+        type=int,
+        default=0,
+        help="also serve a float32 tensor 'large' of this many elements (default 0: none)",
+    )
+    p.add_argument(
+        "--transport-protocol",
+        choices=("grpc", "rest"),
+        default="grpc",
+        help="the plan's network.settings.transport_protocol: which real OpenFL server (default grpc)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     args.collaborators = [c.strip() for c in args.collaborators.split(",") if c.strip()]
@@ -420,8 +439,11 @@ def main(argv=None) -> int:
             sleep_time=args.sleep_time,
             tensor_wait=args.tensor_wait,
             exit_after_quit=args.exit_after_quit,
+            large_elements=args.large_tensor_elements,
         )
-        server = tls_server(aggregator, args.host, port, args.root_ca, args.cert, args.key)
+        server = make_tls_server(
+            args.transport_protocol, aggregator, args.host, port, args.root_ca, args.cert, args.key
+        )
         made.append(aggregator)
         return server, aggregator.ready
 
@@ -438,8 +460,10 @@ def main(argv=None) -> int:
     sys.stdout.write(json.dumps({"ready": True, "port": port}) + "\n")
     sys.stdout.flush()
     log.info(
-        "OpenFL AggregatorGRPCServer listening on %s (aggregator %s, federation %s, cols %s)",
-        grpc_server.uri,
+        "OpenFL %s server listening on %s:%d (aggregator %s, federation %s, cols %s)",
+        args.transport_protocol,
+        args.host,
+        port,
         args.aggregator_uuid,
         args.federation_uuid,
         ",".join(args.collaborators),

@@ -18,6 +18,7 @@ import threading
 from typing import Callable, Optional
 
 from openfl.transport.grpc import aggregator_server as openfl_aggregator_server
+from openfl.transport.rest import aggregator_server as openfl_rest_server
 
 log = logging.getLogger("openfl_serving")
 
@@ -36,23 +37,36 @@ def stop_on_signals() -> threading.Event:
 
 
 class CreatedServers:
-    """Keeps the grpc.Server objects serve() builds internally, so the script can stop them at
-    once instead of waiting for serve()'s 5 s all_quit_jobs_sent() poll. The real factory runs."""
+    """Keeps the grpc.Server objects (gRPC) and werkzeug servers (REST) serve() builds
+    internally, so the script can stop them at once instead of waiting for serve()'s 5 s
+    all_quit_jobs_sent() poll. The real factories run."""
 
     def __init__(self) -> None:
         self.servers: list = []
+        self.rest_servers: list = []
         real_create = openfl_aggregator_server.create_grpc_server
+        real_make = openfl_rest_server.make_server
 
         def create_and_keep(*a, **kw):
             server = real_create(*a, **kw)
             self.servers.append(server)
             return server
 
+        def make_and_keep(*a, **kw):
+            server = real_make(*a, **kw)
+            self.rest_servers.append(server)
+            return server
+
         openfl_aggregator_server.create_grpc_server = create_and_keep
+        openfl_rest_server.make_server = make_and_keep
 
     def stop(self, grace: float) -> None:
         for server in self.servers:
             server.stop(grace=grace).wait(grace + 2)
+        for server in self.rest_servers:
+            # No grace in werkzeug: requests in flight on its threads are cut when the process
+            # exits, as they would be when a real aggregator stops.
+            server.shutdown()
 
 
 def free_port(host: str) -> int:
@@ -75,6 +89,28 @@ def tls_server(aggregator, host: str, port: int, root_ca: str, cert: str, key: s
     # The real class binds "[::]:<port>"; listen on loopback only.
     server.uri = f"{host}:{port}"
     return server
+
+
+def rest_tls_server(aggregator, host: str, port: int, root_ca: str, cert: str, key: str):
+    """OpenFL's AggregatorRESTServer (transport_protocol: rest) with TLS + client auth, as
+    Plan.get_server builds it, listening on host:port."""
+    return openfl_rest_server.AggregatorRESTServer(
+        aggregator,
+        host,
+        port,
+        use_tls=True,
+        require_client_auth=True,
+        root_certificate=root_ca,
+        certificate=cert,
+        private_key=key,
+    )
+
+
+def make_tls_server(protocol: str, aggregator, host, port, root_ca, cert, key):
+    """The plan's network.settings.transport_protocol: "grpc" or "rest"."""
+    if protocol == "rest":
+        return rest_tls_server(aggregator, host, port, root_ca, cert, key)
+    return tls_server(aggregator, host, port, root_ca, cert, key)
 
 
 class ServeFailed(Exception):

@@ -85,6 +85,8 @@ export interface FxWorkspaceOptions {
   readonly aggregatorFqdn?: string;
   /** The plan's compression_pipeline. Default: the template's (OpenFL's NoCompressionPipeline). */
   readonly compressionPipeline?: PlanCompressionPipeline;
+  /** network.settings.transport_protocol. Default: OpenFL's defaults' (grpc). */
+  readonly transportProtocol?: "grpc" | "rest";
   /**
    * "no-op" (default): OpenFL's no-op template with our numpy softmax runner and a CSV of blobs
    * per collaborator. "federated_analytics/histogram": OpenFL's own analytics template, its
@@ -169,6 +171,9 @@ export async function createFxWorkspace(options: FxWorkspaceOptions): Promise<Fx
         ...(options.compressionPipeline === undefined
           ? {}
           : { compression_pipeline: options.compressionPipeline }),
+        ...(options.transportProtocol === undefined
+          ? {}
+          : { transport_protocol: options.transportProtocol }),
         ...(analytics ? { analytics: { collaborator_count: options.collaborators.length } } : {}),
       }),
     ],

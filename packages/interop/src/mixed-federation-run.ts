@@ -44,10 +44,12 @@ export interface MixedFederationOptions {
   readonly useDeltaUpdates: boolean;
   /** The plan's pipeline, for OpenFL's side and ours (compressionPipeline, pSparsity, nClusters). */
   readonly compressionPipeline?: PlanCompressionPipeline;
+  /** The plan's transport_protocol, for OpenFL's side and ours. Default grpc. */
+  readonly transportProtocol?: "grpc" | "rest";
 }
 
 export async function startMixedFederation(options: MixedFederationOptions): Promise<Run> {
-  const { useDeltaUpdates, compressionPipeline } = options;
+  const { useDeltaUpdates, compressionPipeline, transportProtocol } = options;
   const dir = await mkdtemp(join(tmpdir(), "mixed-federation-"));
   const pki = await createTestPki(join(dir, "pki"), { collaborators: ALL });
   const federation = await startOpenFLFederation({
@@ -58,6 +60,7 @@ export async function startMixedFederation(options: MixedFederationOptions): Pro
     rounds: ROUNDS,
     useDeltaUpdates,
     ...(compressionPipeline === undefined ? {} : { compressionPipeline }),
+    ...(transportProtocol === undefined ? {} : { transportProtocol }),
   });
   const children: CliRun[] = [];
   return {
@@ -77,6 +80,7 @@ export async function startMixedFederation(options: MixedFederationOptions): Pro
         retry: { intervalMs: 200 },
         useDeltaUpdates,
         ...ourCompressionKeys(compressionPipeline),
+        ...(transportProtocol === undefined ? {} : { transportProtocol }),
       };
       await writeFile(config, JSON.stringify(settings, null, 2));
       const run = runCli(["--config", config], env);

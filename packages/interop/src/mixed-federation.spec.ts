@@ -1,113 +1,13 @@
-// A mixed federation run by OpenFL 1.9's REAL Aggregator (python/openfl_federation.py): two of
-// our Node collaborator services (the CLI, softmax task set) and one OpenFL Collaborator (the
-// real class, numpy task runner), each on its own shard, until the aggregator says quit.
-
-import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+// A mixed federation run by OpenFL 1.9's REAL Aggregator over gRPC (the plan's default), both
+// delta settings, and a Node collaborator killed mid-upload (mixed-federation-cases.ts).
+import { after } from "node:test";
 import { stopCliRuns } from "@openfl-connect/test-support/collaborator-cli";
-import { PAUSE_ENV } from "@openfl-connect/test-support/pause-resend-buffer";
-import {
-  aggregatedAccuracies,
-  assertEachResultOnce,
-  expectQuit,
-  NODE_COLLABORATORS,
-  PYTHON_COLLABORATOR,
-  ROUNDS,
-  RUN_TIMEOUT_MS,
-  startMixedFederation,
-  trainedTagsByRound,
-} from "./mixed-federation-run.js";
+import { describeKilledMidUpload, describeMixedFederationRun } from "./mixed-federation-cases.js";
 
 // A failed assertion must not leave a CLI child running (it would keep the run alive).
 after(stopCliRuns);
 
 for (const useDeltaUpdates of [false, true]) {
-  describe(`mixed federation on OpenFL's real Aggregator, use_delta_updates ${useDeltaUpdates}`, () => {
-    it("two Node collaborators and one OpenFL Collaborator run every round until quit; accuracy rises", {
-      timeout: RUN_TIMEOUT_MS,
-    }, async () => {
-      const run = await startMixedFederation({ useDeltaUpdates });
-      try {
-        const nodes = await Promise.all(NODE_COLLABORATORS.map((n) => run.startNode(n)));
-        await Promise.all(nodes.map((n, i) => expectQuit(n, NODE_COLLABORATORS[i] as string)));
-        assert.deepEqual(await run.federation.done, { rounds: ROUNDS });
-        assert.deepEqual(await run.federation.errors(), []);
-
-        const arrivals = await run.federation.arrivals();
-        assertEachResultOnce(arrivals);
-        const ours = arrivals.filter((a) => NODE_COLLABORATORS.includes(a.collaborator));
-        const tagsOf = (task: string, name: string) =>
-          ours
-            .filter((a) => a.task === task)
-            .map((a) => a.tensors.find((t) => t.name === name)?.tags.join(","));
-        assert.deepEqual(
-          new Set(tagsOf("aggregated_model_validation", "accuracy")),
-          new Set(["compressed,metric,validate_agg"]),
-        );
-        assert.deepEqual(
-          new Set(tagsOf("locally_tuned_model_validation", "accuracy")),
-          new Set(["compressed,metric,validate_local"]),
-        );
-        // Trained tensors as OpenFL's collaborator sends them, round by round: with delta
-        // updates round 0's is a delta (its model was fetched whole), later rounds' are whole.
-        const trained = trainedTagsByRound(arrivals, "dense.weight");
-        assert.deepEqual(trained[PYTHON_COLLABORATOR], [
-          useDeltaUpdates ? "compressed,delta,trained" : "compressed,trained",
-          "compressed,trained",
-          "compressed,trained",
-        ]);
-        for (const name of NODE_COLLABORATORS) {
-          assert.deepEqual(trained[name], trained[PYTHON_COLLABORATOR], name);
-        }
-
-        const accuracy = aggregatedAccuracies(await run.federation.metrics(), arrivals);
-        console.log(`aggregated accuracy per round (delta ${useDeltaUpdates}): ${accuracy}`);
-        assert.ok(
-          (accuracy.at(-1) as number) > (accuracy[0] as number) + 0.1,
-          `accuracy should rise: ${accuracy}`,
-        );
-        const best = await run.federation.model("best");
-        const last = await run.federation.model("last");
-        assert.ok(best && last, "best.pbuf and last.pbuf written");
-        assert.deepEqual(last.tensors["dense.weight"]?.shape, [3, 4]);
-      } finally {
-        await run.close();
-      }
-    });
-  });
+  describeMixedFederationRun({ useDeltaUpdates, transportProtocol: "grpc" });
 }
-
-describe("mixed federation on OpenFL's real Aggregator: a Node collaborator killed mid-upload", () => {
-  it("SIGKILL after train's results are persisted, before they are sent; the restart sends them once and the run completes", {
-    timeout: RUN_TIMEOUT_MS,
-  }, async () => {
-    const run = await startMixedFederation({ useDeltaUpdates: false });
-    try {
-      const [victim, other] = NODE_COLLABORATORS as [string, string];
-      const otherRun = await run.startNode(other);
-      const first = await run.startNode(victim, {
-        [PAUSE_ENV]: "pause-after-persist:train",
-      });
-      await first.waitForEvent("test hook: paused", 60_000);
-      first.child.kill("SIGKILL");
-      assert.equal((await first.exited).signal, "SIGKILL");
-      const before = await run.federation.arrivals();
-      assert.equal(
-        before.filter((a) => a.collaborator === victim && a.task === "train").length,
-        0,
-        "the killed process had not sent train's results",
-      );
-
-      const second = await run.startNode(victim);
-      await expectQuit(second, victim);
-      await expectQuit(otherRun, other);
-      assert.deepEqual(await run.federation.done, { rounds: ROUNDS });
-      const arrivals = await run.federation.arrivals();
-      assertEachResultOnce(arrivals);
-      const resent = second.lines.find((l) => l.event === "resent pending uploads");
-      assert.equal(resent?.count, 1, "the restart resent the persisted upload");
-    } finally {
-      await run.close();
-    }
-  });
-});
+describeKilledMidUpload("grpc");

@@ -2,7 +2,6 @@
 // grpcio) over mutual TLS. The server fronts a stand-in aggregator that encodes and decodes
 // tensors with OpenFL's own TensorCodec(NoCompressionPipeline()).
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
@@ -22,18 +21,13 @@ import {
 import {
   AGGREGATOR_UUID,
   createInteropPki,
+  expectedConvWeight,
   FEDERATION_UUID,
   type OpenFLServer,
   removeDir,
+  sha256,
   startOpenFLServer,
 } from "./openfl-fixture.js";
-
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-
-/** The fixture's model: np.arange(60, dtype=float32).reshape(3, 4, 5) / 7 + round, in float32. */
-function expectedConvWeight(round: number): Float32Array {
-  return Float32Array.from({ length: 60 }, (_, i) => Math.fround(Math.fround(i / 7) + round));
-}
 
 /** OpenFL's real server delays UNAUTHENTICATED answers by a random 0-5 s. */
 const AUTH_DELAY_TIMEOUT_MS = 20_000;

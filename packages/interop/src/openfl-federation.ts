@@ -66,6 +66,11 @@ export interface OpenFLFederationOptions {
    * collaborators. Default OpenFL's NoCompressionPipeline.
    */
   readonly compressionPipeline?: PlanCompressionPipeline;
+  /**
+   * The plan's network.settings.transport_protocol: OpenFL's gRPC server and client (default)
+   * or its REST ones (AggregatorRESTServer, AggregatorRESTClient for the Python collaborators).
+   */
+  readonly transportProtocol?: "grpc" | "rest";
 }
 
 /** A plan's compression_pipeline section, e.g. { template: "openfl.pipelines.STCPipeline" }. */
@@ -200,6 +205,7 @@ export async function startOpenFLFederation(
           ...["--compression-pipeline", options.compressionPipeline.template],
           ...["--compression-settings", JSON.stringify(options.compressionPipeline.settings ?? {})],
         ]),
+    ...["--transport-protocol", options.transportProtocol ?? "grpc"],
     ...["--sleep-seconds", String(options.sleepSeconds ?? 1), "--out-dir", outDir],
   ];
   const child = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -2,6 +2,7 @@
 // the real AggregatorGRPCServer (openfl_server_fixture.py) and the real AggregatorGRPCClient
 // (openfl_client_driver.py). See ../python/README.md for their flags and JSON output.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { access, readdir, readFile, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,15 @@ import {
 } from "@openfl-connect/test-support/reference-federation";
 
 export { AGGREGATOR_UUID, FEDERATION_UUID };
+
+/** The fixture's model: np.arange(60, dtype=float32).reshape(3, 4, 5) / 7 + round, in float32. */
+export function expectedConvWeight(round: number): Float32Array {
+  return Float32Array.from({ length: 60 }, (_, i) => Math.fround(Math.fround(i / 7) + round));
+}
+
+/** sha256 in hex, as the fixture's records give it. */
+export const sha256 = (bytes: Uint8Array): string =>
+  createHash("sha256").update(bytes).digest("hex");
 
 /** How long the fixture may take to print its ready line. */
 const READY_TIMEOUT_MS = 60_000;
@@ -59,6 +69,12 @@ export interface OpenFLServerOptions {
   readonly tensorWaitSeconds?: number;
   readonly aggregatorUuid?: string;
   readonly federationUuid?: string;
+  /** Which of OpenFL's real servers: "grpc" (default, AggregatorGRPCServer) or "rest" (AggregatorRESTServer). */
+  readonly transportProtocol?: "grpc" | "rest";
+  /** Listen on this port (e.g. a restart on the port of the server it replaces). Default: a free one. */
+  readonly port?: number;
+  /** Also serve a float32 tensor "large" of this many elements ((i % 4099) / 7 + round). */
+  readonly largeTensorElements?: number;
 }
 
 /** A running openfl_server_fixture.py: OpenFL's real AggregatorGRPCServer. */
@@ -73,6 +89,8 @@ export interface OpenFLServer {
   recordFiles(): Promise<string[]>;
   /** SIGTERM, then waits for the exit (SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** SIGKILL (a crash: requests in flight are cut), then waits for the exit. */
+  kill(): Promise<void>;
 }
 
 /** One decoded tensor of a results record written by the fixture. */
@@ -119,7 +137,9 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
     "--key",
     options.pki.server.key,
     "--port",
-    "0",
+    String(options.port ?? 0),
+    "--transport-protocol",
+    options.transportProtocol ?? "grpc",
     "--aggregator-uuid",
     options.aggregatorUuid ?? AGGREGATOR_UUID,
     "--federation-uuid",
@@ -134,6 +154,8 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
     (options.tasks ?? ["train"]).join(","),
     "--tensor-wait",
     String(options.tensorWaitSeconds ?? 60),
+    "--large-tensor-elements",
+    String(options.largeTensorElements ?? 0),
   ];
   const child = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -170,6 +192,10 @@ export async function startOpenFLServer(options: OpenFLServerOptions): Promise<O
       }
     },
     stop: () => stopChild(child, exited),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
   };
 }
 

@@ -4,8 +4,13 @@ import {
   InvalidOptionError,
   MAX_TIMER_MS,
 } from "@openfl-connect/core";
-import { NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
+import {
+  NodeConnector,
+  type NodeConnectorSettings,
+  OPENFL_MAX_MESSAGE_BYTES,
+} from "./node-connector.js";
 import { loadTlsFiles } from "./pem-files.js";
+import { NodeRestConnector } from "./rest-connector.js";
 import { type CheckedTls, checkTlsMaterial, commonName, type TlsMaterial } from "./tls-material.js";
 
 /**
@@ -49,17 +54,51 @@ export interface AggregatorGRPCClientOptions extends Omit<AggregatorClientOption
   readonly connectTimeoutMs?: number;
   /** Where warnings go (plain text, never key material). Default console.warn. */
   readonly warn?: (message: string) => void;
+  /**
+   * "grpc" (default), or "rest": OpenFL's REST server (the plan's
+   * network.settings.transport_protocol: rest), HTTPS JSON under /experimental/v1 over TLS 1.3,
+   * with the same TLS material, identity, retries and resend buffer. `keepalive` is gRPC's.
+   */
+  readonly transportProtocol?: "grpc" | "rest";
 }
 
-/** OpenFL's collaborator-side AggregatorGRPCClient for Node: gRPC over HTTP/2 with (m)TLS. */
+/**
+ * OpenFL's collaborator-side AggregatorGRPCClient for Node: gRPC over HTTP/2 with (m)TLS, or
+ * OpenFL's REST transport with `transportProtocol: "rest"` (OpenFL: AggregatorRESTClient).
+ */
 export class AggregatorGRPCClient extends AggregatorClient {
   constructor(options: AggregatorGRPCClientOptions) {
-    super({ ...options, connector: createNodeConnector(options) });
+    super({ ...options, connector: createConnector(options) });
   }
 }
 
-/** Validates the transport options, loads the PEM files and builds the connector. */
+/** The connector of `options.transportProtocol`: gRPC's (the default) or REST's. */
+export function createConnector(
+  options: AggregatorGRPCClientOptions,
+): NodeConnector | NodeRestConnector {
+  const protocol = (options as { transportProtocol?: unknown } | null)?.transportProtocol;
+  if (protocol === undefined || protocol === "grpc") return createNodeConnector(options);
+  if (protocol !== "rest") {
+    throw new InvalidOptionError("transportProtocol", '"grpc" or "rest"', protocol);
+  }
+  if (options.keepalive !== undefined) {
+    throw new InvalidOptionError(
+      "keepalive",
+      "no keepalive with transportProtocol \"rest\" (HTTP/2 PINGs are gRPC's; OpenFL's REST server speaks HTTP/1.1)",
+      options.keepalive,
+    );
+  }
+  const { keepalive: _, ...settings } = connectorSettings(options);
+  return new NodeRestConnector({ ...settings, identity: options });
+}
+
+/** Validates the transport options, loads the PEM files and builds the gRPC connector. */
 export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeConnector {
+  return new NodeConnector(connectorSettings(options));
+}
+
+/** The transport options checked, the PEM files loaded and checked. */
+function connectorSettings(options: AggregatorGRPCClientOptions): NodeConnectorSettings {
   if (typeof options !== "object" || options === null)
     throw new InvalidOptionError("options", "an object", options);
   const o = options;
@@ -118,7 +157,7 @@ export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeC
       `openfl-connect: useTls is false: talking to ${o.aggAddr}:${o.aggPort} without TLS; identity and tensors travel in clear text. Use only for local tests.`,
     );
   }
-  return new NodeConnector({
+  return {
     host: o.aggAddr,
     port: o.aggPort,
     serverName: o.serverName ?? o.aggAddr,
@@ -126,7 +165,7 @@ export function createNodeConnector(options: AggregatorGRPCClientOptions): NodeC
     maxMessageBytes,
     keepalive: o.keepalive,
     connectTimeoutMs: o.connectTimeoutMs,
-  });
+  };
 }
 
 function checkedTls(o: AggregatorGRPCClientOptions, warn: (m: string) => void): CheckedTls {

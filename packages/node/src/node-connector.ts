@@ -1,5 +1,5 @@
 import type { Http2Session } from "node:http2";
-import { isIP, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import type { Transport } from "@connectrpc/connect";
 import { type UniversalClientFn, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
@@ -16,11 +16,13 @@ import {
   wholeEnvelopes,
 } from "@openfl-connect/core/internal";
 import { dataStreamUploads } from "./datastream-upload.js";
-import { classifyNodeFailure } from "./node-failure.js";
-import { looksLikePemContent, readPemFile } from "./pem-files.js";
 import { diagnoseReset } from "./reset-diagnosis.js";
-import { checkAggregatorIdentity } from "./server-identity.js";
-import { type CheckedTls, parseCertificates } from "./tls-material.js";
+import {
+  classifyWithCaHint,
+  tlsConnectOptions,
+  withRefetchedRootCertificate,
+} from "./tls-connect-options.js";
+import type { CheckedTls } from "./tls-material.js";
 import { unaryCall } from "./unary-call.js";
 
 /** OpenFL's gRPC message limit, both ways: 1 GiB. */
@@ -73,9 +75,6 @@ function withReceiveWindow(manager: Http2SessionManager): NodeHttp2ClientSession
   };
 }
 
-/** Node's codes for a certificate whose issuer is not among the trusted ones. */
-const ISSUER_MISSING = /UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE/;
-
 /** Opens gRPC channels (HTTP/2 sessions) for the core client. One job: build transports. */
 export class NodeConnector implements AggregatorConnector {
   readonly target: string;
@@ -90,14 +89,8 @@ export class NodeConnector implements AggregatorConnector {
    * Node's reading of a failure, with the CA bundle's hint when the chain did not verify. An
    * arrow function: core calls it unbound.
    */
-  readonly classifyPlatformFailure = (error: unknown): PlatformFailure | undefined => {
-    const seen = classifyNodeFailure(error);
-    const hint = this.#settings.tls?.caHint;
-    if (seen?.t === "server-certificate" && hint && ISSUER_MISSING.test(seen.failure)) {
-      return { ...seen, failure: `${seen.failure}; ${hint}` };
-    }
-    return seen;
-  };
+  readonly classifyPlatformFailure = (error: unknown): PlatformFailure | undefined =>
+    classifyWithCaHint(error, this.#settings.tls);
 
   open(): AggregatorConnection {
     const s = this.#settings;
@@ -153,27 +146,15 @@ export class NodeConnector implements AggregatorConnector {
    */
   useRootCertificate(rootCertificate: string): void {
     if (!this.#settings.tls) return;
-    const option = "rootCertificate (refetched)";
-    const pem = looksLikePemContent(rootCertificate)
-      ? parseCertificates(option, Buffer.from(rootCertificate), "(PEM text)").pem
-      : parseCertificates(option, readPemFile(option, rootCertificate), rootCertificate).pem;
-    // The hint described the old bundle.
-    const { caHint: _, ...tls } = this.#settings.tls;
-    this.#settings = { ...this.#settings, tls: { ...tls, ca: pem } };
+    const tls = withRefetchedRootCertificate(this.#settings.tls, rootCertificate);
+    this.#settings = { ...this.#settings, tls };
   }
 
   /** Options for tls.connect; undefined for clear text. */
   #tlsOptions(): ConnectionOptions | undefined {
     const { tls, serverName } = this.#settings;
     if (!tls) return undefined;
-    return {
-      ALPNProtocols: ["h2"],
-      ...(tls.ca ? { ca: tls.ca } : {}),
-      ...(tls.clientIdentity ? { cert: tls.clientIdentity.cert, key: tls.clientIdentity.key } : {}),
-      // SNI carries host names only; an IP address is still verified against the IP SANs.
-      ...(isIP(serverName) ? {} : { servername: serverName }),
-      checkServerIdentity: (_host, certificate) => checkAggregatorIdentity(serverName, certificate),
-    };
+    return { ALPNProtocols: ["h2"], ...tlsConnectOptions(tls, serverName) };
   }
 }
 

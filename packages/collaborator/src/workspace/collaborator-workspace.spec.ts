@@ -131,10 +131,6 @@ describe("reading an OpenFL workspace as fx collaborator start does", () => {
   it("refuses plan settings this client cannot honour before connecting, naming key and value", () => {
     const cases: [string, RegExp][] = [
       [
-        PLAN.replace("    agg_port : 50123", "    agg_port : 50123\n    transport_protocol : rest"),
-        /network\.settings\.transport_protocol: rest is not supported/,
-      ],
-      [
         withPipeline("openfl.pipelines.EdenPipeline").replace(
           "  template : openfl.component.Collaborator",
           "  template : openfl.component.Collaborator\n  settings :\n    use_delta_updates : true",
@@ -162,6 +158,31 @@ describe("reading an OpenFL workspace as fx collaborator start does", () => {
       "  template : openfl.component.Collaborator\n  settings :\n    opt_treatment : CONTINUE_GLOBAL",
     );
     assert.equal(read(workspace({ plan })).taskContext.optTreatment, "CONTINUE_GLOBAL");
+  });
+
+  it("takes network.settings.transport_protocol as OpenFL does (lower-cased), refusing what OpenFL refuses", () => {
+    const withProtocol = (value: string) =>
+      PLAN.replace(
+        "    agg_port : 50123",
+        `    agg_port : 50123\n    transport_protocol : ${value}`,
+      );
+    for (const [value, expected] of [
+      ["rest", "rest"],
+      ["REST", "rest"],
+      ["grpc", "grpc"],
+    ] as const) {
+      const { config, sources } = read(workspace({ plan: withProtocol(value) }));
+      assert.equal(config.transportProtocol, expected, value);
+      assert.equal(sources.transportProtocol, "network.settings.transport_protocol");
+    }
+    // OpenFL's defaults (plan/defaults/network.yaml) say grpc when the plan does not.
+    assert.equal(read(workspace()).config.transportProtocol, "grpc");
+    refuses(
+      workspace({ plan: withProtocol("http") }),
+      /network\.settings\.transport_protocol: expected grpc or rest \(as OpenFL's Plan\.get_client\), got .*http/,
+    );
+    const keys = read(workspace({ plan: withProtocol("rest") })).ignored.map((k) => k.key);
+    assert.ok(!keys.includes("network.settings.transport_protocol"), keys.join(", "));
   });
 
   it("says how to get a missing certificate", () => {
@@ -300,10 +321,8 @@ describe("openfl-collaborator start: the workspace, then the overlay, env vars a
       /retry +\{"intervalMs":5000\} +<- network\.settings\.client_reconnect_interval/,
     );
     assert.match(text, /not used +network\.settings\.hash_salt = auto: /);
-    assert.match(
-      text,
-      /^not used +network\.settings\.transport_protocol = grpc: the protocol this client speaks$/m,
-    );
+    // The protocol is used now (grpc or rest), so it is not among the keys not used.
+    assert.doesNotMatch(text, /^not used +network\.settings\.transport_protocol/m);
   });
 });
 

@@ -112,6 +112,10 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
     const value = bool("network", network, key);
     if (value !== undefined) take(option, value, `network.settings.${key}`);
   }
+  const protocol = transportProtocolOf(plan, network);
+  if (protocol !== undefined) {
+    take("transportProtocol", protocol, "network.settings.transport_protocol");
+  }
   const interval = network.client_reconnect_interval;
   if (interval !== undefined) {
     const seconds = interval instanceof PyFloat ? interval.value : interval;
@@ -157,7 +161,6 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
   const reasons: Record<string, string> = {
     hash_salt: "not used by OpenFL's collaborator either",
     cert_folder: "OpenFL's collaborator reads cert/ whatever it says; so does this one",
-    transport_protocol: "the protocol this client speaks",
   };
   const used = new Set([
     "use_tls",
@@ -167,6 +170,7 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
     "client_reconnect_interval",
     "agg_addr",
     "agg_port",
+    "transport_protocol",
   ]);
   for (const [key, value] of Object.entries(network)) {
     if (used.has(key)) continue;
@@ -205,6 +209,21 @@ export function readCollaboratorWorkspace(input: WorkspaceInput): CollaboratorWo
   return { plan, config, sources, taskContext, ignored };
 }
 
+/**
+ * network.settings.transport_protocol as OpenFL's Plan.get_client reads it (lower-cased; grpc
+ * or rest, anything else a ValueError there): undefined when the plan leaves it out (grpc).
+ */
+function transportProtocolOf(plan: ParsedPlan, network: PlanMap): "grpc" | "rest" | undefined {
+  const value = network.transport_protocol;
+  if (value === undefined) return undefined;
+  const protocol = typeof value === "string" ? value.toLowerCase() : undefined;
+  if (protocol === "grpc" || protocol === "rest") return protocol;
+  throw new WorkspaceError(
+    "plan",
+    `plan ${plan.file}: network.settings.transport_protocol: expected grpc or rest (as OpenFL's Plan.get_client), got ${shown(value)}`,
+  );
+}
+
 /** cols.yaml must list NAME: OpenFL's aggregator refuses any collaborator it does not. */
 function checkListed(colsFile: string, name: string): void {
   if (!existsSync(colsFile)) {
@@ -232,14 +251,6 @@ function refuseUnsupported(plan: ParsedPlan): void {
       `plan ${plan.file}: ${key}: ${shown(value)} is not supported by openfl-connect yet: ${why}`,
     );
   };
-  const network = asMap(asMap(plan.config.network)?.settings) ?? {};
-  const protocol = network.transport_protocol;
-  if (
-    protocol !== undefined &&
-    (typeof protocol !== "string" || protocol.toLowerCase() !== "grpc")
-  ) {
-    fail("network.settings.transport_protocol", protocol, "this client speaks gRPC only (grpc)");
-  }
   const pipeline = asMap(plan.config.compression_pipeline)?.template;
   const collaborator = asMap(asMap(plan.config.collaborator)?.settings) ?? {};
   if (

@@ -32,6 +32,8 @@ export interface BenchClientJob {
   readonly chunkMiB?: number;
   readonly atomic?: boolean;
   readonly calls?: number;
+  /** The Node client's transportProtocol (default grpc). */
+  readonly transportProtocol?: "grpc" | "rest";
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as BenchClientJob;
@@ -52,6 +54,7 @@ function client(): AggregatorGRPCClient {
     enableAtomicConnections: job.atomic ?? false,
     ...(job.chunkMiB ? { uploadChunkBytes: job.chunkMiB * MiB } : {}),
     retry: { maxAttempts: 1 },
+    ...(job.transportProtocol ? { transportProtocol: job.transportProtocol } : {}),
   });
 }
 

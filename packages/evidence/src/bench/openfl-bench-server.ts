@@ -5,13 +5,14 @@ import { benchTasks } from "./bench-tasks.js";
 import { PYTHON, REPO_ROOT, type Ready, spawnReady } from "./child-process.js";
 
 /**
- * OpenFL's real AggregatorGRPCServer serving bench<N> tensors of N MiB for `mibs`
- * (python/bench_openfl_server.py), for collaborator "bench" of `pki`.
+ * OpenFL's real AggregatorGRPCServer (or AggregatorRESTServer for "rest") serving bench<N>
+ * tensors of N MiB for `mibs` (python/bench_openfl_server.py), for collaborator "bench" of `pki`.
  */
 export function startOpenFLBenchServer(
   pki: TestPki,
   recordDir: string,
   mibs: readonly number[],
+  transportProtocol: "grpc" | "rest" = "grpc",
 ): Promise<Ready> {
   return spawnReady(PYTHON, [
     join(REPO_ROOT, "packages/evidence/python/bench_openfl_server.py"),
@@ -19,6 +20,6 @@ export function startOpenFLBenchServer(
     ...["--aggregator-uuid", AGGREGATOR_UUID, "--federation-uuid", FEDERATION_UUID],
     ...["--collaborators", "bench", "--record-dir", recordDir],
     ...["--tasks", benchTasks().join(","), "--bench-sizes", mibs.join(",")],
-    ...["--log-level", "WARNING"],
+    ...["--transport-protocol", transportProtocol, "--log-level", "WARNING"],
   ]);
 }
