@@ -65,11 +65,8 @@ export async function readUnaryMessage(
             Code.ResourceExhausted,
           );
         }
-        if (length === 0) {
-          complete();
-          continue;
-        }
       }
+      // An empty message (length 0) completes here too, with an empty piece.
       const n = Math.min(length - received, chunk.byteLength - offset);
       pieces.push(chunk.subarray(offset, offset + n));
       received += n;
