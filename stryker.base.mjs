@@ -5,30 +5,15 @@ import { fileURLToPath } from "node:url";
 
 const plugin = (name) => fileURLToPath(import.meta.resolve(name));
 
-/**
- * The config of package `name` (its directory under packages/). `ownPackage`: the package's
- * own name resolves to the sandbox's mutated files in the test processes, for tests that reach
- * it through another workspace package (scripts/stryker-own-package.mjs).
- */
-export function strykerConfig(name, { ownPackage = false, ...overrides } = {}) {
-  const ownPackageImport = ownPackage
-    ? ["--import", fileURLToPath(new URL("./scripts/stryker-own-package.mjs", import.meta.url))]
-    : [];
+/** The config of package `name` (its directory under packages/). */
+export function strykerConfig(name, overrides) {
   return {
     packageManager: "pnpm",
     plugins: [plugin("@stryker-mutator/tap-runner"), plugin("@stryker-mutator/typescript-checker")],
     testRunner: "tap",
     tap: {
       testFiles: ["src/**/*.spec.ts"],
-      nodeArgs: [
-        "--import",
-        "tsx",
-        ...ownPackageImport,
-        "--test-reporter=tap",
-        "-r",
-        "{{hookFile}}",
-        "{{testFile}}",
-      ],
+      nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
     },
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
