@@ -6,7 +6,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -16,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, describe, it, mock } from "node:test";
 import { concatParts, type PendingRequest } from "@openfl-connect/core";
+import { filesOpenUnder } from "@openfl-connect/test-support/open-files";
 import { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
 import {
   PendingDirError,
@@ -575,20 +575,6 @@ describe("FileResendBuffer: every way a .json can be unreadable is named in its 
   });
 });
 
-/** The files and directories under `dir` this process holds open (Linux: /proc/self/fd). */
-function openUnder(dir: string): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target === dir || target.startsWith(`${dir}/`)) open.push(target);
-    } catch {
-      // The fd readdir itself used, closed since.
-    }
-  }
-  return open;
-}
-
 describe("FileResendBuffer: every call leaves no file of the directory open", () => {
   it("add(), acknowledge(), discard(), list() and count() close what they open, and a failed write too", async () => {
     const dir = newDir();
@@ -600,14 +586,14 @@ describe("FileResendBuffer: every call leaves no file of the directory open", ()
     await buffer.add(request("c", [4]));
     assert.equal((await buffer.list()).length, 1);
     assert.equal(await buffer.count(), 1);
-    assert.deepEqual(openUnder(dir), []);
+    assert.deepEqual(filesOpenUnder(dir), []);
     const failing = openBuffer(newDir(), {
       writeToFile: async () => {
         throw writeError("EIO");
       },
     });
     await assert.rejects(async () => failing.buffer.add(request("w", [1])), /EIO/);
-    assert.deepEqual(openUnder(failing.buffer.dir), []);
+    assert.deepEqual(filesOpenUnder(failing.buffer.dir), []);
   });
 
   it("a directory that cannot be fsynced is closed all the same", async () => {
@@ -620,7 +606,7 @@ describe("FileResendBuffer: every call leaves no file of the directory open", ()
     await buffer.acknowledge("a");
     await buffer.add(request("b", [1]));
     await buffer.discard("b", "refused");
-    assert.deepEqual(openUnder(dir), []);
+    assert.deepEqual(filesOpenUnder(dir), []);
   });
 });
 

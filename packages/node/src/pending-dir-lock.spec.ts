@@ -4,9 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -16,6 +14,7 @@ import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { jsonLines } from "@openfl-connect/test-support/json-lines";
+import { filesOpenUnder } from "@openfl-connect/test-support/open-files";
 import { FileResendBuffer } from "./file-resend-buffer.js";
 import { PendingDirLockedError } from "./pending-dir-errors.js";
 import { pendingDirFs } from "./pending-dir-fs.js";
@@ -423,18 +422,6 @@ describe("pending directory lock: a holder of another user", () => {
   });
 });
 
-/** The files under `dir` this process holds open (Linux: /proc/self/fd). */
-function openUnder(dir: string): string[] {
-  return readdirSync("/proc/self/fd").flatMap((fd) => {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      return target.startsWith(`${dir}/`) ? [target] : [];
-    } catch {
-      return []; // The fd readdir itself used, closed since.
-    }
-  });
-}
-
 describe("pending directory lock: what a user reads, and the edges", () => {
   it("the refusal of a live holder, in full: who, the lock file, and what to do", () => {
     const dir = newDir();
@@ -530,13 +517,13 @@ describe("pending directory lock: what a user reads, and the edges", () => {
   it("keeps no file open: once taken, and when its record could not be written", () => {
     const dir = newDir();
     const lock = lockPendingDir(dir, () => {});
-    assert.deepEqual(openUnder(dir), []);
+    assert.deepEqual(filesOpenUnder(dir), []);
     lock.release();
     pendingDirFs.fsyncSync = () => {
       throw Object.assign(new Error("EIO: simulated, fsync"), { code: "EIO" });
     };
     assert.throws(() => lockPendingDir(dir, () => {}), /EIO/);
-    assert.deepEqual(openUnder(dir), []);
+    assert.deepEqual(filesOpenUnder(dir), []);
     assert.equal(existsSync(join(dir, LOCK_FILE)), false);
   });
 });

@@ -411,6 +411,7 @@ describe("the certificate's CN against the name the aggregator expects", () => {
 describe("the cert_chain.crt hint, exactly when the CA bundle is one self-signed root", () => {
   let chained: ReturnType<typeof chainedCertificate>;
   before(async () => {
+    // A signing CA under the test root (its chain is issued the same way as the one above).
     const into = join(dir, "hint");
     await mkdir(into);
     chained = chainedCertificate(pki, "one", into);
