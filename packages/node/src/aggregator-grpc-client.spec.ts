@@ -18,9 +18,17 @@ describe("AggregatorGRPCClient options", () => {
     for (const ok of [1, 20_000, MAX_TIMER_MS]) {
       assert.doesNotThrow(() => new AggregatorGRPCClient({ ...options, connectTimeoutMs: ok }));
     }
-    for (const bad of [0, 0.5, -1, MAX_TIMER_MS + 1, Number.POSITIVE_INFINITY, Number.NaN]) {
+    for (const bad of [
+      0,
+      0.5,
+      -1,
+      MAX_TIMER_MS + 1,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      "5000",
+    ]) {
       assert.throws(
-        () => new AggregatorGRPCClient({ ...options, connectTimeoutMs: bad }),
+        () => new AggregatorGRPCClient({ ...options, connectTimeoutMs: bad as number }),
         (e: unknown) =>
           e instanceof InvalidOptionError &&
           e.option === "connectTimeoutMs" &&
@@ -65,11 +73,14 @@ describe("AggregatorGRPCClient options", () => {
     assert.doesNotThrow(
       () => new AggregatorGRPCClient({ ...options, keepalive: { pingIntervalMs: 1 } }),
     );
-    // A keepalive without an interval is refused too, not read as undefined.
-    assert.throws(
-      () => new AggregatorGRPCClient({ ...options, keepalive: {} as never }),
-      refusedOption("keepalive.pingIntervalMs", "a number of ms > 0"),
-    );
+    // A keepalive without an interval is refused too, not read as undefined; so is null.
+    for (const bad of [{}, null]) {
+      assert.throws(
+        () => new AggregatorGRPCClient({ ...options, keepalive: bad as never }),
+        refusedOption("keepalive.pingIntervalMs", "a number of ms > 0"),
+        String(bad),
+      );
+    }
     for (const bad of [0, -1, "300000"]) {
       assert.throws(
         () =>

@@ -106,12 +106,8 @@ function connectorSettings(options: AggregatorGRPCClientOptions): NodeConnectorS
   if (typeof o.aggAddr !== "string" || o.aggAddr === "") {
     throw new InvalidOptionError("aggAddr", "a host name or IP address", o.aggAddr);
   }
-  if (
-    typeof o.aggPort !== "number" ||
-    !Number.isInteger(o.aggPort) ||
-    o.aggPort < 1 ||
-    o.aggPort > 65535
-  ) {
+  // Number.isInteger is false for anything but a number.
+  if (!Number.isInteger(o.aggPort) || o.aggPort < 1 || o.aggPort > 65535) {
     throw new InvalidOptionError("aggPort", "a whole number from 1 to 65535", o.aggPort);
   }
   for (const name of ["useTls", "requireClientAuth"] as const) {

@@ -13,8 +13,9 @@ import {
 import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { afterEach, describe, it, mock } from "node:test";
 import { concatParts, type PendingRequest } from "@openfl-connect/core";
+import { filesOpenUnder } from "@openfl-connect/test-support/open-files";
 import { FileResendBuffer, type FileResendBufferOptions } from "./file-resend-buffer.js";
 import {
   PendingDirError,
@@ -570,6 +571,328 @@ describe("FileResendBuffer: every way a .json can be unreadable is named in its 
       async () => buffer.add(request("w", [1])),
       (e: unknown) =>
         !(e instanceof PendingDiskFullError) && (e as NodeJS.ErrnoException).code === "EIO",
+    );
+  });
+});
+
+describe("FileResendBuffer: every call leaves no file of the directory open", () => {
+  it("add(), acknowledge(), discard(), list() and count() close what they open, and a failed write too", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1, 2]));
+    await buffer.add(request("b", [3]));
+    await buffer.acknowledge("a");
+    await buffer.discard("b", "refused");
+    await buffer.add(request("c", [4]));
+    assert.equal((await buffer.list()).length, 1);
+    assert.equal(await buffer.count(), 1);
+    assert.deepEqual(filesOpenUnder(dir), []);
+    const failing = openBuffer(newDir(), {
+      writeToFile: async () => {
+        throw writeError("EIO");
+      },
+    });
+    await assert.rejects(async () => failing.buffer.add(request("w", [1])), /EIO/);
+    assert.deepEqual(filesOpenUnder(failing.buffer.dir), []);
+  });
+
+  it("a directory that cannot be fsynced is closed all the same", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    watchDisk(dir, (path) =>
+      path === "." || path === "failed" ? writeError("EINVAL") : undefined,
+    );
+    await buffer.add(request("a", [1]));
+    await buffer.acknowledge("a");
+    await buffer.add(request("b", [1]));
+    await buffer.discard("b", "refused");
+    assert.deepEqual(filesOpenUnder(dir), []);
+  });
+});
+
+describe("FileResendBuffer: the process's own failures are not the entries' fault", () => {
+  for (const code of ["EMFILE", "ENFILE", "ENOMEM"]) {
+    for (const file of [".json", ".bin"]) {
+      it(`${code} while reading a ${file} fails list(), and nothing is set aside`, async () => {
+        const dir = newDir();
+        const { buffer, warnings } = openBuffer(dir);
+        await buffer.add(request("a", [1, 2]));
+        pendingDirFs.readFile = (async (path: string, ...rest: unknown[]) => {
+          if (path.endsWith(file)) {
+            throw Object.assign(new Error(`${code}: simulated, open '${path}'`), { code });
+          }
+          return (realFs.readFile as (...a: unknown[]) => unknown)(path, ...rest);
+        }) as typeof pendingDirFs.readFile;
+        await assert.rejects(
+          async () => buffer.list(),
+          (e: unknown) => (e as NodeJS.ErrnoException).code === code,
+        );
+        assert.equal(existsSync(join(dir, "failed")), false);
+        assert.deepEqual(warnings, []);
+        Object.assign(pendingDirFs, realFs);
+        assert.deepEqual(
+          (await buffer.list()).map((r) => r.id),
+          ["a"],
+        );
+      });
+    }
+  }
+});
+
+describe("FileResendBuffer: a request acknowledged while list() reads it", () => {
+  for (const file of [".json", ".bin"]) {
+    it(`acknowledged just before its ${file} is read: neither listed nor set aside`, async () => {
+      const dir = newDir();
+      const { buffer, warnings } = openBuffer(dir);
+      await buffer.add(request("gone", [1]));
+      await buffer.add(request("kept", [2]));
+      pendingDirFs.readFile = (async (path: string, ...rest: unknown[]) => {
+        if (path === join(dir, `gone${file}`)) await buffer.acknowledge("gone");
+        return (realFs.readFile as (...a: unknown[]) => unknown)(path, ...rest);
+      }) as typeof pendingDirFs.readFile;
+      assert.deepEqual(
+        (await buffer.list()).map((r) => r.id),
+        ["kept"],
+      );
+      assert.equal(existsSync(join(dir, "failed")), false);
+      assert.deepEqual(warnings, []);
+    });
+  }
+});
+
+describe("FileResendBuffer: the rest of its contract", () => {
+  it("warns on console.warn when no warn option is given", (t) => {
+    const warned = t.mock.method(console, "warn", () => {});
+    const dir = newDir();
+    writeFileSync(join(dir, "left.bin"), Uint8Array.of(1));
+    new FileResendBuffer(dir);
+    assert.equal(warned.mock.callCount(), 1);
+    assert.match(
+      String(warned.mock.calls[0]?.arguments[0]),
+      /moved left to .*left\.bin has no left\.json/,
+    );
+  });
+
+  it("a constructor that cannot set aside what a crash left throws, and leaves the directory unlocked", () => {
+    const dir = newDir();
+    writeFileSync(join(dir, "left.bin"), Uint8Array.of(1));
+    writeFileSync(join(dir, "failed"), "a file where failed/ belongs");
+    assert.throws(() => new FileResendBuffer(dir, { warn: () => {} }), /EEXIST|ENOTDIR/);
+    assert.equal(existsSync(join(dir, ".lock")), false);
+    rmSync(join(dir, "failed"));
+    const warnings: string[] = [];
+    new FileResendBuffer(dir, { warn: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1, "set aside now, with no lock to take over");
+  });
+
+  it("lists requests added within one millisecond in the order they were added", async () => {
+    mock.timers.enable({ apis: ["Date"], now: 1_700_000_000_000 });
+    try {
+      const { buffer } = openBuffer(newDir());
+      const ids = ["m", "c", "x", "a", "q", "b"];
+      for (const id of ids) await buffer.add(request(id, [1]));
+      assert.deepEqual(
+        (await buffer.list()).map((r) => r.id),
+        ids,
+      );
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("orders by seq within one millisecond whatever order the directory lists the files in", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    for (const id of ["a", "b", "c", "d", "e"]) await buffer.add(request(id, [1]));
+    // The directory's own order, and seq numbers that put them the other way round.
+    const inDirOrder = readdirSync(dir)
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => n.slice(0, -5));
+    for (const [i, id] of inDirOrder.entries()) {
+      const path = join(dir, `${id}.json`);
+      const meta = JSON.parse(readFileSync(path, "utf8"));
+      writeFileSync(path, JSON.stringify({ ...meta, createdAt: 5, seq: inDirOrder.length - i }));
+    }
+    assert.deepEqual(
+      (await buffer.list()).map((r) => r.id),
+      [...inDirOrder].reverse(),
+    );
+  });
+
+  it("refuses acknowledge(), discard() and count() after close(), naming the directory", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    await buffer.close();
+    for (const call of [
+      () => buffer.acknowledge("a"),
+      () => buffer.discard("a", "why"),
+      () => buffer.count(),
+    ]) {
+      await assert.rejects(
+        async () => call(),
+        (e: unknown) => {
+          assert.ok(e instanceof PendingDirError);
+          assert.equal(e.name, "PendingDirError");
+          assert.equal(e.dir, dir);
+          assert.equal(e.message, `the FileResendBuffer on ${dir} is closed`);
+          return true;
+        },
+      );
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ["a.bin", "a.json"]);
+  });
+
+  it("acknowledging an id that is not pending does nothing, as the in-memory buffer does", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    await buffer.acknowledge("never-added");
+    await buffer.acknowledge("a");
+    await buffer.acknowledge("a");
+    // A .json whose .bin is already gone (a crash between the two deletions).
+    await buffer.add(request("b", [2]));
+    rmSync(join(dir, "b.bin"));
+    await buffer.acknowledge("b");
+    assert.deepEqual(readdirSync(dir), [".lock"]);
+  });
+
+  it("a request of no bytes is kept and listed like any other", async () => {
+    const { buffer } = openBuffer(newDir());
+    await buffer.add({ id: "empty", rpc: "SendLocalTaskResults", parts: [], description: "d" });
+    const listed = await buffer.list();
+    assert.deepEqual(
+      listed.map((r) => [r.id, concatParts(r.parts).byteLength]),
+      [["empty", 0]],
+    );
+  });
+
+  it("writes every byte when the disk takes fewer than asked at a time (short writes)", async () => {
+    const asked: [number, number][] = [];
+    const { buffer } = openBuffer(newDir(), {
+      // A write(2) that takes half of what it is given, rounded up.
+      writeToFile: (file, data, offset, length) => {
+        asked.push([offset, length]);
+        return file.write(data, offset, Math.ceil(length / 2));
+      },
+    });
+    const bytes = Array.from({ length: 11 }, (_, i) => i + 1);
+    await buffer.add(request("s", bytes));
+    assert.deepEqual(
+      (await buffer.list()).map((r) => [...concatParts(r.parts)]),
+      [bytes],
+    );
+    assert.ok(asked.length > 3, "the writes were short");
+  });
+
+  it("every .bin without its .json is set aside at start, whatever its name's length", () => {
+    const dir = newDir();
+    for (const name of ["a.bin", "ab.bin", "orphan.bin"]) writeFileSync(join(dir, name), "x");
+    writeFileSync(join(dir, "ok.bin"), "y");
+    writeFileSync(
+      join(dir, "ok.json"),
+      JSON.stringify({ id: "ok", rpc: "r", description: "d", bytes: 1, createdAt: 1, seq: 0 }),
+    );
+    const { warnings } = openBuffer(dir);
+    assert.deepEqual(readdirSync(join(dir, "failed")).sort(), [
+      "a.bin",
+      "a.reason.txt",
+      "ab.bin",
+      "ab.reason.txt",
+      "orphan.bin",
+      "orphan.reason.txt",
+    ]);
+    assert.equal(
+      readFileSync(join(dir, "failed", "orphan.reason.txt"), "utf8"),
+      "orphan.bin has no orphan.json (left by a crash while it was added or acknowledged)\n",
+    );
+    assert.equal(warnings.length, 3);
+    assert.deepEqual(readdirSync(dir).sort(), [".lock", "failed", "ok.bin", "ok.json"]);
+  });
+
+  it("a move to failed/ that fails (EIO) fails discard(), and the request stays listed", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    await buffer.add(request("a", [1]));
+    pendingDirFs.renameSync = () => {
+      throw writeError("EIO");
+    };
+    await assert.rejects(async () => buffer.discard("a", "refused"), /EIO/);
+    Object.assign(pendingDirFs, realFs);
+    assert.deepEqual(
+      (await buffer.list()).map((r) => r.id),
+      ["a"],
+    );
+  });
+
+  for (const earlier of [".json", ".bin", ".reason.txt"]) {
+    it(`failed/ holding only an earlier entry's ${earlier}: the new one goes beside it, that file untouched`, async () => {
+      const dir = newDir();
+      const { buffer } = openBuffer(dir);
+      mkdirSync(join(dir, "failed"), { mode: 0o700 });
+      writeFileSync(join(dir, "failed", `x${earlier}`), "earlier");
+      await buffer.add(request("x", [1]));
+      await buffer.discard("x", "now");
+      assert.equal(readFileSync(join(dir, "failed", `x${earlier}`), "utf8"), "earlier");
+      assert.equal(readFileSync(join(dir, "failed", "x.2.reason.txt"), "utf8"), "now\n");
+      assert.deepEqual([...readFileSync(join(dir, "failed", "x.2.bin"))], [1]);
+    });
+  }
+
+  it("the same id set aside three times: x, x.2, x.3", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir);
+    for (const reason of ["one", "two", "three"]) {
+      await buffer.add(request("x", [1]));
+      await buffer.discard("x", reason);
+    }
+    assert.deepEqual(
+      ["x", "x.2", "x.3"].map((n) => readFileSync(join(dir, "failed", `${n}.reason.txt`), "utf8")),
+      ["one\n", "two\n", "three\n"],
+    );
+  });
+});
+
+describe("FileResendBuffer: the refusals a user reads, in full", () => {
+  it("a shared directory: PendingDirUnsafeError, saying what to do", () => {
+    const dir = newDir();
+    chmodSync(dir, 0o770);
+    assert.throws(
+      () => new FileResendBuffer(dir),
+      (error: unknown) => {
+        assert.ok(error instanceof PendingDirUnsafeError);
+        assert.equal(error.name, "PendingDirUnsafeError");
+        assert.equal(
+          error.message,
+          `pending directory ${dir} has mode 0770: it is writable by its group, so another user ` +
+            "could add uploads that would be sent under this collaborator's certificate. Make it " +
+            `private (chmod 700 ${dir}) or use another directory.`,
+        );
+        return true;
+      },
+    );
+  });
+
+  it("a full disk: PendingDiskFullError, saying nothing was stored and what to do", async () => {
+    const dir = newDir();
+    const { buffer } = openBuffer(dir, {
+      writeToFile: async () => {
+        throw writeError("ENOSPC");
+      },
+    });
+    await assert.rejects(
+      async () => buffer.add(request("f", [1])),
+      (error: unknown) => {
+        assert.ok(error instanceof PendingDiskFullError);
+        assert.equal(error.name, "PendingDiskFullError");
+        assert.equal(error.request, "request f");
+        assert.equal(
+          error.message,
+          `cannot store the upload request f in pending directory ${dir}: the disk holding it is ` +
+            "full (ENOSPC). Nothing was stored; free space there and restart.",
+        );
+        return true;
+      },
     );
   });
 });

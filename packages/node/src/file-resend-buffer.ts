@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { type FileHandle, readdir, readFile } from "node:fs/promises";
+import { type FileHandle, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type PendingRequest, partsByteLength, type ResendBuffer } from "@openfl-connect/core";
 import {
@@ -155,7 +155,7 @@ export class FileResendBuffer implements ResendBuffer {
     for (const meta of metas) {
       let bytes: Buffer;
       try {
-        bytes = await readFile(join(this.dir, `${meta.id}.bin`));
+        bytes = await fs.readFile(join(this.dir, `${meta.id}.bin`));
       } catch (error) {
         rethrowResourceError(error);
         // Acknowledged since its .json was read: nothing to set aside.
@@ -209,7 +209,7 @@ export class FileResendBuffer implements ResendBuffer {
       const stem = name.slice(0, -".json".length);
       let text: string;
       try {
-        text = await readFile(join(this.dir, name), "utf8");
+        text = await fs.readFile(join(this.dir, name), "utf8");
       } catch (error) {
         rethrowResourceError(error);
         // Acknowledged since the directory was read.

@@ -1,7 +1,22 @@
 import assert from "node:assert/strict";
-import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
-import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import {
+  createServer,
+  type Http2Server,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from "node:http2";
+import {
+  type AddressInfo,
+  createServer as createTcpServer,
+  type Server,
+  type Socket,
+} from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalClientFn } from "@connectrpc/connect/protocol";
@@ -18,8 +33,13 @@ import {
   GetTasksResponseSchema,
   SendLocalTaskResultsResponseSchema,
 } from "@openfl-connect/core/protocol";
-import { AggregatorGRPCClient } from "./aggregator-grpc-client.js";
-import { grpcTransport } from "./node-connector.js";
+import {
+  collaboratorConnection,
+  createTestPki,
+  type TestPki,
+} from "@openfl-connect/reference-aggregator/pki";
+import { AggregatorGRPCClient, createNodeConnector } from "./aggregator-grpc-client.js";
+import { grpcTransport, NodeConnector, OPENFL_MAX_MESSAGE_BYTES } from "./node-connector.js";
 
 const identity = {
   aggregatorUuid: "aggregator_fed",
@@ -156,16 +176,18 @@ describe("NodeConnector requests", () => {
 function recordingClient(
   response: Uint8Array,
   options: {
-    chunks?: readonly Uint8Array[];
+    chunks?: readonly Uint8Array[] | AsyncIterable<Uint8Array>;
     header?: Record<string, string>;
     trailer?: Record<string, string>;
   } = {},
 ) {
   const bodies: Uint8Array[][] = [];
+  const headers: Headers[] = [];
   const client: UniversalClientFn = async (request) => {
     const parts: Uint8Array[] = [];
     for await (const part of request.body ?? []) parts.push(part);
     bodies.push(parts);
+    headers.push(new Headers(request.header));
     const trailer = new Headers();
     return {
       status: 200,
@@ -178,7 +200,7 @@ function recordingClient(
       })(),
     };
   };
-  return { client, bodies };
+  return { client, bodies, headers };
 }
 
 async function* stream(chunks: DataStream[]) {
@@ -440,6 +462,410 @@ describe("message size limits, at the limit and one byte either side", () => {
     assert.deepEqual(
       (bodies[0] ?? []).map((p) => p.byteLength),
       [5],
+    );
+  });
+});
+
+describe("grpcTransport unary calls: what reaches the wire, and every status the answer can carry", () => {
+  const unary = (more: Parameters<typeof recordingClient>[1] = {}) => {
+    const recorded = recordingClient(new Uint8Array(0), more);
+    const aggregator = createClient(
+      Aggregator,
+      grpcTransport("http://test", recorded.client, 1000),
+    );
+    return { ...recorded, aggregator };
+  };
+
+  it("a deadline goes out as grpc-timeout in ms; none, or 0 or less (no deadline), sends none", async () => {
+    for (const [timeoutMs, header] of [
+      [5000, "5000m"],
+      [1, "1m"],
+      [undefined, null],
+      [0, null],
+      [-1, null],
+    ] as const) {
+      const { aggregator, headers } = unary();
+      await aggregator.ping({}, timeoutMs === undefined ? {} : { timeoutMs });
+      assert.equal(headers[0]?.get("grpc-timeout") ?? null, header, String(timeoutMs));
+    }
+  });
+
+  it("an error status in the trailers after the message fails the call with that status", async () => {
+    const { aggregator } = unary({ trailer: { "grpc-status": "13", "grpc-message": "boom" } });
+    await assert.rejects(
+      aggregator.ping({}),
+      (e: unknown) =>
+        e instanceof ConnectError && e.code === Code.Internal && /boom/.test(e.message),
+    );
+  });
+
+  it("an error status in the headers with a message after it is a protocol error, as connect says", async () => {
+    const { aggregator } = unary({ header: { "grpc-status": "16", "grpc-message": "who" } });
+    await assert.rejects(
+      aggregator.ping({}),
+      (e: unknown) =>
+        e instanceof ConnectError &&
+        e.code === Code.Unknown &&
+        e.rawMessage ===
+          "protocol error: received output message for unary method with error status",
+    );
+  });
+});
+
+describe("grpcTransport unary responses: bytes after the one message", () => {
+  const ping = (chunks: readonly Uint8Array[] | AsyncIterable<Uint8Array>, limit = 1000) => {
+    const { client } = recordingClient(new Uint8Array(0), { chunks });
+    return createClient(Aggregator, grpcTransport("http://test", client, limit)).ping({});
+  };
+  const failsWith = (code: Code, text: string) => (e: unknown) =>
+    e instanceof ConnectError && e.code === code && e.rawMessage === text;
+
+  it("an empty message and, in the same chunk, the start of another: an incomplete envelope", async () => {
+    await assert.rejects(
+      ping([Uint8Array.of(0, 0, 0, 0, 0, 0, 0)]),
+      failsWith(Code.InvalidArgument, "protocol error: incomplete envelope"),
+    );
+  });
+
+  it("a message ending in the chunk that holds a second whole one: an extra message", async () => {
+    const message = encodeEnvelope(
+      0,
+      toBinary(GetTasksResponseSchema, create(GetTasksResponseSchema, { roundNumber: 300 })),
+    );
+    const [head, tail] = [message.subarray(0, 6), message.subarray(6)];
+    await assert.rejects(
+      ping([head, concatParts([tail, encodeEnvelope(0, new Uint8Array(0))])]),
+      failsWith(
+        Code.Unimplemented,
+        "protocol error: received extra output message for unary method",
+      ),
+    );
+  });
+
+  it("a message announced over the limit is refused at its prefix, before the rest arrives", async () => {
+    const prefix = new Uint8Array(5);
+    new DataView(prefix.buffer).setUint32(1, 1001);
+    // A body whose server sends the prefix and holds the rest back (until the reader stops).
+    let reads = 0;
+    let stopped = () => {};
+    const body: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          reads++ === 0
+            ? Promise.resolve({ done: false, value: prefix })
+            : new Promise((resolve) => {
+                stopped = () => resolve({ done: true, value: undefined });
+              }),
+        return: async () => {
+          stopped();
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    await assert.rejects(
+      ping(body),
+      failsWith(
+        Code.ResourceExhausted,
+        "message size 1001 is larger than configured readMaxBytes 1000",
+      ),
+    );
+    assert.equal(reads, 1, "refused before asking for more");
+  });
+});
+
+/** An h2c server answering every request with `answer(stream)`, and the PINGs it received. */
+async function rawH2c(answer: (stream: ServerHttp2Stream) => void, host = "127.0.0.1") {
+  const server = createServer();
+  let pings = 0;
+  server.on("session", (session) => session.on("ping", () => pings++));
+  server.on("stream", answer);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    pings: () => pings,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const grpcHeaders = {
+  ":status": 200,
+  "content-type": "application/grpc+proto",
+};
+
+/** A clear-text connector to 127.0.0.1:`port` with the client's defaults and `more`. */
+const clearTextConnector = (port: number, more: Record<string, unknown> = {}) =>
+  createNodeConnector({
+    ...identity,
+    aggAddr: "127.0.0.1",
+    aggPort: port,
+    useTls: false,
+    warn: () => {},
+    ...more,
+  });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("NodeConnector: the connection options reach the connection", () => {
+  it("the default message limit is OpenFL's, 2^30 bytes: a message announcing that much is read, one byte more is refused", async () => {
+    assert.equal(OPENFL_MAX_MESSAGE_BYTES, 2 ** 30);
+    let announce = 0;
+    const server = await rawH2c((stream) => {
+      const prefix = new Uint8Array(5);
+      new DataView(prefix.buffer).setUint32(1, announce);
+      stream.respond(grpcHeaders, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(prefix);
+    });
+    const connection = clearTextConnector(server.port).open();
+    try {
+      const aggregator = createClient(Aggregator, connection.transport);
+      announce = 2 ** 30;
+      // Read, then found to end early: the announced length was within the limit.
+      await assert.rejects(
+        aggregator.ping({}),
+        (e: unknown) =>
+          e instanceof ConnectError &&
+          e.code === Code.InvalidArgument &&
+          /incomplete envelope/.test(e.message),
+      );
+      announce = 2 ** 30 + 1;
+      await assert.rejects(
+        aggregator.ping({}),
+        (e: unknown) =>
+          e instanceof ConnectError &&
+          e.code === Code.ResourceExhausted &&
+          e.message.includes(
+            `message size ${2 ** 30 + 1} is larger than configured readMaxBytes ${2 ** 30}`,
+          ),
+      );
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  });
+
+  it("keepalive PINGs go out while a call waits for its answer, none while answer bytes keep arriving", {
+    timeout: 20_000,
+  }, async () => {
+    let trickle = false;
+    const server = await rawH2c((stream) => {
+      stream.respond(grpcHeaders, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      const message = encodeEnvelope(0, new Uint8Array(75));
+      void (async () => {
+        if (trickle) {
+          // 2 s of answer, two bytes every 50 ms.
+          for (let i = 0; i < message.byteLength; i += 2) {
+            stream.write(message.subarray(i, i + 2));
+            await sleep(50);
+          }
+        } else {
+          stream.write(message.subarray(0, 5));
+          await sleep(2_600);
+          stream.write(message.subarray(5));
+        }
+        stream.end();
+      })();
+    });
+    const connection = clearTextConnector(server.port, {
+      keepalive: { pingIntervalMs: 1_000 },
+    }).open();
+    try {
+      const aggregator = createClient(Aggregator, connection.transport);
+      await aggregator.getTasks({}).catch(() => {});
+      assert.ok(server.pings() >= 1, `PINGs while waiting: ${server.pings()}`);
+      const before = server.pings();
+      trickle = true;
+      await aggregator.getTasks({}).catch(() => {});
+      assert.equal(server.pings() - before, 0, "no PING while bytes arrive");
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  });
+
+  it("connectTimeoutMs bounds a TLS handshake that never completes", {
+    timeout: 10_000,
+  }, async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const connector = new NodeConnector({
+      host: "127.0.0.1",
+      port: (silent.address() as AddressInfo).port,
+      serverName: "127.0.0.1",
+      tls: {},
+      maxMessageBytes: 1000,
+      keepalive: undefined,
+      connectTimeoutMs: 300,
+    });
+    const connection = connector.open();
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        createClient(Aggregator, connection.transport).ping({}),
+        (e: unknown) =>
+          e instanceof ConnectError &&
+          e.code === Code.Unavailable &&
+          /connection establishment timed out/.test(e.message),
+      );
+      assert.ok(Date.now() - started < 5_000, `${Date.now() - started} ms`);
+    } finally {
+      await connection.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it("reaches an aggregator at an IPv6 address, and names it [address]:port", async () => {
+    const server = await rawH2c((stream) => {
+      stream.respond(grpcHeaders, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(encodeEnvelope(0, new Uint8Array(0)));
+    }, "::1");
+    const connector = clearTextConnector(server.port, { aggAddr: "::1" });
+    const connection = connector.open();
+    try {
+      await createClient(Aggregator, connection.transport).ping({});
+      assert.equal(connector.target, `[::1]:${server.port}`);
+      assert.equal(clearTextConnector(50051).target, "127.0.0.1:50051");
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  });
+});
+
+describe("NodeConnector over TLS: what the aggregator sees of its connections", () => {
+  let dir: string;
+  let pki: TestPki;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "openfl-node-connector-"));
+    pki = await createTestPki(join(dir, "pki"), { collaborators: ["one"] });
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** A TLS server that records each handshake and then closes without a byte, as grpcio refusing a certificate. */
+  async function refusingServer() {
+    const seen: { servername: unknown; alpn: unknown; clientCn: unknown }[] = [];
+    const server = createTlsServer(
+      {
+        key: readFileSync(pki.server.key),
+        cert: readFileSync(pki.server.cert),
+        ca: readFileSync(pki.caCert),
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ["h2"],
+      },
+      (socket: TLSSocket) => {
+        seen.push({
+          servername: socket.servername,
+          alpn: socket.alpnProtocol,
+          clientCn: socket.getPeerCertificate().subject?.CN,
+        });
+        socket.destroy();
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      port,
+      seen,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  const connectorTo = (port: number, more: Record<string, unknown> = {}) =>
+    createNodeConnector({
+      ...collaboratorConnection(pki, "one", {
+        port,
+        aggregatorUuid: "aggregator_fed",
+        federationUuid: "fed",
+      }),
+      warn: () => {},
+      ...more,
+    });
+
+  it("presents the client certificate over h2, with the host name as SNI, and names its target in the diagnosis", async () => {
+    const server = await refusingServer();
+    try {
+      const seen = await connectorTo(server.port).diagnoseReset();
+      assert.equal(seen?.t, "client-certificate-refused");
+      assert.ok(
+        seen?.failure.startsWith(
+          `the aggregator at localhost:${server.port} closed two fresh connections`,
+        ),
+        seen?.failure,
+      );
+      assert.ok(
+        seen?.failure.includes(`client certificate ${pki.collaborators.one?.cert} (CN 'one'`),
+        seen?.failure,
+      );
+      assert.deepEqual(server.seen[0], { servername: "localhost", alpn: "h2", clientCn: "one" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sends no SNI to an IP address, and still verifies it against the certificate", async () => {
+    const server = await refusingServer();
+    try {
+      assert.equal(
+        (await connectorTo(server.port, { aggAddr: "127.0.0.1" }).diagnoseReset())?.t,
+        "client-certificate-refused",
+      );
+      assert.equal(server.seen[0]?.servername, false);
+      // A name the server's certificate does not carry is refused by our check of it.
+      const other = await connectorTo(server.port, {
+        serverName: "elsewhere.example",
+      }).diagnoseReset();
+      assert.deepEqual(other, {
+        t: "server-certificate",
+        failure: "the aggregator's TLS certificate did not verify (ERR_TLS_CERT_ALTNAME_INVALID)",
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("useRootCertificate: a refetched CA, as a path or as PEM text, is trusted by the next connections", async () => {
+    const server = await refusingServer();
+    const foreign = await createTestPki(join(dir, "foreign"), { collaborators: [] });
+    try {
+      for (const refetched of [pki.caCert, readFileSync(pki.caCert, "utf8")]) {
+        const connector = connectorTo(server.port, { rootCertificate: foreign.caCert });
+        assert.equal((await connector.diagnoseReset())?.t, "server-certificate");
+        connector.useRootCertificate(refetched);
+        assert.equal((await connector.diagnoseReset())?.t, "client-certificate-refused");
+      }
+      // The old bundle's hint is not given about the new one.
+      const connector = connectorTo(server.port);
+      connector.useRootCertificate(readFileSync(pki.caCert, "utf8"));
+      const unverified = Object.assign(new Error("x"), {
+        code: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+      });
+      assert.equal(
+        connector.classifyPlatformFailure(unverified)?.failure,
+        "the aggregator's TLS certificate did not verify (UNABLE_TO_GET_ISSUER_CERT_LOCALLY)",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("useRootCertificate refuses a refetched CA that is not a certificate, naming it", () => {
+    const connector = connectorTo(1);
+    assert.throws(
+      () =>
+        connector.useRootCertificate(
+          "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message.startsWith(
+          "rootCertificate (refetched) ((PEM text)): PEM holds no CERTIFICATE block",
+        ),
     );
   });
 });

@@ -82,7 +82,7 @@ export class NodeConnector implements AggregatorConnector {
 
   constructor(settings: NodeConnectorSettings) {
     this.#settings = settings;
-    this.target = `${settings.host}:${settings.port}`;
+    this.target = `${hostInUrl(settings.host)}:${settings.port}`;
   }
 
   /**
@@ -94,8 +94,7 @@ export class NodeConnector implements AggregatorConnector {
 
   open(): AggregatorConnection {
     const s = this.#settings;
-    const host = isIPv6(s.host) ? `[${s.host}]` : s.host;
-    const baseUrl = `${s.tls ? "https" : "http"}://${host}:${s.port}`;
+    const baseUrl = `${s.tls ? "https" : "http"}://${this.target}`;
     const tlsOptions = this.#tlsOptions();
     const sessionManager = new Http2SessionManager(
       baseUrl,
@@ -156,6 +155,11 @@ export class NodeConnector implements AggregatorConnector {
     if (!tls) return undefined;
     return { ALPNProtocols: ["h2"], ...tlsConnectOptions(tls, serverName) };
   }
+}
+
+/** A host as a URL (and a message) writes it: an IPv6 address in brackets. */
+function hostInUrl(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
 }
 
 /**

@@ -1,14 +1,17 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { CertificateLoadError } from "@openfl-connect/core";
 import { createTestPki, type TestPki } from "@openfl-connect/reference-aggregator/pki";
 import {
   AggregatorGRPCClient,
   type AggregatorGRPCClientOptions,
 } from "./aggregator-grpc-client.js";
+import { loadTlsFiles } from "./pem-files.js";
 
 let dir: string;
 let pki: TestPki;
@@ -140,5 +143,85 @@ describe("certificate files are checked at construction", () => {
     assert.throws(() => new AggregatorGRPCClient(options({ aggPort: 70000 })), /aggPort/);
     assert.throws(() => new AggregatorGRPCClient(options({ aggAddr: "" })), /aggAddr/);
     assert.throws(() => new AggregatorGRPCClient(options({ useTls: "yes" as never })), /useTls/);
+  });
+});
+
+describe("loadTlsFiles: every way a path can be wrong is named", () => {
+  const refusal = (option: string, file: string, problem: string) => (e: unknown) => {
+    assert.ok(e instanceof CertificateLoadError, String(e));
+    assert.deepEqual([e.option, e.file, e.problem], [option, file, problem]);
+    return true;
+  };
+
+  it("an empty path, or a value that is not a path, is refused as such", () => {
+    assert.throws(
+      () => loadTlsFiles({ certificate: "" }),
+      refusal("certificate", '""', "expected a path to a PEM file"),
+    );
+    assert.throws(
+      () => loadTlsFiles({ privateKey: 5 as unknown as string }),
+      refusal("privateKey", "number", "expected a path to a PEM file"),
+    );
+  });
+
+  it("PEM text on one line (folded YAML) is refused as PEM content, never echoed", () => {
+    const oneLine = "-----BEGIN CERTIFICATE----- MIIBszCCAVmgAwIBAgIU -----END CERTIFICATE-----";
+    assert.throws(
+      () => loadTlsFiles({ certificate: oneLine }),
+      (e: unknown) => {
+        refusal(
+          "certificate",
+          "(PEM content, not shown)",
+          "this looks like PEM content; give a file path (or pass the bytes as the `tls` option)",
+        )(e);
+        assert.ok(!(e as Error).message.includes("MIIB"));
+        return true;
+      },
+    );
+  });
+
+  it("a missing file keeps Node's error as the cause", () => {
+    const missing = join(dir, "missing.crt");
+    assert.throws(
+      () => loadTlsFiles({ rootCertificate: missing }),
+      (e: unknown) => {
+        refusal("rootCertificate", missing, "file does not exist")(e);
+        assert.equal(((e as Error).cause as NodeJS.ErrnoException).code, "ENOENT");
+        return true;
+      },
+    );
+  });
+
+  it("a path through a file (ENOTDIR) says it cannot be read, with Node's code", () => {
+    const through = join(pki.caCert, "x.crt");
+    assert.throws(
+      () => loadTlsFiles({ rootCertificate: through }),
+      refusal("rootCertificate", through, "cannot be read (ENOTDIR)"),
+    );
+  });
+
+  it("a file this user may not read says permission denied", async (t: TestContext) => {
+    const locked = join(dir, "locked.key");
+    await writeFile(locked, "-----BEGIN PRIVATE KEY-----\n");
+    fs.chmodSync(locked, 0o000);
+    if (process.getuid?.() === 0) {
+      // Root reads every file, so the kernel never says EACCES to it: it is said here, as it
+      // is to any other user reading a file mode 000.
+      t.mock.method(fs, "readFileSync", (path: string) => {
+        assert.equal(path, locked);
+        throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), {
+          code: "EACCES",
+        });
+      });
+      syncBuiltinESMExports();
+      t.after(() => {
+        t.mock.restoreAll();
+        syncBuiltinESMExports();
+      });
+    }
+    assert.throws(
+      () => loadTlsFiles({ privateKey: locked }),
+      refusal("privateKey", locked, "file is not readable (permission denied)"),
+    );
   });
 });

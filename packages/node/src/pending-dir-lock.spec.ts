@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { jsonLines } from "@openfl-connect/test-support/json-lines";
+import { filesOpenUnder } from "@openfl-connect/test-support/open-files";
 import { FileResendBuffer } from "./file-resend-buffer.js";
 import { PendingDirLockedError } from "./pending-dir-errors.js";
 import { pendingDirFs } from "./pending-dir-fs.js";
@@ -418,5 +419,111 @@ describe("pending directory lock: a holder of another user", () => {
     }
     assert.throws(() => lockPendingDir(dir, () => {}), refused({ pid: 1, hostname: hostname() }));
     assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+  });
+});
+
+describe("pending directory lock: what a user reads, and the edges", () => {
+  it("the refusal of a live holder, in full: who, the lock file, and what to do", () => {
+    const dir = newDir();
+    const file = join(dir, LOCK_FILE);
+    writeFileSync(file, lockRecord(process.ppid, hostname()));
+    assert.throws(
+      () => lockPendingDir(dir, () => {}),
+      (error: unknown) => {
+        assert.ok(error instanceof PendingDirLockedError);
+        assert.equal(error.name, "PendingDirLockedError");
+        assert.equal(error.lockFile, file);
+        assert.equal(
+          error.message,
+          `pending directory ${dir} is in use by pid ${process.ppid} on host ${hostname()} ` +
+            `(started 2026-01-01T00:00:00.000Z; lock file ${file}): two processes on one directory ` +
+            "would send the same uploads twice. Stop that process or give this one another " +
+            "directory; if no collaborator is using the directory, delete the lock file.",
+        );
+        return true;
+      },
+    );
+  });
+
+  it("a refusal with no holder and no problem known names the lock file alone", () => {
+    const error = new PendingDirLockedError("/d", "/d/.lock", undefined);
+    assert.ok(
+      error.message.startsWith(
+        "pending directory /d is in use by another process (its lock file /d/.lock cannot be read): ",
+      ),
+      error.message,
+    );
+  });
+
+  it("a holder in this process whose lock file someone deleted still refuses a second one, naming this process", () => {
+    const dir = newDir();
+    const lock = lockPendingDir(dir, () => {});
+    rmSync(lock.file);
+    assert.throws(
+      () => lockPendingDir(dir, () => {}),
+      refused(
+        { pid: process.pid, hostname: hostname() },
+        /another FileResendBuffer in this process has it open/,
+      ),
+    );
+    // Its release does not fail on the missing file.
+    lock.release();
+    lockPendingDir(dir, () => {}).release();
+  });
+
+  it("a lock file that cannot be created for another reason than EEXIST (EACCES) is that error", () => {
+    const dir = newDir();
+    pendingDirFs.openSync = () => {
+      throw Object.assign(new Error("EACCES: simulated, open"), { code: "EACCES" });
+    };
+    assert.throws(
+      () => lockPendingDir(dir, () => {}),
+      (e: unknown) => (e as NodeJS.ErrnoException).code === "EACCES",
+    );
+  });
+
+  it("a lock released between the exclusive create and the read of its holder: taken at the next attempt, no warning", () => {
+    const dir = newDir();
+    let opens = 0;
+    pendingDirFs.openSync = ((path: string, ...rest: [string, number]) => {
+      // The first create finds a lock that its holder deletes at once.
+      if (opens++ === 0) throw Object.assign(new Error("EEXIST: simulated"), { code: "EEXIST" });
+      return realFs.openSync(path, ...rest);
+    }) as typeof pendingDirFs.openSync;
+    const warnings: string[] = [];
+    const lock = lockPendingDir(dir, (m) => warnings.push(m));
+    assert.equal(opens, 2);
+    assert.deepEqual(warnings, []);
+    assert.equal(JSON.parse(readFileSync(lock.file, "utf8")).pid, process.pid);
+    lock.release();
+  });
+
+  it("a stale lock that cannot be moved aside (EIO) is that error, and the lock file stays", () => {
+    const dir = newDir();
+    const text = lockRecord(NO_SUCH_PID, hostname());
+    writeFileSync(join(dir, LOCK_FILE), text);
+    pendingDirFs.renameSync = () => {
+      throw Object.assign(new Error("EIO: simulated, rename"), { code: "EIO" });
+    };
+    const warnings: string[] = [];
+    assert.throws(
+      () => lockPendingDir(dir, (m) => warnings.push(m)),
+      (e: unknown) => (e as NodeJS.ErrnoException).code === "EIO",
+    );
+    assert.equal(readFileSync(join(dir, LOCK_FILE), "utf8"), text);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("keeps no file open: once taken, and when its record could not be written", () => {
+    const dir = newDir();
+    const lock = lockPendingDir(dir, () => {});
+    assert.deepEqual(filesOpenUnder(dir), []);
+    lock.release();
+    pendingDirFs.fsyncSync = () => {
+      throw Object.assign(new Error("EIO: simulated, fsync"), { code: "EIO" });
+    };
+    assert.throws(() => lockPendingDir(dir, () => {}), /EIO/);
+    assert.deepEqual(filesOpenUnder(dir), []);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
   });
 });

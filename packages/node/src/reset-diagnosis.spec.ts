@@ -2,7 +2,9 @@
 // reading of a probe, and how many probes each diagnosis takes. Each test has its own deadline,
 // below the probes' own 5 s timeout, so a regression fails naming it.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer as createH2cServer, createSecureServer } from "node:http2";
@@ -14,7 +16,7 @@ import {
 } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, mock } from "node:test";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import {
   createTestPki,
@@ -406,6 +408,194 @@ describe("probeHttp2", () => {
         assert.ok(Date.now() - started < 1_000);
       } finally {
         for (const socket of sockets) socket.destroy();
+        await server.close();
+      }
+    },
+  );
+});
+
+/** The HTTP/2 client preface and an empty SETTINGS frame: what an HTTP/2 client sends first. */
+const PREFACE = [
+  ...Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"),
+  0,
+  0,
+  0,
+  4,
+  0,
+  0,
+  0,
+  0,
+  0,
+];
+
+describe("probeHttp2: what it sends, and what it leaves behind", () => {
+  it(
+    "sends the HTTP/2 client preface and an empty SETTINGS frame, in clear text and over TLS",
+    BOUNDED,
+    async () => {
+      const received: number[][] = [];
+      // Collects what the client sends until the preface's length, then answers a byte.
+      const collect = (socket: Socket) => {
+        const bytes: number[] = [];
+        socket.on("data", (chunk: Buffer) => {
+          bytes.push(...chunk);
+          if (bytes.length >= PREFACE.length) {
+            received.push(bytes);
+            socket.end(Buffer.of(0));
+          }
+        });
+      };
+      const clear = await listening(createTcpServer(collect));
+      const secure = await listening(createTlsServer(serverTls(), collect));
+      try {
+        assert.deepEqual(
+          await probeHttp2({
+            host: "127.0.0.1",
+            port: clear.port,
+            tls: undefined,
+            timeoutMs: 3_000,
+          }),
+          { t: "answered" },
+        );
+        assert.deepEqual(
+          await probeHttp2({
+            host: "127.0.0.1",
+            port: secure.port,
+            tls: clientTls(true),
+            timeoutMs: 3_000,
+          }),
+          { t: "answered" },
+        );
+        assert.deepEqual(received, [PREFACE, PREFACE]);
+      } finally {
+        await Promise.all([clear.close(), secure.close()]);
+      }
+    },
+  );
+
+  it(
+    "reads a TLS handshake record (content type 22) sent to a clear-text probe as tls-record too",
+    BOUNDED,
+    async () => {
+      const server = await listening(
+        createTcpServer((socket) => sendAndClose(socket, [0x16, 0x03, 0x03, 0x00, 0x01, 0x00])),
+      );
+      try {
+        assert.deepEqual(
+          await probeHttp2({
+            host: "127.0.0.1",
+            port: server.port,
+            tls: undefined,
+            timeoutMs: 3_000,
+          }),
+          { t: "tls-record" },
+        );
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it(
+    "once answered, leaves no timer running and no listener on the caller's signal",
+    BOUNDED,
+    async () => {
+      const server = await listening(createH2cServer());
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      try {
+        const signal = new AbortController().signal;
+        const before = timers();
+        for (let i = 0; i < 3; i++) {
+          const seen = await probeHttp2(
+            { host: "127.0.0.1", port: server.port, tls: undefined, timeoutMs: 60_000 },
+            signal,
+          );
+          assert.deepEqual(seen, { t: "answered" });
+        }
+        assert.equal(timers(), before, "no probe timer left");
+        assert.equal(getEventListeners(signal, "abort").length, 0);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
+
+describe("diagnoseReset: the edges of what it reads", () => {
+  it("names a client certificate without a CN as CN '?'", BOUNDED, async () => {
+    const noCn = { cert: join(dir, "no-cn.crt"), key: join(dir, "no-cn.key") };
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/O=openfl-connect test",
+        "-keyout",
+        noCn.key,
+        "-out",
+        noCn.cert,
+        "-days",
+        "2",
+      ],
+      { stdio: "pipe" },
+    );
+    const server = await droppingAfterHandshake();
+    try {
+      const seen = await diagnoseReset(target(server.port, clientTls(false), identity(noCn.cert)));
+      assert.ok(
+        seen?.failure.includes(
+          `client certificate ${noCn.cert} (CN '?', issued by 'O=openfl-connect test'`,
+        ),
+        seen?.failure,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a certificate is EXPIRED only after its last second, not at it", BOUNDED, async () => {
+    const one = pki.collaborators.one?.cert ?? "";
+    const notAfter = new Date(new X509Certificate(readFileSync(one)).validTo).getTime();
+    const server = await droppingAfterHandshake();
+    try {
+      for (const [now, expired] of [
+        [notAfter, false],
+        [notAfter + 1, true],
+      ] as const) {
+        mock.timers.enable({ apis: ["Date"], now });
+        try {
+          const seen = await diagnoseReset(target(server.port, clientTls(true), identity(one)));
+          assert.equal(seen?.failure.includes("EXPIRED"), expired, seen?.failure);
+        } finally {
+          mock.timers.reset();
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it(
+    "useTls false against a TLS server that speaks none of our TLS versions: its alert says it speaks TLS",
+    BOUNDED,
+    async () => {
+      const server = await listening(
+        createTlsServer({
+          ...serverTls(),
+          minVersion: "TLSv1",
+          maxVersion: "TLSv1.1",
+          ciphers: "DEFAULT@SECLEVEL=0",
+        }),
+      );
+      try {
+        assert.equal((await diagnoseReset(target(server.port, undefined)))?.t, "protocol-mismatch");
+      } finally {
         await server.close();
       }
     },

@@ -40,4 +40,19 @@ describe("checkAggregatorIdentity", () => {
       assert.match(error.message, /does not match certificate's altnames/);
     }
   });
+
+  it("holds a DNS name to Node's rule alone: a name Node refuses is refused even when a DNS SAN spells it", () => {
+    for (const name of ["agg..example.org", "agg.exämple.org"]) {
+      const error = checkAggregatorIdentity(name, certificate(`DNS:${name}`));
+      assert.ok(error instanceof Error, name);
+      assert.match(error.message, /does not match certificate's altnames/);
+    }
+  });
+
+  it("takes an IP address from DNS SANs only, not from another kind of SAN that spells it", () => {
+    for (const san of ["URI:10.0.0.7", "email:10.0.0.7", "IP Address:10.0.0.8, URI:10.0.0.7"]) {
+      const error = checkAggregatorIdentity("10.0.0.7", certificate(san));
+      assert.ok(error instanceof Error, san);
+    }
+  });
 });

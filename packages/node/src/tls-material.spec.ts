@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,7 +23,7 @@ import {
   type AggregatorGRPCClientOptions,
   createNodeConnector,
 } from "./aggregator-grpc-client.js";
-import { checkTlsMaterial, commonName } from "./tls-material.js";
+import { CERTIFICATE_EXPIRY_WARNING_DAYS, checkTlsMaterial, commonName } from "./tls-material.js";
 
 const DAY_MS = 86_400_000;
 let dir: string;
@@ -214,11 +215,10 @@ describe("certificate files that are something else are named for what they are"
 });
 
 /**
- * A certificate for collaborator `name` signed by an intermediate CA that `ca` signed (as a
- * federation whose signing CA sits under its root issues them). Returns the files: the leaf
- * alone, leaf + intermediate (what a chain file holds), the same reversed, and the key.
+ * Issues certificates with openssl into `into`: `issue(subject, out, [caCert, caKey], ext)`
+ * writes `<out>.key` and `<out>.crt`, with the extensions of section `ext` ("ca" or "leaf").
  */
-function chainedCertificate(ca: TestPki, name: string, into: string) {
+function opensslIssuer(into: string) {
   const file = (n: string) => join(into, n);
   writeFileSync(
     file("ext.cnf"),
@@ -267,7 +267,19 @@ function chainedCertificate(ca: TestPki, name: string, into: string) {
       "-out",
       file(`${out}.crt`),
     ]);
+    return { cert: file(`${out}.crt`), key: file(`${out}.key`) };
   };
+  return { file, issue };
+}
+
+/**
+ * A certificate for collaborator `name` signed by an intermediate CA that `ca` signed (as a
+ * federation whose signing CA sits under its root issues them). Returns the files: the leaf
+ * alone, leaf + intermediate (what a chain file holds), the same reversed, the key, and the
+ * intermediate (signing) CA.
+ */
+function chainedCertificate(ca: TestPki, name: string, into: string) {
+  const { file, issue } = opensslIssuer(into);
   issue("/CN=openfl-connect test signing CA", "signing", [ca.caCert, ca.caKey], "ca");
   issue(`/CN=${name}`, name, [file("signing.crt"), file("signing.key")], "leaf");
   const leaf = readFileSync(file(`${name}.crt`), "utf8");
@@ -279,6 +291,7 @@ function chainedCertificate(ca: TestPki, name: string, into: string) {
     chain: file("chain.crt"),
     reversed: file("reversed.crt"),
     key: file(`${name}.key`),
+    signingCa: file("signing.crt"),
   };
 }
 
@@ -392,5 +405,240 @@ describe("the certificate's CN against the name the aggregator expects", () => {
     );
     // Empty means not in single-certificate mode: collaboratorName counts.
     assert.deepEqual(warningsFor({ collaboratorName: "one", singleColCertCommonName: "" }), []);
+  });
+});
+
+describe("the cert_chain.crt hint, exactly when the CA bundle is one self-signed root", () => {
+  let chained: ReturnType<typeof chainedCertificate>;
+  before(async () => {
+    // A signing CA under the test root (its chain is issued the same way as the one above).
+    const into = join(dir, "hint");
+    await mkdir(into);
+    chained = chainedCertificate(pki, "one", into);
+  });
+  const verifyFailure = (code: string) =>
+    Object.assign(new Error("unable to verify"), { code }) as Error;
+  const caName = () =>
+    /CN=([^\n]+)/.exec(new X509Certificate(readFileSync(pki.caCert)).subject)?.[1];
+
+  for (const code of [
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  ]) {
+    it(`${code}: the failure says what the bundle holds and what to give instead, naming the root's CN`, () => {
+      const seen = createNodeConnector(options({})).classifyPlatformFailure(verifyFailure(code));
+      assert.deepEqual(seen, {
+        t: "server-certificate",
+        failure: `the aggregator's TLS certificate did not verify (${code}); rootCertificate ${pki.caCert} holds one self-signed CA (${caName()}) and no intermediate: OpenFL's server certificates are signed by its signing CA, so give the workspace's cert/cert_chain.crt (signing CA + root CA)`,
+      });
+    });
+  }
+
+  it("no hint for a bundle that starts with the self-signed root and holds more, nor for one CA that is not self-signed", () => {
+    const rootFirst = join(dir, "hint", "root-first.crt");
+    writeFileSync(
+      rootFirst,
+      readFileSync(pki.caCert, "utf8") + readFileSync(chained.signingCa, "utf8"),
+    );
+    for (const bundle of [rootFirst, chained.signingCa]) {
+      const seen = createNodeConnector(
+        options({ rootCertificate: bundle }),
+      ).classifyPlatformFailure(verifyFailure("UNABLE_TO_GET_ISSUER_CERT_LOCALLY"));
+      assert.equal(
+        seen?.failure,
+        "the aggregator's TLS certificate did not verify (UNABLE_TO_GET_ISSUER_CERT_LOCALLY)",
+        bundle,
+      );
+    }
+  });
+});
+
+describe("checkTlsMaterial: what is missing or wrong is named exactly", () => {
+  const one = () => ({
+    certificate: readFileSync(pki.collaborators.one?.cert ?? ""),
+    privateKey: readFileSync(pki.collaborators.one?.key ?? ""),
+  });
+  const check = (material: Parameters<typeof checkTlsMaterial>[0], now?: Date) => {
+    const warnings: string[] = [];
+    checkTlsMaterial(material, {
+      requireClientAuth: true,
+      warn: (m) => warnings.push(m),
+      ...(now ? { now } : {}),
+    });
+    return warnings;
+  };
+  const refusal = (option: string, file: string, problem: string | RegExp) => (e: unknown) => {
+    assert.ok(e instanceof CertificateLoadError, String(e));
+    assert.equal(e.option, option);
+    assert.equal(e.file, file);
+    if (typeof problem === "string") assert.equal(e.problem, problem);
+    else assert.match(e.problem, problem);
+    return true;
+  };
+  const required =
+    "requireClientAuth is true (the default), so certificate and privateKey are required; pass requireClientAuth: false to connect without a client certificate";
+
+  it("a certificate without its key, or a key without its certificate: the missing one is named", () => {
+    assert.throws(
+      () => check({ certificate: one().certificate }),
+      refusal("privateKey", "(not given)", required),
+    );
+    assert.throws(
+      () => check({ privateKey: one().privateKey }),
+      refusal("certificate", "(not given)", required),
+    );
+  });
+
+  it("a key file that holds no key, and an encrypted key, are named as such without key material", () => {
+    const encrypted = generateKeyPairSync("ec", {
+      namedCurve: "prime256v1",
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: {
+        type: "pkcs8",
+        format: "pem",
+        cipher: "aes-256-cbc",
+        passphrase: "secret",
+      },
+    }).privateKey;
+    for (const [key, problem] of [
+      [
+        Buffer.from("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+        "not a valid PEM private key",
+      ],
+      [Buffer.from(encrypted), "private key is encrypted; give an unencrypted key"],
+    ] as const) {
+      assert.throws(
+        () => check({ certificate: one().certificate, privateKey: key }),
+        (e: unknown) => {
+          refusal("privateKey", "(given as bytes)", problem)(e);
+          assert.ok((e as Error).cause instanceof Error, "Node's reason is kept as the cause");
+          assert.ok(!String((e as Error).cause).includes("AAAA"));
+          return true;
+        },
+      );
+    }
+  });
+
+  it("a CERTIFICATE block that is not X.509 is named as such, Node's reason kept as the cause", () => {
+    assert.throws(
+      () =>
+        check({
+          ...one(),
+          certificate: Buffer.from(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+          ),
+        }),
+      (e: unknown) => {
+        refusal(
+          "certificate",
+          "(given as bytes)",
+          "CERTIFICATE block is not a valid X.509 certificate",
+        )(e);
+        assert.ok((e as Error).cause instanceof Error);
+        return true;
+      },
+    );
+  });
+
+  it("PEM that holds no certificate says what it holds instead", () => {
+    const publicKey = generateKeyPairSync("ec", { namedCurve: "prime256v1" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    const ecParameters = execFileSync("openssl", ["ecparam", "-name", "prime256v1"]).toString();
+    // What `openssl ecparam -genkey` writes without -noout: the parameters, then the key.
+    const keyWithParameters = execFileSync("openssl", [
+      "ecparam",
+      "-name",
+      "prime256v1",
+      "-genkey",
+    ]).toString();
+    const csr = execFileSync("openssl", [
+      "req",
+      "-new",
+      "-key",
+      pki.collaborators.one?.key ?? "",
+      "-subj",
+      "/CN=one",
+    ]).toString();
+    for (const [pem, problem] of [
+      [
+        publicKey + ecParameters,
+        "PEM holds no CERTIFICATE block: it holds PUBLIC KEY, EC PARAMETERS",
+      ],
+      [
+        keyWithParameters,
+        "PEM holds no CERTIFICATE block: it holds a private key (is it the key file?)",
+      ],
+      [
+        csr.replaceAll("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"),
+        /^PEM holds no CERTIFICATE block: it is a certificate signing request \(a \.csr\)/,
+      ],
+    ] as const) {
+      assert.throws(
+        () => check({ ...one(), certificate: Buffer.from(pem) }),
+        refusal("certificate", "(given as bytes)", problem),
+      );
+    }
+  });
+
+  it("material that is not bytes (a string where PEM bytes belong) is refused naming its type", () => {
+    assert.throws(
+      () => check({ ...one(), certificate: "/path/to/one.crt" as unknown as Uint8Array }),
+      refusal("certificate", "(given as bytes)", "expected PEM bytes, got string"),
+    );
+  });
+
+  it("a certificate is valid from its first second to its last, both included", () => {
+    const leaf = new X509Certificate(one().certificate);
+    const notBefore = new Date(leaf.validFrom).getTime();
+    const notAfter = new Date(leaf.validTo).getTime();
+    assert.doesNotThrow(() => check(one(), new Date(notBefore)));
+    assert.doesNotThrow(() => check(one(), new Date(notAfter)));
+    assert.throws(
+      () => check(one(), new Date(notBefore - 1)),
+      refusal("certificate", "(given as bytes)", /^not valid yet: valid from /),
+    );
+    assert.throws(
+      () => check(one(), new Date(notAfter + 1)),
+      refusal("certificate", "(given as bytes)", /^expired on /),
+    );
+  });
+
+  it(`the expiry warning starts when fewer than ${CERTIFICATE_EXPIRY_WARNING_DAYS} days are left`, () => {
+    const notAfter = new Date(new X509Certificate(one().certificate).validTo).getTime();
+    const edge = notAfter - CERTIFICATE_EXPIRY_WARNING_DAYS * DAY_MS;
+    assert.deepEqual(check(one(), new Date(edge)), []);
+    assert.match(check(one(), new Date(edge + 1)).join("\n"), /expires on .* \(in 14\.0 days\)/);
+  });
+});
+
+describe("a client certificate without a CN", () => {
+  it("gets no CN warning: there is no CN to compare with the collaborator name", async () => {
+    const into = join(dir, "no-cn");
+    await mkdir(into);
+    const { issue } = opensslIssuer(into);
+    const noCn = issue("/O=openfl-connect test", "no-cn", [pki.caCert, pki.caKey], "leaf");
+    const warnings: string[] = [];
+    new AggregatorGRPCClient(
+      options({ certificate: noCn.cert, privateKey: noCn.key, warn: (m) => warnings.push(m) }),
+    );
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe("the tls option together with file options", () => {
+  it("is refused saying which file options were also given", () => {
+    assert.throws(
+      () =>
+        new AggregatorGRPCClient(
+          options({ privateKey: undefined, tls: { certificate: new Uint8Array(0) } }),
+        ),
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.option === "tls" &&
+        e.expected ===
+          "either tls (PEM bytes) or the file options, not both (also given: rootCertificate, certificate)",
+    );
   });
 });

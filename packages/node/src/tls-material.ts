@@ -92,9 +92,10 @@ export function checkTlsMaterial(
     throw new CertificateLoadError(
       "privateKey",
       source("privateKey"),
-      at > 0
-        ? `matches certificate ${at + 1} of the ${certificate.all.length} in ${source("certificate")}, not the first: put this collaborator's certificate first, then the CAs that signed it`
-        : `does not match the certificate in ${source("certificate")}`,
+      // Never 0: the first certificate was just found not to match.
+      at === -1
+        ? `does not match the certificate in ${source("certificate")}`
+        : `matches certificate ${at + 1} of the ${certificate.all.length} in ${source("certificate")}, not the first: put this collaborator's certificate first, then the CAs that signed it`,
     );
   }
   checkValidity(certificate.leaf, source("certificate"), options.now ?? new Date(), options.warn);
