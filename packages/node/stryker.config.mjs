@@ -8,5 +8,13 @@ export default strykerConfig("node", {
   thresholds: { high: 90, low: 85, break: 77 },
   // One test process at a time: the machine is shared and the specs open real sockets.
   concurrency: 1,
-  mutate: ["src/**/*.ts", "!src/**/*.spec.ts", "!src/index.ts", "!src/internal.ts"],
+  // The REST transport (issue 25, rest-*.ts) is new and not in the run yet: its first run (several
+  // hundred mutants, about half an hour here) is the next step of issue 23 for node.
+  mutate: [
+    "src/**/*.ts",
+    "!src/**/*.spec.ts",
+    "!src/index.ts",
+    "!src/internal.ts",
+    "!src/rest-*.ts",
+  ],
 });
